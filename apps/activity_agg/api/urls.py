@@ -1,0 +1,3 @@
+app_name = "activity_agg-api"
+
+urlpatterns: list = []

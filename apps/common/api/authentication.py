@@ -1,0 +1,61 @@
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication
+
+from apps.common.selectors import api_key_get_usable
+from apps.common.services import api_key_touch
+
+# Read in this order; the first header present decides. CKAN/EDX clients send the first two, everyone else the last.
+API_KEY_HEADERS = ("X-CKAN-API-Key", "EDX-API-Key", "Authorization")
+AUTHORIZATION_SCHEMES = ("token", "bearer")
+
+
+def raw_key_from_headers(headers) -> str | None:
+    """The raw key a request carries, with a `Token ` or `Bearer ` scheme stripped; None when it carries none."""
+    for header in API_KEY_HEADERS:
+        value = headers.get(header, "").strip()
+        if not value:
+            continue
+        scheme, _, rest = value.partition(" ")
+        if rest and scheme.lower() in AUTHORIZATION_SCHEMES:
+            value = rest.strip()
+        return value
+    return None
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """Authenticates a request by a Tally API key in any of API_KEY_HEADERS.
+
+    An unknown, expired or revoked key authenticates nobody: the request goes on as anonymous, and each dialect's
+    permission check answers 401 or 403 in its own shape (as CKAN does).
+    """
+
+    www_authenticate_scheme = "Token"
+
+    def authenticate(self, request):
+        raw_key = raw_key_from_headers(request.headers)
+        if not raw_key:
+            return None
+        now = timezone.now()
+        api_key = api_key_get_usable(raw_key=raw_key, now=now)
+        if api_key is None:
+            return None
+        api_key_touch(api_key=api_key, now=now)
+        return api_key.user, api_key
+
+    def authenticate_header(self, request):
+        return self.www_authenticate_scheme
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A Tally API key: raw, or as `Token <key>` or `Bearer <key>`. "
+            "`X-CKAN-API-Key` and `EDX-API-Key` are read first when present.",
+        }

@@ -1,0 +1,37 @@
+"""OpenAPI for every dialect: drf-spectacular does not read renderers or exception handlers, so each view's error
+responses are declared here once, from the dialect's error serializer."""
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+
+class NativeErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+    field = serializers.CharField(required=False)
+
+
+class DialectAutoSchema(AutoSchema):
+    """Adds the dialect's error responses (400/401/403/404) to every operation that can give them.
+
+    A view names its error body with `error_serializer` (the native one by default) and may list further codes
+    in `extra_error_codes`.
+    """
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        error_serializer = getattr(self.view, "error_serializer", NativeErrorSerializer)
+        for code in self._error_codes():
+            responses.setdefault(code, self._get_response_for_code(error_serializer, code, direction=direction))
+        return responses
+
+    def _error_codes(self) -> list[str]:
+        codes = ["400"]
+        permission_classes = getattr(self.view, "permission_classes", [])
+        if any(permission is not AllowAny for permission in permission_classes):
+            codes += ["401", "403"]
+        if "{" in self.path:
+            codes.append("404")
+        codes += list(getattr(self.view, "extra_error_codes", []))
+        return codes

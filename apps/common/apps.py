@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    name = "apps.common"
+    label = "common"
+    verbose_name = "Platform"
+    demo_seeder = "apps.common.demo.demo_users_seed"

@@ -1,0 +1,73 @@
+import logging
+import time
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.middleware.common import CommonMiddleware
+
+logger = logging.getLogger("tally.request")
+
+
+class SafeMethodSlashMiddleware(CommonMiddleware):
+    """CommonMiddleware whose APPEND_SLASH redirect applies to GET and HEAD only.
+
+    A redirected POST loses its body (clients such as ckanapi refuse to follow it), so an API write to a path
+    without its slash gets that route's own answer, or a 404, never a 301.
+    """
+
+    def should_redirect_with_slash(self, request):
+        return request.method in ("GET", "HEAD") and super().should_redirect_with_slash(request)
+
+
+class RequestLogMiddleware:
+    """One structured log line per request: method, path, status, duration and the authenticated user id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "user_id": getattr(user, "pk", None),
+            },
+        )
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request body over the limit with 413 before anything reads it.
+
+    The limit is settings.REQUEST_MAX_BYTES; REQUEST_MAX_BYTES_BY_PATH gives larger limits to path prefixes
+    (batch ingest endpoints) that stream their body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = self._limit_for(request.path)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length header.", "code": "bad_request"}, status=400)
+        if length > limit:
+            return JsonResponse(
+                {"detail": f"Request body too large: {length} bytes, limit {limit}.", "code": "request_too_large"},
+                status=413,
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _limit_for(path: str) -> int:
+        for prefix, limit in settings.REQUEST_MAX_BYTES_BY_PATH.items():
+            if path.startswith(prefix):
+                return limit
+        return settings.REQUEST_MAX_BYTES

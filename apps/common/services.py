@@ -1,0 +1,128 @@
+"""Writes shared by every app: users behind API keys, API keys themselves, and background job runs."""
+
+import hashlib
+import logging
+import secrets
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.common.models import API_KEY_PREFIX, ApiKey, JobRun, User, api_key_digest
+
+logger = logging.getLogger(__name__)
+
+API_KEY_VISIBLE_CHARS = 12
+# Writing last_used on every request would turn each read into a write; a minute's precision is enough.
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def user_ensure(*, username: str, sysadmin: bool = False) -> User:
+    """Return the user called `username`, creating it (with no usable password) when absent.
+
+    Idempotent on username. `sysadmin=True` makes the user a superuser and staff; it never removes those flags.
+    """
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if created:
+        user.set_unusable_password()
+    if sysadmin:
+        user.is_superuser = True
+        user.is_staff = True
+    if created or sysadmin:
+        user.save()
+    return user
+
+
+@transaction.atomic
+def api_key_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Create a key for `user` and return it with the raw key, which is shown once and never stored."""
+    raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=raw_key[:API_KEY_VISIBLE_CHARS],
+        digest=api_key_digest(raw_key),
+        expires_at=expires_at,
+    )
+    return api_key, raw_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> None:
+    """Revoke a key for good; requests with it are anonymous from now on. Idempotent."""
+    ApiKey.objects.filter(pk=api_key.pk).update(revoked=True)
+    api_key.revoked = True
+
+
+def api_key_touch(*, api_key: ApiKey, now: datetime) -> None:
+    """Record that the key was used, at most once per API_KEY_TOUCH_INTERVAL."""
+    if api_key.last_used is None or now - api_key.last_used >= API_KEY_TOUCH_INTERVAL:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used=now)
+        api_key.last_used = now
+
+
+def _lock_id(kind: str, key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{kind}:{key}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def job_lock(*, kind: str, key: str) -> Iterator[None]:
+    """Serialise runs of the same (kind, key) across workers.
+
+    PostgreSQL holds a session advisory lock for the run; SQLite already admits a single writer at a time.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    lock_id = _lock_id(kind, key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [lock_id])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+
+
+def job_run_execute(*, kind: str, key: str, work: Callable[[], int]) -> JobRun:
+    """Run `work` for (kind, key) under the job lock, inside one transaction, and record the run.
+
+    `work` returns the number of rows it wrote. The JobRun row is committed on its own, before and after the
+    work, so that a run in progress and a failed run are both visible in the admin; the work itself commits all or
+    nothing, so a failure leaves the previous results in place. The exception of a failed run is re-raised.
+    """
+    with job_lock(kind=kind, key=key):
+        run = JobRun.objects.create(kind=kind, key=key)
+        try:
+            with transaction.atomic():
+                rows = work()
+        except Exception as exc:
+            run.status = JobRun.Status.FAILED
+            run.error = "".join(traceback.format_exception_only(exc)).strip()
+            run.finished = timezone.now()
+            run.save(update_fields=["status", "error", "finished"])
+            logger.exception("job failed", extra={"kind": kind, "key": key})
+            raise
+        run.status = JobRun.Status.SUCCEEDED
+        run.rows = rows
+        run.finished = timezone.now()
+        run.save(update_fields=["status", "rows", "finished"])
+        return run
+
+
+def job_runs_prune(*, older_than_days: int) -> JobRun:
+    """Delete finished job runs older than `older_than_days`; recorded itself as job ("common.prune_job_runs", day).
+
+    Idempotent: a rerun on the same day finds nothing more to delete.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(days=older_than_days)
+
+    def prune() -> int:
+        deleted, _ = JobRun.objects.filter(started__lt=cutoff).exclude(status=JobRun.Status.RUNNING).delete()
+        return deleted
+
+    return job_run_execute(kind="common.prune_job_runs", key=now.date().isoformat(), work=prune)

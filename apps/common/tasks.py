@@ -1,0 +1,32 @@
+"""Shared Celery task options, and the platform's own housekeeping task."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
+
+from apps.common.services import job_runs_prune
+
+# Only errors that a retry can cure: a dropped database or broker connection. A bug or bad data fails at once.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, ConnectionError, TimeoutError)
+
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "ignore_result": True,
+}
+
+
+def tally_task(name: str, **overrides):
+    """`shared_task` with Tally's shared options; `name` is "<app>.<verb>"."""
+    return shared_task(name=name, **{**TASK_OPTIONS, **overrides})
+
+
+@tally_task("common.prune_job_runs", soft_time_limit=300, time_limit=360)
+def prune_job_runs(older_than_days: int = 90) -> int:
+    """Delete finished job runs older than `older_than_days`. Idempotent per day; returns the JobRun id."""
+    return job_runs_prune(older_than_days=older_than_days).pk

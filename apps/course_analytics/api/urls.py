@@ -1,0 +1,3 @@
+app_name = "course_analytics-api"
+
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CourseAnalyticsConfig(AppConfig):
+    name = "apps.course_analytics"
+    label = "course_analytics"
+    verbose_name = "Course analytics"

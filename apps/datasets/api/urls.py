@@ -1,0 +1,3 @@
+app_name = "datasets-api"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+app_name = "groups-api"
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Admin registrations of this app: every model with list display, filters and search."""

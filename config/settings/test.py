@@ -1,0 +1,12 @@
+"""Test runs: fast password hashing, plain logs, and no secret from the environment needed."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import LOGGING
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING["handlers"]["console"]["formatter"] = "plain"
+LOGGING["root"]["level"] = "WARNING"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,1 @@
+pytest_plugins = ["apps.common.testing.fixtures"]
