@@ -29,13 +29,18 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         user = getattr(request, "user", None)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         logger.info(
-            "request",
+            "%s %s %s %sms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
             extra={
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": duration_ms,
                 "user_id": getattr(user, "pk", None),
             },
         )

@@ -17,8 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
-    def handle(self, *args, username: str, **options):
+    def handle(self, *args, username: str, base_url: str, **options):
         password = secrets.token_urlsafe(12)
         with transaction.atomic():
             user = user_ensure(username=username, sysadmin=True)
@@ -27,7 +28,7 @@ class Command(BaseCommand):
             for old_key in ApiKey.objects.filter(user=user, name=DEMO_KEY_NAME, revoked=False):
                 api_key_revoke(api_key=old_key)
             _, raw_key = api_key_create(user=user, name=DEMO_KEY_NAME)
-        self.stdout.write(f"Admin login:       {username} / {password}  (http://127.0.0.1:8000/admin/)")
+        self.stdout.write(f"Admin login:       {username} / {password}  ({base_url}/admin/)")
         self.stdout.write(f"Sysadmin API key:  {raw_key}")
         self.stdout.write(
             "Try:               curl -H 'Authorization: Token <key>' http://127.0.0.1:8000/api/v1/auth/whoami/"
