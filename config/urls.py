@@ -17,3 +17,6 @@ urlpatterns = [
     path("", include("apps.activity_agg.api.urls")),
     path("", include("apps.datasets.api.urls")),
 ]
+
+handler404 = "apps.common.views.not_found"
+handler500 = "apps.common.views.server_error"

@@ -1,4 +1,5 @@
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -15,3 +16,16 @@ def healthz(request):
     if failures:
         body["errors"] = failures
     return JsonResponse(body, status=503 if failures else 200)
+
+
+def not_found(request, exception=None):
+    """404 for a URL that matches no route: JSON under /api/ (what API clients parse), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error.", "code": "error"}, status=500)
+    return defaults.server_error(request)

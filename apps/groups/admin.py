@@ -1,1 +1,51 @@
-"""Admin registrations of this app: every model with list display, filters and search."""
+from django.contrib import admin
+
+from apps.groups.models import Activity, Group, Membership
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "group"
+    extra = 0
+    fields = ("user", "role", "status", "visited", "created_at", "removed_at")
+    readonly_fields = ("created_at", "removed_at")
+    autocomplete_fields = ("user",)
+    show_change_link = True
+
+
+class ActivityInline(admin.TabularInline):
+    model = Activity
+    extra = 0
+    fields = ("activity_id", "activity_type", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "public_id", "id", "status", "type", "vhost", "moderation_status", "group_type",
+                    "parent", "created_at")  # fmt: skip
+    list_filter = ("status", "type", "vhost", "moderation_status", "group_type", "membership_type", "created_at")
+    search_fields = ("name", "slug", "description", "public_id", "custom1", "city")
+    list_select_related = ("parent",)
+    readonly_fields = ("public_id", "revision_id", "created_at", "updated_at", "created_by", "updated_by")
+    raw_id_fields = ("parent", "owner")
+    date_hierarchy = "created_at"
+    inlines = (MembershipInline, ActivityInline)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "group", "role", "status", "visited", "created_at", "removed_at")
+    list_filter = ("role", "status", "visited")
+    search_fields = ("user__username", "group__name", "group__public_id")
+    list_select_related = ("user", "group")
+    raw_id_fields = ("group", "user", "created_by", "updated_by", "removed_by")
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("activity_id", "activity_type", "group", "created_at")
+    list_filter = ("activity_type",)
+    search_fields = ("activity_id", "group__name")
+    list_select_related = ("group",)
+    raw_id_fields = ("group", "created_by")

@@ -120,6 +120,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "apps.common.api.schema.DialectAutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -138,6 +139,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "GroupStatusEnum": "apps.groups.models.GroupStatus",
+        "MemberStatusEnum": "apps.groups.models.MemberStatus",
+        "MemberRoleEnum": "apps.groups.models.MemberRole",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"},
@@ -192,3 +198,15 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# Groups: the Newspark vhost of groups created without one, and the Sunbird limits (the reference's defaults).
+TALLY_DEFAULT_VHOST = env_int("TALLY_DEFAULT_VHOST", 1)
+GROUPS_MAX_PER_CREATOR = env_int("TALLY_GROUPS_MAX_PER_CREATOR", 50)
+GROUPS_MAX_MEMBERS = env_int("TALLY_GROUPS_MAX_MEMBERS", 150)
+GROUPS_MAX_ACTIVITIES = env_int("TALLY_GROUPS_MAX_ACTIVITIES", 20)
+
+# Sunbird user tokens (x-authenticated-user-token): JWTs signed with this HS256 secret or one of these RS256 public
+# keys (PEM, concatenated). A user's own Tally API key is accepted as well.
+SUNBIRD_JWT_HS256_SECRET = env_str("TALLY_SUNBIRD_JWT_HS256_SECRET")
+SUNBIRD_JWT_RS256_PUBLIC_KEYS = env_str("TALLY_SUNBIRD_JWT_RS256_PUBLIC_KEYS", "")
+SUNBIRD_JWT_AUDIENCE = env_str("TALLY_SUNBIRD_JWT_AUDIENCE")

@@ -1,8 +1,11 @@
-"""The native REST dialect (`/api/v1/`): DRF's own shapes, `{"detail": ..., "code": ...}` for errors."""
+"""The native REST dialect (`/api/v1/`): DRF's success shapes; every error is
+`{"detail": <message>, "code": <code>[, "field": <name>][, "errors": {<field>: [<message>, ...]}]}`."""
 
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -13,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus service errors and model validation errors as 4xx; anything else is logged as a 500."""
+    """Service errors, validation errors and DRF's own errors in one shape; anything else is logged as a 500."""
     if isinstance(exc, ServiceError):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:
@@ -21,10 +24,19 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled API error", exc_info=exc)
-        return Response(
-            {"detail": "Internal server error.", "code": "error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
-        )
+        body = {"detail": "Internal server error.", "code": "error"}
+        return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+    else:
+        codes = exc.get_codes()
+        response.data = {"detail": str(exc.detail), "code": codes if isinstance(codes, str) else "error"}
     return response

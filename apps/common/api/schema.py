@@ -10,6 +10,7 @@ class NativeErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
     field = serializers.CharField(required=False)
+    errors = serializers.DictField(required=False, help_text="Messages per field, for validation errors.")
 
 
 class DialectAutoSchema(AutoSchema):
@@ -31,7 +32,8 @@ class DialectAutoSchema(AutoSchema):
         permission_classes = getattr(self.view, "permission_classes", [])
         if any(permission is not AllowAny for permission in permission_classes):
             codes += ["401", "403"]
-        if "{" in self.path:
+        paginated_list = self.method == "GET" and self._is_list_view() and getattr(self.view, "pagination_class", None)
+        if "{" in self.path or paginated_list:
             codes.append("404")
         codes += list(getattr(self.view, "extra_error_codes", []))
         return codes

@@ -1,0 +1,69 @@
+"""Reads of groups, memberships and activities. Inactive (deleted) groups are gone for every dialect."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.common.exceptions import NotFoundError
+from apps.groups.models import Activity, Group, GroupStatus, Membership, MemberStatus
+
+
+def group_queryset() -> QuerySet[Group]:
+    """Every group that still exists, with its creator, updater and owner joined (for list endpoints)."""
+    return Group.objects.exclude(status=GroupStatus.INACTIVE).select_related("created_by", "updated_by", "owner")
+
+
+def group_get(*, group_id: uuid.UUID | str) -> Group:
+    """The existing group with this public id; NotFoundError (code group_not_found) otherwise."""
+    try:
+        public_id = uuid.UUID(str(group_id))
+    except ValueError as exc:
+        raise NotFoundError("Group not found.", code="group_not_found") from exc
+    group = group_queryset().filter(public_id=public_id).first()
+    if group is None:
+        raise NotFoundError("Group not found.", code="group_not_found")
+    return group
+
+
+def group_members(*, group: Group) -> QuerySet[Membership]:
+    """Active members of `group`, with their users and audit users joined, oldest first."""
+    return (
+        Membership.objects.filter(group=group, status=MemberStatus.ACTIVE)
+        .select_related("user", "created_by", "updated_by", "removed_by")
+        .order_by("id")
+    )
+
+
+def group_activities(*, group: Group) -> QuerySet[Activity]:
+    return Activity.objects.filter(group=group).order_by("id")
+
+
+@dataclass(frozen=True)
+class MemberGroup:
+    group: Group
+    role: str
+    visited: bool
+
+
+def group_list_for_member(*, user_id: uuid.UUID | str) -> list[MemberGroup]:
+    """The existing groups a user is an active member of, admin roles first, then oldest group first."""
+    try:
+        public_id = uuid.UUID(str(user_id))
+    except ValueError:
+        return []
+    memberships = (
+        Membership.objects.filter(user__public_id=public_id, status=MemberStatus.ACTIVE)
+        .exclude(group__status=GroupStatus.INACTIVE)
+        .select_related("group", "group__created_by", "group__updated_by")
+        .order_by("role", "group__created_at", "group_id")
+    )
+    return [MemberGroup(group=m.group, role=m.role, visited=m.visited) for m in memberships]
+
+
+def group_with_counts_queryset() -> QuerySet[Group]:
+    """group_queryset() annotated with member_count (active members) and activity_count."""
+    return group_queryset().annotate(
+        member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
+        activity_count=Count("activities", distinct=True),
+    )

@@ -1,0 +1,424 @@
+"""Writes to groups, memberships and activities. One set of rules for every dialect (Sunbird, native, ...).
+
+Rules: the creator becomes admin; admins change the group, its members and its activities; only the creator
+deletes or sets inactive; any member may leave; a suspended group allows only leaving, reactivation by an admin
+and deletion by the creator. Staff and sysadmins act as admin and creator of every group.
+Per-item problems (a member that exists already, a user that does not exist, a limit) do not fail the request:
+they are returned in the result and the rest applies.
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.common.exceptions import NotFoundError, PermissionDeniedError, ServiceError
+from apps.common.models import User
+from apps.groups.models import Activity, Group, GroupStatus, MemberRole, Membership, MemberStatus
+
+MEMBER_EXISTS = "MEMBER_EXISTS"
+MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
+MEMBER_LIMIT = "MEMBER_LIMIT"
+ACTIVITY_LIMIT = "ACTIVITY_LIMIT"
+ACTIVITY_EXISTS = "ACTIVITY_EXISTS"
+
+# Columns a write may set directly; the rest are derived (ids, audit columns, tree position, revision).
+GROUP_EDITABLE_FIELDS = frozenset(
+    {
+        "name", "slug", "description", "status", "membership_type", "parent", "type", "approval_status",
+        "image_url", "owner", "landing_page", "group_reviewed", "open_access", "netl_only", "project_number",
+        "vhost", "moderation_status", "group_type", "note", "logo", "url", "email", "host", "address", "city",
+        "province", "country", "postal_code", "latitude", "longitude", "custom1", "other", "starts_at", "ends_at",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """A member to add (role given or member) or to edit (role and visited changed only when given)."""
+
+    user_id: str
+    role: str | None = None
+    visited: bool | None = None
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    activity_id: str
+    activity_type: str
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """A per-item problem: `code` is one of the constants above; `item` the user id or activity id concerned.
+
+    ACTIVITY_EXISTS is informational: the activity is simply kept, and a dialect may stay silent about it.
+    """
+
+    code: str
+    item: str | None = None
+
+
+@dataclass
+class GroupWriteResult:
+    group: Group
+    member_errors: list[ItemError] = field(default_factory=list)
+    activity_errors: list[ItemError] = field(default_factory=list)
+
+
+class GroupSuspendedError(ServiceError):
+    default_code = "group_suspended"
+
+
+class GroupLimitError(ServiceError):
+    default_code = "group_limit"
+
+
+def _is_superior(actor: User) -> bool:
+    return actor.is_staff or actor.is_superuser
+
+
+def _is_active_admin(*, actor: User, group: Group) -> bool:
+    return Membership.objects.filter(
+        group=group, user=actor, role=MemberRole.ADMIN, status=MemberStatus.ACTIVE
+    ).exists()
+
+
+def _require_admin(*, actor: User, group: Group) -> None:
+    if not _is_superior(actor) and not _is_active_admin(actor=actor, group=group):
+        raise PermissionDeniedError("Administrator rights are required to change this group.", code="not_group_admin")
+
+
+def _require_creator(*, actor: User, group: Group) -> None:
+    if not _is_superior(actor) and group.created_by_id != actor.pk:
+        raise PermissionDeniedError("Only the group's creator may delete it.", code="not_group_creator")
+
+
+def _users_by_public_id(user_ids: Iterable[str]) -> dict[str, User]:
+    """Active users among `user_ids` (public UUIDs as strings); ids that are not UUIDs simply match nobody."""
+    valid = set()
+    for user_id in user_ids:
+        try:
+            valid.add(uuid.UUID(str(user_id)))
+        except ValueError:
+            continue
+    users = get_user_model().objects.filter(public_id__in=valid, is_active=True)
+    return {str(user.public_id): user for user in users}
+
+
+def _unique(items: Iterable, key) -> list:
+    seen, result = set(), []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            result.append(item)
+    return result
+
+
+def _slug_for(name: str, public_id: uuid.UUID) -> str:
+    return f"{slugify(name)[:80] or 'group'}-{public_id.hex[:8]}"
+
+
+def _member_count_of(actor: User) -> int:
+    return (
+        Membership.objects.filter(user=actor, status=MemberStatus.ACTIVE)
+        .exclude(group__status=GroupStatus.INACTIVE)
+        .count()
+    )
+
+
+def _clean_group(group: Group) -> None:
+    """Model validation, raised as a ServiceError naming the first field at fault."""
+    try:
+        group.full_clean()
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise ServiceError(f"{name}: {' '.join(messages)}", field=name) from exc
+
+
+@transaction.atomic
+def group_create(
+    *,
+    actor: User,
+    name: str,
+    members: Sequence[MemberSpec] = (),
+    activities: Sequence[ActivitySpec] = (),
+    **attributes: Any,
+) -> GroupWriteResult:
+    """Create a group whose creator (and owner, unless given) is `actor`, who becomes its first admin.
+
+    Limits (settings): a creator may belong to GROUPS_MAX_PER_CREATOR groups (GroupLimitError past it); when the
+    creator plus `members` exceed GROUPS_MAX_MEMBERS the group is created with no members and MEMBER_LIMIT is
+    reported; more than GROUPS_MAX_ACTIVITIES activities are dropped with ACTIVITY_LIMIT. Unknown or inactive users
+    are reported as MEMBER_NOT_FOUND. Not idempotent: every call creates a group.
+    """
+    unknown = set(attributes) - GROUP_EDITABLE_FIELDS
+    if unknown:
+        raise ServiceError(f"Unknown group fields: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    # Serialises concurrent creates by one user, so that the group limit holds.
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    if _member_count_of(actor) >= settings.GROUPS_MAX_PER_CREATOR:
+        raise GroupLimitError(
+            f"Failed to create group, exceeded number of permissible groups of {settings.GROUPS_MAX_PER_CREATOR}."
+        )
+    now = timezone.now()
+    public_id = uuid.uuid4()
+    attributes.setdefault("owner", actor)
+    group = Group(
+        public_id=public_id,
+        name=name,
+        slug=attributes.pop("slug", None) or _slug_for(name, public_id),
+        created_by=actor,
+        updated_by=actor,
+        created_at=now,
+        updated_at=now,
+        **attributes,
+    )
+    _clean_group(group)
+    group.save()
+    result = GroupWriteResult(group=group)
+
+    requested = _unique((spec for spec in members if spec.user_id != str(actor.public_id)), key=lambda s: s.user_id)
+    if 1 + len(requested) > settings.GROUPS_MAX_MEMBERS:
+        result.member_errors.append(ItemError(MEMBER_LIMIT))
+    else:
+        Membership.objects.create(
+            group=group, user=actor, role=MemberRole.ADMIN, visited=True, created_by=actor, created_at=now
+        )
+        result.member_errors += _members_add(group=group, actor=actor, specs=requested, now=now)
+
+    unique_activities = _unique(activities, key=lambda spec: spec.activity_id)
+    if len(unique_activities) > settings.GROUPS_MAX_ACTIVITIES:
+        result.activity_errors.append(ItemError(ACTIVITY_LIMIT))
+    else:
+        Activity.objects.bulk_create(
+            Activity(group=group, activity_id=spec.activity_id, activity_type=spec.activity_type, created_by=actor)
+            for spec in unique_activities
+        )
+    return result
+
+
+def _members_add(*, group: Group, actor: User, specs: Sequence[MemberSpec], now) -> list[ItemError]:
+    users = _users_by_public_id(spec.user_id for spec in specs)
+    existing = {
+        str(membership.user.public_id): membership
+        for membership in Membership.objects.filter(group=group, user__in=users.values()).select_related("user")
+    }
+    errors, new_rows, revived = [], [], []
+    for spec in specs:
+        user = users.get(spec.user_id)
+        membership = existing.get(spec.user_id)
+        if user is None:
+            errors.append(ItemError(MEMBER_NOT_FOUND, spec.user_id))
+        elif membership is not None and membership.status == MemberStatus.ACTIVE:
+            errors.append(ItemError(MEMBER_EXISTS, spec.user_id))
+        elif membership is not None:
+            membership.status, membership.role, membership.visited = MemberStatus.ACTIVE, spec.role or "member", False
+            membership.updated_by, membership.updated_at = actor, now
+            membership.removed_by = membership.removed_at = None
+            revived.append(membership)
+        else:
+            new_rows.append(
+                Membership(
+                    group=group, user=user, role=spec.role or MemberRole.MEMBER, created_by=actor, created_at=now
+                )
+            )
+    Membership.objects.bulk_create(new_rows)
+    Membership.objects.bulk_update(
+        revived, ["status", "role", "visited", "updated_by", "updated_at", "removed_by", "removed_at"]
+    )
+    return errors
+
+
+def _active_memberships(group: Group, user_ids: Iterable[str]) -> dict[str, Membership]:
+    users = _users_by_public_id(user_ids)
+    memberships = Membership.objects.filter(group=group, user__in=users.values(), status=MemberStatus.ACTIVE)
+    return {str(membership.user.public_id): membership for membership in memberships.select_related("user")}
+
+
+def _members_edit(*, group: Group, actor: User, specs: Sequence[MemberSpec], now) -> list[ItemError]:
+    memberships = _active_memberships(group, (spec.user_id for spec in specs))
+    errors, changed = [], []
+    for spec in specs:
+        membership = memberships.get(spec.user_id)
+        if membership is None:
+            errors.append(ItemError(MEMBER_NOT_FOUND, spec.user_id))
+            continue
+        if spec.role is not None:
+            membership.role = spec.role
+        if spec.visited is not None:
+            membership.visited = spec.visited
+        membership.updated_by, membership.updated_at = actor, now
+        changed.append(membership)
+    Membership.objects.bulk_update(changed, ["role", "visited", "updated_by", "updated_at"])
+    return errors
+
+
+def _members_remove(*, group: Group, actor: User, user_ids: Sequence[str], now) -> list[ItemError]:
+    memberships = _active_memberships(group, user_ids)
+    errors = [ItemError(MEMBER_NOT_FOUND, user_id) for user_id in user_ids if user_id not in memberships]
+    Membership.objects.filter(pk__in=[membership.pk for membership in memberships.values()]).update(
+        status=MemberStatus.INACTIVE, removed_by=actor, removed_at=now, updated_by=actor, updated_at=now
+    )
+    return errors
+
+
+def _is_exit_only(*, actor: User, changes: dict, members_add, members_edit, members_remove, activities) -> bool:
+    return (
+        not changes
+        and not members_add
+        and not members_edit
+        and not any(activities)
+        and list(members_remove) == [str(actor.public_id)]
+    )
+
+
+def _authorize_update(*, actor: User, group: Group, changes: dict, touches_members_or_activities: bool) -> None:
+    new_status = changes.get("status")
+    if group.status == GroupStatus.SUSPENDED:
+        status_only = set(changes) == {"status"} and not touches_members_or_activities
+        if not (status_only and new_status in (GroupStatus.ACTIVE, GroupStatus.INACTIVE)):
+            raise GroupSuspendedError(f"group does not active with this group Id {group.public_id}.")
+    if new_status == GroupStatus.INACTIVE:
+        _require_creator(actor=actor, group=group)
+    else:
+        _require_admin(actor=actor, group=group)
+
+
+@transaction.atomic
+def group_update(
+    *,
+    actor: User,
+    group_id: uuid.UUID | str,
+    changes: dict[str, Any] | None = None,
+    members_add: Sequence[MemberSpec] = (),
+    members_edit: Sequence[MemberSpec] = (),
+    members_remove: Sequence[str] = (),
+    activities_add: Sequence[ActivitySpec] = (),
+    activities_remove: Sequence[str] = (),
+) -> GroupWriteResult:
+    """Change a group's fields, members and activities in one transaction, under a lock on the group row.
+
+    The lock makes concurrent member changes queue, so that the member limit holds. A request that only removes
+    the actor is an exit and skips every other check. Member operations that would pass GROUPS_MAX_MEMBERS are
+    all skipped with MEMBER_LIMIT; activity changes that would pass GROUPS_MAX_ACTIVITIES with ACTIVITY_LIMIT.
+    Setting status inactive deletes the group (creator only). Raises NotFoundError, GroupSuspendedError,
+    PermissionDeniedError or ServiceError (invalid field) and then changes nothing.
+    """
+    changes = dict(changes or {})
+    unknown = set(changes) - GROUP_EDITABLE_FIELDS
+    if unknown:
+        raise ServiceError(f"Unknown group fields: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    group = _group_for_update(group_id)
+    members_add = _unique(members_add, key=lambda spec: spec.user_id)
+    members_edit = _unique(members_edit, key=lambda spec: spec.user_id)
+    members_remove = _unique(members_remove, key=str)
+    activities = (activities_add, activities_remove)
+    exit_only = _is_exit_only(
+        actor=actor, changes=changes, members_add=members_add, members_edit=members_edit,
+        members_remove=members_remove, activities=activities,
+    )  # fmt: skip
+    if not exit_only:
+        touches = bool(members_add or members_edit or members_remove or any(activities))
+        _authorize_update(actor=actor, group=group, changes=changes, touches_members_or_activities=touches)
+
+    now = timezone.now()
+    result = GroupWriteResult(group=group)
+    if members_add or members_edit or members_remove:
+        result.member_errors = _members_change(
+            group=group, actor=actor, add=members_add, edit=members_edit, remove=members_remove, now=now
+        )
+    if any(activities):
+        result.activity_errors = _activities_change(
+            group=group, actor=actor, add=activities_add, remove=activities_remove
+        )
+    for name, value in changes.items():
+        setattr(group, name, value)
+    group.updated_by, group.updated_at, group.revision_id = actor, now, uuid.uuid4()
+    _clean_group(group)
+    group.save()
+    return result
+
+
+def _group_for_update(group_id: uuid.UUID | str) -> Group:
+    try:
+        public_id = uuid.UUID(str(group_id))
+    except ValueError:
+        public_id = None
+    group = (
+        Group.objects.select_for_update().filter(public_id=public_id).exclude(status=GroupStatus.INACTIVE).first()
+        if public_id
+        else None
+    )
+    if group is None:
+        raise NotFoundError("Group does not exist.", code="group_not_found")
+    return group
+
+
+def _members_change(*, group, actor, add, edit, remove, now) -> list[ItemError]:
+    active = Membership.objects.filter(group=group, status=MemberStatus.ACTIVE)
+    active_ids = {str(public_id) for public_id in active.values_list("user__public_id", flat=True)}
+    known_ids = set(_users_by_public_id(spec.user_id for spec in add))
+    joining = {spec.user_id for spec in add if spec.user_id in known_ids and spec.user_id not in active_ids}
+    leaving = {user_id for user_id in map(str, remove) if user_id in active_ids}
+    if len(active_ids) + len(joining) - len(leaving) > settings.GROUPS_MAX_MEMBERS:
+        return [ItemError(MEMBER_LIMIT)]
+    errors = _members_remove(group=group, actor=actor, user_ids=[str(user_id) for user_id in remove], now=now)
+    errors += _members_add(group=group, actor=actor, specs=add, now=now)
+    errors += _members_edit(group=group, actor=actor, specs=edit, now=now)
+    return errors
+
+
+def _activities_change(*, group, actor, add, remove) -> list[ItemError]:
+    existing = set(Activity.objects.filter(group=group).values_list("activity_id", flat=True))
+    removing = existing & set(remove)
+    requested = _unique(add, key=lambda spec: spec.activity_id)
+    adding = [spec for spec in requested if spec.activity_id not in existing]
+    if len(existing) - len(removing) + len(adding) > settings.GROUPS_MAX_ACTIVITIES:
+        return [ItemError(ACTIVITY_LIMIT)]
+    Activity.objects.filter(group=group, activity_id__in=removing).delete()
+    Activity.objects.bulk_create(
+        Activity(group=group, activity_id=spec.activity_id, activity_type=spec.activity_type, created_by=actor)
+        for spec in adding
+    )
+    return [ItemError(ACTIVITY_EXISTS, spec.activity_id) for spec in requested if spec.activity_id in existing]
+
+
+@transaction.atomic
+def group_delete(*, actor: User, group_id: uuid.UUID | str) -> Group:
+    """Delete a group (creator, staff or sysadmin only): it becomes inactive and every dialect treats it as gone.
+
+    The row stays, so that statistics over past groups (CKAN state "deleted") still count it.
+    """
+    group = _group_for_update(group_id)
+    _require_creator(actor=actor, group=group)
+    group.status, group.updated_by, group.updated_at, group.revision_id = (
+        GroupStatus.INACTIVE, actor, timezone.now(), uuid.uuid4()
+    )  # fmt: skip
+    group.save(update_fields=["status", "updated_by", "updated_at", "revision_id"])
+    return group
+
+
+@transaction.atomic
+def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tuple[str, bool]]) -> int:
+    """Set `visited` on the actor's own active memberships; only the user may do so. Returns rows changed.
+
+    Groups the actor is not an active member of are skipped.
+    """
+    if str(actor.public_id) != str(user_id):
+        raise PermissionDeniedError("Users may only update their own memberships.", code="not_self")
+    now, changed = timezone.now(), 0
+    for group_id, visited in visits:
+        changed += (
+            Membership.objects.filter(group__public_id=group_id, user=actor, status=MemberStatus.ACTIVE)
+            .exclude(group__status=GroupStatus.INACTIVE)
+            .update(visited=visited, updated_by=actor, updated_at=now)
+        )
+    return changed
