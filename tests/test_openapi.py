@@ -35,6 +35,4 @@ def test_api_conforms_to_its_schema(case, auth_headers):
     # Generated data cannot know which ids exist (a valid UUID of no group is rightly a 400) and django-filter parses
     # numbers leniently; what must hold everywhere is no 5xx, and responses, status codes and content types as
     # documented.
-    case.call_and_validate(
-        headers=auth_headers, excluded_checks=[negative_data_rejection, positive_data_acceptance]
-    )
+    case.call_and_validate(headers=auth_headers, excluded_checks=[negative_data_rejection, positive_data_acceptance])
