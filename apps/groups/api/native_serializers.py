@@ -49,6 +49,8 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ("id", "group", "user", "role", "status", "visited", "created_by", "created_at", "updated_by",
                   "updated_at", "removed_by", "removed_at")  # fmt: skip
         read_only_fields = ("status", "visited", "created_at", "updated_at", "removed_at")
+        # Uniqueness is the service's to report (409 member_exists), not a generic 400.
+        validators = []
 
 
 class MembershipUpdateSerializer(MembershipSerializer):
@@ -66,3 +68,4 @@ class ActivitySerializer(serializers.ModelSerializer):
         model = Activity
         fields = ("id", "group", "activity_id", "activity_type", "created_by", "created_at")
         read_only_fields = ("created_at",)
+        validators = []

@@ -1,0 +1,32 @@
+import factory
+
+from apps.common.testing.factories import UserFactory
+from apps.groups.models import Activity, Group, Membership
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+    slug = factory.Sequence(lambda n: f"group-{n}")
+    created_by = factory.SubFactory(UserFactory)
+    updated_by = factory.SelfAttribute("created_by")
+    owner = factory.SelfAttribute("created_by")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    group = factory.SubFactory(GroupFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    group = factory.SubFactory(GroupFactory)
+    activity_id = factory.Sequence(lambda n: f"do_{n}")
+    activity_type = "Course"

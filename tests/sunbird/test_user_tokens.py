@@ -1,0 +1,77 @@
+"""x-authenticated-user-token: JWTs signed as Sunbird's identity provider signs them, or the user's own API key."""
+
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.test import override_settings
+
+CREATE = "/api/group/v1/create"
+SECRET = "a-test-secret-of-at-least-32-bytes!!"
+
+
+def _claims(person, **overrides) -> dict:
+    return {"sub": f"f:5a8a3f2b-3409-42e0-9001-f913bc0fde31:{person.id}", "exp": int(time.time()) + 300, **overrides}
+
+
+def _rsa_pair() -> tuple[bytes, str]:
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private_pem, public_pem.decode()
+
+
+@override_settings(SUNBIRD_JWT_HS256_SECRET=SECRET)
+def test_an_hs256_token_names_the_user_by_the_last_segment_of_sub(sunbird, u1):
+    token = jwt.encode(_claims(u1), SECRET, algorithm="HS256")
+
+    status, body = sunbird.call("post", CREATE, {"request": {"name": "Maths"}}, user_token=token)
+
+    assert status == 200
+    _, read = sunbird.call("get", f"/api/group/v1/read/{body['result']['groupId']}", user_token=u1.token)
+    assert read["result"]["createdBy"] == u1.id
+
+
+def test_an_rs256_token_verified_by_any_configured_public_key(sunbird, u1):
+    private_pem, public_pem = _rsa_pair()
+    _, other_public_pem = _rsa_pair()
+    token = jwt.encode(_claims(u1), private_pem, algorithm="RS256")
+
+    with override_settings(SUNBIRD_JWT_RS256_PUBLIC_KEYS=other_public_pem + public_pem):
+        status, _ = sunbird.call("post", CREATE, {"request": {"name": "Maths"}}, user_token=token)
+
+    assert status == 200
+
+
+@override_settings(SUNBIRD_JWT_HS256_SECRET=SECRET)
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda person: jwt.encode(_claims(person, exp=int(time.time()) - 10), SECRET, algorithm="HS256"),
+        lambda person: jwt.encode(_claims(person), "another-secret-of-at-least-32-bytes!", algorithm="HS256"),
+        lambda person: jwt.encode({"sub": person.id}, SECRET, algorithm="HS256"),
+        lambda person: jwt.encode(_claims(person, sub="f:x:00000000-0000-0000-0000-000000000000"), SECRET, "HS256"),
+        lambda person: jwt.encode(_claims(person), None, algorithm="none"),
+    ],
+    ids=["expired", "wrong secret", "no exp", "unknown user", "unsigned"],
+)
+def test_a_bad_token_is_unauthorized(sunbird, u1, make_token):
+    status, body = sunbird.call("post", CREATE, {"request": {"name": "Maths"}}, user_token=make_token(u1))
+
+    assert (status, body["params"]["err"]) == (401, "GS_UNAUTHORIZED")
+
+
+@override_settings(SUNBIRD_JWT_HS256_SECRET=SECRET)
+def test_a_token_of_an_inactive_user_is_unauthorized(sunbird, u1):
+    u1.user.is_active = False
+    u1.user.save()
+
+    status, _ = sunbird.call("post", CREATE, {"request": {"name": "M"}}, user_token=jwt.encode(_claims(u1), SECRET))
+
+    assert status == 401

@@ -1,0 +1,72 @@
+"""A group written through one dialect reads consistently through the others."""
+
+import pytest
+
+from apps.common.testing.factories import UserFactory, api_key_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    app_key = api_key_for(UserFactory(username="portal-app"))
+    user = UserFactory(username="teacher")
+    return app_key, user, api_key_for(user)
+
+
+def test_a_group_created_through_sunbird_reads_the_same_in_the_native_api(api_client, people):
+    app_key, user, user_key = people
+    sunbird_headers = {"HTTP_AUTHORIZATION": f"Bearer {app_key}", "HTTP_X_AUTHENTICATED_USER_TOKEN": user_key}
+    created = api_client.post(
+        "/api/group/v1/create",
+        {"request": {"name": "Maths", "description": "Algebra", "activities": [{"id": "do_1", "type": "Course"}]}},
+        format="json",
+        **sunbird_headers,
+    ).json()["result"]["groupId"]
+    api_client.patch(
+        "/api/group/v1/update",
+        {"request": {"groupId": created, "status": "suspended"}},
+        format="json",
+        **sunbird_headers,
+    )
+
+    native = api_client.get(f"/api/v1/groups/{created}/", HTTP_AUTHORIZATION=f"Token {user_key}").json()
+    activities = api_client.get("/api/v1/activities/", {"group": created}, HTTP_AUTHORIZATION=user_key).json()
+
+    assert (native["id"], native["name"], native["description"], native["status"]) == (
+        created,
+        "Maths",
+        "Algebra",
+        "suspended",
+    )
+    assert (native["created_by"], native["membership_type"], native["member_count"]) == (
+        str(user.public_id),
+        "invite_only",
+        1,
+    )
+    assert [(a["activity_id"], a["activity_type"]) for a in activities["results"]] == [("do_1", "Course")]
+
+
+def test_a_group_created_through_the_native_api_reads_the_same_in_sunbird(api_client, people):
+    app_key, user, user_key = people
+    native = api_client.post(
+        "/api/v1/groups/",
+        {"name": "Physics", "description": "Optics", "membership_type": "moderated"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {user_key}",
+    ).json()
+
+    read = api_client.get(
+        f"/api/group/v1/read/{native['id']}?fields=members",
+        HTTP_AUTHORIZATION=f"Bearer {app_key}",
+        HTTP_X_AUTHENTICATED_USER_TOKEN=user_key,
+    ).json()["result"]
+
+    assert (read["id"], read["name"], read["description"], read["membershipType"], read["status"]) == (
+        native["id"],
+        "Physics",
+        "Optics",
+        "moderated",
+        "active",
+    )
+    assert [(m["userId"], m["role"]) for m in read["members"]] == [(str(user.public_id), "admin")]
