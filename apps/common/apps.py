@@ -6,3 +6,6 @@ class CommonConfig(AppConfig):
     label = "common"
     verbose_name = "Platform"
     demo_seeder = "apps.common.demo.demo_users_seed"
+
+    def ready(self) -> None:
+        from apps.common import lookups  # noqa: F401  (registers the `like` lookup)
