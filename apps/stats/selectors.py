@@ -3,7 +3,7 @@
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from apps.groups.models import Group
 from apps.stats.query import Condition, GroupCountQuery
@@ -35,7 +35,7 @@ def _condition_q(condition: Condition) -> Q:
     return Q(**{f"{path}__{LOOKUPS[operator]}": value})
 
 
-def group_count(*, query: GroupCountQuery) -> int:
+def group_count_queryset(*, query: GroupCountQuery) -> QuerySet[Group]:
     """Groups whose date column falls in [start, end), matching every query_group (each an OR of conditions).
 
     Every group counts, deleted ones too, unless a condition on `state` says otherwise.
@@ -43,4 +43,8 @@ def group_count(*, query: GroupCountQuery) -> int:
     groups = Group.objects.filter(**{f"{query.date_path}__gte": query.start, f"{query.date_path}__lt": query.end})
     for conditions in query.query_groups:
         groups = groups.filter(reduce(or_, (_condition_q(condition) for condition in conditions)))
-    return groups.count()
+    return groups
+
+
+def group_count(*, query: GroupCountQuery) -> int:
+    return group_count_queryset(query=query).count()
