@@ -1,5 +1,7 @@
 """Filter building blocks shared by every app's filtersets."""
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.db import models
@@ -27,12 +29,31 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = BoundedIntegerField
 
 
+class UTCDateTimeField(forms.DateTimeField):
+    """A datetime converted to UTC before it reaches the database: PostgreSQL refuses offsets past ±15:59, and a
+    moment that UTC cannot express (before year 1) is a 400."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("Enter a datetime between years 1 and 9999 in UTC.", code="invalid") from exc
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+
 class BaseFilterSet(django_filters.FilterSet):
     """Integer columns filter on whole numbers in the 64-bit range."""
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
         **{field_class: {"filter_class": IntegerFilter} for field_class in INTEGER_FIELDS},
+        models.DateTimeField: {"filter_class": DateTimeFilter},
     }
 
 

@@ -9,6 +9,7 @@ string, as CKAN answers them. Apps register their actions with `ckan_action`.
 """
 
 import json
+from urllib.parse import urlencode
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
@@ -51,6 +54,7 @@ class CKANAction:
 
 
 ACTIONS: dict[str, CKANAction] = {}
+SUPPORTED_VERSIONS = ("3",)
 
 
 def ckan_action(name: str, *, side_effect_free: bool = False, sysadmin_only: bool = False):
@@ -111,7 +115,7 @@ def _request_data(request, action: CKANAction) -> dict:
 
 def _envelope(request, action_name: str, version: str | None, **body) -> dict:
     prefix = f"/api/{version}/action/" if version else "/api/action/"
-    help_url = request.build_absolute_uri(f"{prefix}help_show") + f"?name={action_name}"
+    help_url = request.build_absolute_uri(f"{prefix}help_show") + "?" + urlencode({"name": action_name})
     return {"help": help_url, **body}
 
 
@@ -119,7 +123,38 @@ def _error(request, action_name, version, status: int, error: dict) -> Response:
     return Response(_envelope(request, action_name, version, success=False, error=error), status=status)
 
 
+class CKANEnvelopeSerializer(serializers.Serializer):
+    help = serializers.URLField(help_text="Absolute URL of help_show for this action.")
+    success = serializers.BooleanField()
+    result = serializers.JSONField(required=False, help_text="The action's result (on success).")
+    error = serializers.DictField(required=False, help_text='{"__type": ..., ...} (on failure).')
+
+
+CKAN_RESPONSES = {
+    200: CKANEnvelopeSerializer,
+    400: OpenApiResponse(OpenApiTypes.STR, description='A bare JSON string: "Bad request: ..."'),
+    403: OpenApiResponse(CKANEnvelopeSerializer, description="Authorization Error"),
+    404: OpenApiResponse(CKANEnvelopeSerializer, description="Not Found Error"),
+    405: OpenApiResponse(CKANEnvelopeSerializer, description="Method not allowed"),
+    409: OpenApiResponse(CKANEnvelopeSerializer, description="Validation Error"),
+}
+
+
+def _ckan_schema(method: str, *, versioned: bool):
+    parameters = [OpenApiParameter("action", str, OpenApiParameter.PATH, description="The action name.")]
+    if versioned:
+        parameters.append(OpenApiParameter("version", int, OpenApiParameter.PATH, enum=[3]))
+    return extend_schema(
+        operation_id=f"ckan_action{'_v3' if versioned else ''}_{method}",
+        tags=["ckan"],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses=CKAN_RESPONSES,
+        parameters=parameters,
+    )
+
+
 @method_decorator(csrf_exempt, name="dispatch")
+@extend_schema_view(get=_ckan_schema("get", versioned=False), post=_ckan_schema("post", versioned=False))
 class CKANActionView(APIView):
     """Runs a registered action. Authentication never fails here: an unusable key leaves the caller anonymous, and
     the action's own access rule answers 403 in the CKAN shape."""
@@ -137,6 +172,9 @@ class CKANActionView(APIView):
         return self.run(request, action, version)
 
     def run(self, request, action_name: str, version: str | None):
+        if version is not None and version not in SUPPORTED_VERSIONS:
+            error = {"__type": "Not Found Error", "message": f"Not found: API version {version} is not supported"}
+            return _error(request, action_name, "3", 404, error)
         action = ACTIONS.get(action_name)
         if action is None:
             return JsonResponse(f"Bad request: Action name not known: {action_name}", status=400, safe=False)
@@ -179,10 +217,18 @@ class CKANActionView(APIView):
         """DRF's own errors (method, media type, throttling) in the CKAN error shape; others are logged 500s."""
         action_name, version = self.kwargs.get("action", ""), self.kwargs.get("version")
         if isinstance(exc, exceptions.MethodNotAllowed):
-            return JsonResponse(f"Bad request: {exc.detail}", status=400, safe=False)
+            error = {"__type": "Method Not Allowed", "message": str(exc.detail)}
+            response = _error(self.request, action_name, version, 405, error)
+            response["Allow"] = "GET, POST, OPTIONS"
+            return response
         if isinstance(exc, exceptions.APIException):
             error = {"__type": "Validation Error", "message": str(exc.detail)}
             return _error(self.request, action_name, version, exc.status_code, error)
         logger.exception("unhandled CKAN action error", exc_info=exc)
         error = {"__type": "Internal Server Error", "message": "Internal Server Error"}
         return _error(self.request, action_name, version, 500, error)
+
+
+@extend_schema_view(get=_ckan_schema("get", versioned=True), post=_ckan_schema("post", versioned=True))
+class CKANVersionedActionView(CKANActionView):
+    """The same actions under `/api/3/action/`."""

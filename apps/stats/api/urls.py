@@ -1,11 +1,15 @@
 from django.urls import path, re_path
 
-from apps.common.api.ckan import CKANActionView
+from apps.common.api.ckan import CKANActionView, CKANVersionedActionView
 from apps.stats.api import actions  # noqa: F401  (registers the stats actions)
 
 app_name = "stats-api"
 
 urlpatterns = [
-    re_path(r"^api/(?P<version>3)/action/(?P<action>[\w-]+)$", CKANActionView.as_view(), name="ckan-action-versioned"),
+    re_path(
+        r"^api/(?P<version>[^/]+)/action/(?P<action>[^/]+)$",
+        CKANVersionedActionView.as_view(),
+        name="ckan-action-versioned",
+    ),
     path("api/action/<str:action>", CKANActionView.as_view(), name="ckan-action"),
 ]
