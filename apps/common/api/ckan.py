@@ -9,10 +9,10 @@ string, as CKAN answers them. Apps register their actions with `ckan_action`.
 """
 
 import json
-from urllib.parse import urlencode
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
