@@ -24,6 +24,9 @@ class User(AbstractUser):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    lms_user_id = models.BigIntegerField(
+        null=True, blank=True, unique=True, help_text="The Open edX user id (`context.user_id` of tracking logs)."
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

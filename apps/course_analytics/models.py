@@ -1,1 +1,164 @@
-"""Models of this app."""
+"""Raw Open edX inputs (tracking events, learner profiles) and the rollup tables behind the Analytics Data API.
+
+Rollup tables follow the reference pipeline's result store: one row per (course, day[, breakdown]) or per
+(course, week, activity type), `created` being when the row was computed.
+"""
+
+from django.db import models
+
+
+class TrackingEvent(models.Model):
+    """One tracking-log event of a course, reduced to the fields the rollups read.
+
+    `event_key` is the SHA-256 of the event's canonical JSON: ingesting the same event twice adds nothing.
+    """
+
+    event_key = models.CharField(max_length=64, unique=True)
+    time = models.DateTimeField()
+    day = models.DateField(help_text="UTC day of `time`: the partition every rollup reads by.")
+    course_id = models.CharField(max_length=255)
+    lms_user_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True, default="")
+    event_type = models.CharField(max_length=255)
+    event_source = models.CharField(max_length=32, blank=True, default="")
+    mode = models.CharField(max_length=64, blank=True, default="", help_text="Enrollment mode (enrollment events).")
+    video_id = models.CharField(max_length=255, blank=True, default="", help_text="Encoded module id (video events).")
+    video_position = models.FloatField(null=True, blank=True, help_text="currentTime, or old_time of a seek.")
+    video_new_position = models.FloatField(null=True, blank=True, help_text="new_time of a seek.")
+    video_duration = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "course_id"], name="event_day_course"),
+            models.Index(fields=["event_type", "day"], name="event_type_day"),
+            models.Index(fields=["course_id", "video_id"], name="event_course_video"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.event_type} {self.course_id}"
+
+
+class LearnerProfile(models.Model):
+    """A learner's profile as Open edX exports it (auth_userprofile), keyed by the LMS user id. Codes stay raw."""
+
+    lms_user_id = models.BigIntegerField(unique=True)
+    year_of_birth = models.PositiveSmallIntegerField(null=True, blank=True)
+    level_of_education = models.CharField(max_length=10, blank=True, default="")
+    gender = models.CharField(max_length=10, blank=True, default="")
+    country = models.CharField(max_length=3, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"profile of LMS user {self.lms_user_id}"
+
+
+class DailyRollup(models.Model):
+    course_id = models.CharField(max_length=255)
+    date = models.DateField()
+    count = models.IntegerField(help_text="Learners enrolled at the end of the UTC day.")
+    cumulative_count = models.IntegerField(help_text="Learners who ever enrolled, up to the end of the day.")
+    created = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.course_id} {self.date}"
+
+
+class EnrollmentDaily(DailyRollup):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course_id", "date"], name="enrollment_daily_unique")]
+        indexes = [models.Index(fields=["date"], name="enrollment_daily_date")]
+
+
+class EnrollmentModeDaily(DailyRollup):
+    mode = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_id", "date", "mode"], name="enrollment_mode_daily_unique")
+        ]
+
+
+class EnrollmentGenderDaily(DailyRollup):
+    gender = models.CharField(  # noqa: DJ001 (null is "no profile value", apart from any code)
+        max_length=10, null=True, blank=True, help_text="Raw profile code; null if none."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_id", "date", "gender"], name="enrollment_gender_daily_unique")
+        ]
+
+
+class EnrollmentBirthYearDaily(DailyRollup):
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_id", "date", "birth_year"], name="enrollment_birth_daily_unique")
+        ]
+
+
+class EnrollmentEducationDaily(DailyRollup):
+    education_level = models.CharField(  # noqa: DJ001 (null is the API's unknown level)
+        max_length=32, null=True, blank=True, help_text="API name; null if unknown."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course_id", "date", "education_level"], name="enrollment_education_daily_unique"
+            )
+        ]
+
+
+class EnrollmentLocationDaily(DailyRollup):
+    country_code = models.CharField(max_length=8, help_text="ISO 3166 alpha-2, or UNKNOWN.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_id", "date", "country_code"], name="enrollment_country_unique")
+        ]
+
+
+class ActivityWeekly(models.Model):
+    """Distinct learners per course, ISO week (Monday to Monday, UTC) and activity type."""
+
+    course_id = models.CharField(max_length=255)
+    interval_start = models.DateTimeField()
+    interval_end = models.DateTimeField()
+    activity_type = models.CharField(max_length=32)
+    count = models.IntegerField()
+    created = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "weekly activity"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course_id", "interval_start", "activity_type"], name="activity_weekly_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["course_id", "interval_end"], name="activity_course_end")]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} {self.interval_start:%Y-%m-%d} {self.activity_type}"
+
+
+class VideoSummary(models.Model):
+    """Viewers of a course video at its start and near its end (credits excluded), over all events so far."""
+
+    pipeline_video_id = models.CharField(max_length=600, unique=True)
+    course_id = models.CharField(max_length=255)
+    encoded_module_id = models.CharField(max_length=255)
+    duration = models.IntegerField()
+    segment_length = models.IntegerField()
+    users_at_start = models.IntegerField()
+    users_at_end = models.IntegerField()
+    created = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["course_id"], name="video_course")]
+
+    def __str__(self) -> str:
+        return self.pipeline_video_id
