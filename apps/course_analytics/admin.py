@@ -1,1 +1,114 @@
-"""Admin registrations of this app: every model with list display, filters and search."""
+from datetime import timedelta
+
+from django.contrib import admin, messages
+
+from apps.course_analytics.models import (
+    ActivityWeekly,
+    EnrollmentBirthYearDaily,
+    EnrollmentDaily,
+    EnrollmentEducationDaily,
+    EnrollmentGenderDaily,
+    EnrollmentLocationDaily,
+    EnrollmentModeDaily,
+    LearnerProfile,
+    TrackingEvent,
+    VideoSummary,
+)
+from apps.course_analytics.tasks import rollup_day
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(admin.ModelAdmin):
+    list_display = ("time", "event_type", "course_id", "username", "lms_user_id", "event_source")
+    list_filter = ("event_source", "day")
+    search_fields = ("course_id", "username", "event_type")
+    date_hierarchy = "time"
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LearnerProfile)
+class LearnerProfileAdmin(admin.ModelAdmin):
+    list_display = ("lms_user_id", "year_of_birth", "level_of_education", "gender", "country")
+    list_filter = ("gender", "level_of_education")
+    search_fields = ("lms_user_id", "country")
+
+
+class RollupAdmin(admin.ModelAdmin):
+    """Rollup rows are computed; staff read them and rerun the days they come from."""
+
+    search_fields = ("course_id",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DailyRollupAdmin(RollupAdmin):
+    list_filter = ("date",)
+    date_hierarchy = "date"
+    actions = ("rerun_days",)
+
+    @admin.action(description="Rerun the rollups of the selected rows' days")
+    def rerun_days(self, request, queryset):
+        days = sorted(set(queryset.values_list("date", flat=True)))
+        for day in days:
+            rollup_day.delay(day.isoformat())
+        self.message_user(
+            request, f"Rollups queued for {len(days)} day(s): {', '.join(map(str, days))}.", messages.INFO
+        )
+
+
+@admin.register(EnrollmentDaily)
+class EnrollmentDailyAdmin(DailyRollupAdmin):
+    list_display = ("course_id", "date", "count", "cumulative_count", "created")
+
+
+@admin.register(EnrollmentModeDaily)
+class EnrollmentModeDailyAdmin(DailyRollupAdmin):
+    list_display = ("course_id", "date", "mode", "count", "cumulative_count", "created")
+    list_filter = ("date", "mode")
+
+
+@admin.register(EnrollmentGenderDaily)
+class EnrollmentGenderDailyAdmin(DailyRollupAdmin):
+    list_display = ("course_id", "date", "gender", "count", "cumulative_count", "created")
+
+
+@admin.register(EnrollmentBirthYearDaily)
+class EnrollmentBirthYearDailyAdmin(DailyRollupAdmin):
+    list_display = ("course_id", "date", "birth_year", "count", "cumulative_count", "created")
+
+
+@admin.register(EnrollmentEducationDaily)
+class EnrollmentEducationDailyAdmin(DailyRollupAdmin):
+    list_display = ("course_id", "date", "education_level", "count", "cumulative_count", "created")
+
+
+@admin.register(EnrollmentLocationDaily)
+class EnrollmentLocationDailyAdmin(DailyRollupAdmin):
+    list_display = ("course_id", "date", "country_code", "count", "cumulative_count", "created")
+
+
+@admin.register(ActivityWeekly)
+class ActivityWeeklyAdmin(RollupAdmin):
+    list_display = ("course_id", "interval_start", "interval_end", "activity_type", "count", "created")
+    list_filter = ("activity_type", "interval_start")
+    actions = ("rerun_weeks",)
+
+    @admin.action(description="Rerun the rollups of the selected weeks (their last day)")
+    def rerun_weeks(self, request, queryset):
+        days = sorted({end.date() for end in queryset.values_list("interval_end", flat=True)})
+        for week_end in days:
+            rollup_day.delay((week_end - timedelta(days=1)).isoformat())
+        self.message_user(request, f"Rollups queued for {len(days)} week(s).", messages.INFO)
+
+
+@admin.register(VideoSummary)
+class VideoSummaryAdmin(RollupAdmin):
+    list_display = ("pipeline_video_id", "duration", "users_at_start", "users_at_end", "created")
+    search_fields = ("course_id", "encoded_module_id")

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from apps.groups.models import Activity, Group, Membership
 
@@ -31,6 +32,7 @@ class GroupAdmin(admin.ModelAdmin):
     raw_id_fields = ("parent", "owner")
     date_hierarchy = "created_at"
     inlines = (MembershipInline, ActivityInline)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Membership)

@@ -74,7 +74,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 AUTH_USER_MODEL = "common.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -102,7 +101,7 @@ STORAGES = {
 # Request limits: a body larger than REQUEST_MAX_BYTES is refused with 413 before any view reads it; endpoints that
 # stream large bodies get their own prefix here.
 REQUEST_MAX_BYTES = env_int("TALLY_REQUEST_MAX_BYTES", 2 * 1024 * 1024)
-REQUEST_MAX_BYTES_BY_PATH: dict[str, int] = {}
+REQUEST_MAX_BYTES_BY_PATH: dict[str, int] = {"/api/v0/ingest/": env_int("TALLY_INGEST_MAX_BYTES", 50 * 1024 * 1024)}
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -169,6 +168,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 50 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60)
 CELERY_BEAT_SCHEDULE = {
+    "course_analytics.rollup_day": {
+        "task": "course_analytics.rollup_day",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
     "common.prune_job_runs": {
         "task": "common.prune_job_runs",
         "schedule": crontab(hour=3, minute=30),
@@ -178,6 +182,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 HEALTH_CHECK_TIMEOUT_SECONDS = 3
+
+# Open edX Analytics Data API: per-user request rates as the reference sets them, and the service accounts
+# (dashboards) that get the higher rate.
+EDX_ANALYTICS_THROTTLE_RATE = env_str("TALLY_EDX_ANALYTICS_THROTTLE_RATE", "60/minute")
+EDX_ANALYTICS_SERVICE_THROTTLE_RATE = env_str("TALLY_EDX_ANALYTICS_SERVICE_THROTTLE_RATE", "800/minute")
+EDX_ANALYTICS_SERVICE_USERNAMES = env_list("TALLY_EDX_ANALYTICS_SERVICE_USERNAMES", [])
+
 
 LOG_FORMAT = env_str("TALLY_LOG_FORMAT", "json")
 LOG_LEVEL = env_str("TALLY_LOG_LEVEL", "INFO")

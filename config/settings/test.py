@@ -10,3 +10,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Suites make many requests as one user; the throttle has its own test.
+EDX_ANALYTICS_THROTTLE_RATE = "100000/minute"

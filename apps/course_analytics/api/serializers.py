@@ -1,0 +1,85 @@
+"""Shapes of the v0 course endpoints, for the OpenAPI description (the selectors build the payloads)."""
+
+from rest_framework import serializers
+
+
+class EnrollmentSerializer(serializers.Serializer):
+    course_id = serializers.CharField()
+    date = serializers.DateField()
+    count = serializers.IntegerField(help_text="Learners enrolled at the end of the day (UTC).")
+    created = serializers.CharField(help_text="When the figures were computed, YYYY-mm-ddTHHMMSS (UTC).")
+
+
+class EnrollmentModeSerializer(EnrollmentSerializer):
+    cumulative_count = serializers.IntegerField(help_text="Learners who ever enrolled, up to that day.")
+    audit = serializers.IntegerField()
+    credit = serializers.IntegerField()
+    honor = serializers.IntegerField()
+    professional = serializers.IntegerField(help_text="Includes no-id-professional.")
+    verified = serializers.IntegerField()
+    masters = serializers.IntegerField()
+
+
+class EnrollmentBirthYearSerializer(EnrollmentSerializer):
+    birth_year = serializers.IntegerField(allow_null=True)
+
+
+class EnrollmentEducationSerializer(EnrollmentSerializer):
+    education_level = serializers.CharField(allow_null=True)
+
+
+class EnrollmentGenderSerializer(serializers.Serializer):
+    course_id = serializers.CharField()
+    date = serializers.DateField()
+    female = serializers.IntegerField()
+    male = serializers.IntegerField()
+    other = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+    created = serializers.CharField()
+
+
+class CountrySerializer(serializers.Serializer):
+    alpha2 = serializers.CharField(allow_null=True)
+    alpha3 = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+
+
+class EnrollmentLocationSerializer(EnrollmentSerializer):
+    country = CountrySerializer()
+
+
+class CourseActivitySerializer(serializers.Serializer):
+    interval_start = serializers.CharField(help_text="Monday 00:00 UTC, YYYY-mm-ddTHHMMSS.")
+    interval_end = serializers.CharField(help_text="The next Monday (excluded).")
+    course_id = serializers.CharField()
+    any = serializers.IntegerField(required=False)
+    attempted_problem = serializers.IntegerField(required=False)
+    played_video = serializers.IntegerField(required=False)
+    posted_forum = serializers.IntegerField(required=False)
+    created = serializers.CharField()
+
+
+class RecentActivitySerializer(serializers.Serializer):
+    interval_start = serializers.DateTimeField()
+    interval_end = serializers.DateTimeField()
+    activity_type = serializers.CharField()
+    count = serializers.IntegerField()
+    course_id = serializers.CharField()
+
+
+class VideoSerializer(serializers.Serializer):
+    pipeline_video_id = serializers.CharField()
+    encoded_module_id = serializers.CharField()
+    duration = serializers.IntegerField()
+    segment_length = serializers.IntegerField()
+    users_at_start = serializers.IntegerField()
+    users_at_end = serializers.IntegerField()
+    created = serializers.CharField()
+
+
+class IngestReportSerializer(serializers.Serializer):
+    lines = serializers.IntegerField()
+    added = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    malformed = serializers.IntegerField()
+    problems = serializers.ListField(child=serializers.CharField())

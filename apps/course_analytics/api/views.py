@@ -1,0 +1,157 @@
+"""Open edX Analytics Data API v0 course endpoints, and the batch ingest endpoint."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.common.api.edx_analytics import EdxCourseView, EdxTokenAuthentication
+from apps.course_analytics import selectors
+from apps.course_analytics.api import serializers as s
+from apps.course_analytics.services.ingest import lines_of, tracking_lines_ingest
+
+DATE_PARAMETERS = [
+    OpenApiParameter("start_date", str, description="Inclusive; YYYY-mm-dd or YYYY-mm-ddTHHMMSS (UTC)."),
+    OpenApiParameter("end_date", str, description="Exclusive; YYYY-mm-dd or YYYY-mm-ddTHHMMSS (UTC)."),
+    OpenApiParameter("fields", str, description="CSV only: the columns to return, in this order."),
+]
+ACTIVITY_PARAMETER = OpenApiParameter("activity_type", str, enum=list(selectors.ACTIVITY_TYPES))
+
+
+def activity_type_param(request, *names: str) -> str:
+    """The requested activity type (the first of `names` present, lower-cased; `any` by default); 400 if unknown."""
+    name = next((name for name in names if request.query_params.get(name)), None)
+    value = request.query_params[name].lower() if name else "any"
+    if value not in selectors.ACTIVITY_TYPES:
+        raise exceptions.ValidationError(
+            {"detail": f"{name}: {value!r} is not an activity type ({', '.join(selectors.ACTIVITY_TYPES)})."}
+        )
+    return value
+
+
+class CourseListView(EdxCourseView):
+    """A list of rows for a course over [start_date, end_date); without dates, the latest computed day."""
+
+    selector = None
+
+    def get(self, request, course_id: str, format=None):
+        start, end = self.date_range()
+        rows = type(self).selector(course_id=course_id, start=start, end=end)
+        if not rows:
+            raise exceptions.NotFound()
+        return Response(rows)
+
+
+def _list_schema(serializer, *extra):
+    return extend_schema(
+        tags=["course analytics"], responses=serializer(many=True), parameters=[*DATE_PARAMETERS, *extra]
+    )
+
+
+@_list_schema(s.EnrollmentSerializer)
+class CourseEnrollmentView(CourseListView):
+    selector = staticmethod(selectors.enrollment_list)
+    csv_filename_slug = "enrollment"
+
+
+@_list_schema(s.EnrollmentModeSerializer)
+class CourseEnrollmentModeView(CourseListView):
+    selector = staticmethod(selectors.enrollment_mode_list)
+    csv_filename_slug = "enrollment_mode"
+
+
+@_list_schema(s.EnrollmentBirthYearSerializer)
+class CourseEnrollmentByBirthYearView(CourseListView):
+    selector = staticmethod(selectors.enrollment_birth_year_list)
+    csv_filename_slug = "enrollment-age"
+
+
+@_list_schema(s.EnrollmentEducationSerializer)
+class CourseEnrollmentByEducationView(CourseListView):
+    selector = staticmethod(selectors.enrollment_education_list)
+    csv_filename_slug = "enrollment-education"
+
+
+@_list_schema(s.EnrollmentGenderSerializer)
+class CourseEnrollmentByGenderView(CourseListView):
+    selector = staticmethod(selectors.enrollment_gender_list)
+    csv_filename_slug = "enrollment-gender"
+
+
+@_list_schema(s.EnrollmentLocationSerializer)
+class CourseEnrollmentByLocationView(CourseListView):
+    selector = staticmethod(selectors.enrollment_location_list)
+    csv_filename_slug = "enrollment-location"
+
+
+@_list_schema(s.CourseActivitySerializer, ACTIVITY_PARAMETER)
+class CourseActivityWeeklyView(CourseListView):
+    """Weekly distinct learners per activity type; without dates, the latest computed week. activity_type is
+    checked but, as in the reference, every type is returned."""
+
+    selector = staticmethod(selectors.activity_list)
+    csv_filename_slug = "engagement-activity"
+
+    def get(self, request, course_id: str, format=None):
+        activity_type_param(request, "activity_type")
+        return super().get(request, course_id, format)
+
+
+@extend_schema(
+    tags=["course analytics"],
+    responses=s.RecentActivitySerializer,
+    parameters=[ACTIVITY_PARAMETER, OpenApiParameter("label", str, description="Legacy name of activity_type.")],
+    deprecated=True,
+)
+class CourseActivityMostRecentWeekView(EdxCourseView):
+    """The latest computed week's count of one activity type (deprecated upstream in favour of activity/)."""
+
+    def get(self, request, course_id: str, format=None):
+        row = selectors.recent_activity_get(
+            course_id=course_id, activity_type=activity_type_param(request, "label", "activity_type")
+        )
+        if row is None:
+            raise exceptions.NotFound()
+        return Response(s.RecentActivitySerializer(row).data)
+
+
+@extend_schema(tags=["course analytics"], responses=s.VideoSerializer(many=True))
+class VideosListView(EdxCourseView):
+    """Videos of a course with their viewers at the start and near the end. Not filtered by date."""
+
+    def get(self, request, course_id: str, format=None):
+        self.date_range()
+        rows = selectors.video_list(course_id=course_id)
+        if not rows:
+            raise exceptions.NotFound()
+        return Response(rows)
+
+
+class RawBodyParser(BaseParser):
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read() if stream is not None else b""
+
+
+@extend_schema(
+    tags=["course analytics"],
+    request={"application/x-ndjson": OpenApiTypes.STR, "application/json": OpenApiTypes.OBJECT},
+    responses=s.IngestReportSerializer,
+)
+class EventIngestView(APIView):
+    """Ingest tracking-log events: a JSON array of events or NDJSON, at most TALLY_INGEST_MAX_BYTES. Staff only.
+
+    Idempotent: events already stored are not added again. Malformed events are counted and reported by index.
+    """
+
+    authentication_classes = (EdxTokenAuthentication,)
+    permission_classes = (IsAdminUser,)
+    parser_classes = (RawBodyParser,)
+
+    def post(self, request):
+        report = tracking_lines_ingest(lines=lines_of(request.data), source="request")
+        return Response(s.IngestReportSerializer(report).data)

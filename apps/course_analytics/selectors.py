@@ -1,0 +1,236 @@
+"""Reads behind the Analytics Data API v0 course endpoints, shaped as the reference serves them.
+
+Every list read takes [start, end) as datetimes (either may be None; the date columns compare on their day, as
+the reference's do); with neither, it reads the latest day (or week) computed for the course. An empty result is
+an empty list; the API turns that into a 404.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Max, QuerySet
+from django_countries import countries
+
+from apps.common.api.edx_analytics import DATE_FORMAT, edx_datetime
+from apps.course_analytics.models import (
+    ActivityWeekly,
+    EnrollmentBirthYearDaily,
+    EnrollmentDaily,
+    EnrollmentEducationDaily,
+    EnrollmentGenderDaily,
+    EnrollmentLocationDaily,
+    EnrollmentModeDaily,
+    VideoSummary,
+)
+from apps.course_analytics.services.rollups import UNKNOWN_COUNTRY
+
+ACTIVITY_TYPES = ("any", "attempted_problem", "played_video", "posted_forum")
+ENROLLMENT_MODES = ("audit", "credit", "honor", "professional", "verified", "masters")
+MODE_FOLDS = {"no-id-professional": "professional"}
+GENDERS = {"f": "female", "m": "male", "o": "other"}
+GENDER_KEYS = ("female", "male", "other", "unknown")
+
+
+def _daily(model, *, course_id: str, start: datetime | None, end: datetime | None) -> QuerySet:
+    rows = model.objects.filter(course_id=course_id)
+    if start is None and end is None:
+        return rows.filter(date=rows.aggregate(latest=Max("date"))["latest"])
+    if start is not None:
+        rows = rows.filter(date__gte=start.date())
+    if end is not None:
+        rows = rows.filter(date__lt=end.date())
+    return rows.order_by("date")
+
+
+def _grouped_by_day(rows) -> dict:
+    days = defaultdict(list)
+    for row in rows:
+        days[row.date].append(row)
+    return dict(sorted(days.items()))
+
+
+def _latest_created(rows) -> str:
+    return edx_datetime(max(row.created for row in rows))
+
+
+def enrollment_list(*, course_id: str, start=None, end=None) -> list[dict]:
+    """[{course_id, date, count, created}]: learners enrolled at the end of each day."""
+    rows = _daily(EnrollmentDaily, course_id=course_id, start=start, end=end)
+    return [
+        {
+            "course_id": course_id,
+            "date": r.date.strftime(DATE_FORMAT),
+            "count": r.count,
+            "created": edx_datetime(r.created),
+        }
+        for r in rows
+    ]
+
+
+def enrollment_mode_list(*, course_id: str, start=None, end=None) -> list[dict]:
+    """One object per day with every mode zero-filled; no-id-professional counts as professional; other modes add
+    to the totals only."""
+    result = []
+    for day, rows in _grouped_by_day(_daily(EnrollmentModeDaily, course_id=course_id, start=start, end=end)).items():
+        by_mode = dict.fromkeys(ENROLLMENT_MODES, 0)
+        for row in rows:
+            mode = MODE_FOLDS.get(row.mode, row.mode)
+            if mode in by_mode:
+                by_mode[mode] += row.count
+        result.append(
+            {
+                "course_id": course_id,
+                "date": day.strftime(DATE_FORMAT),
+                "count": sum(r.count for r in rows),
+                "cumulative_count": sum(r.cumulative_count for r in rows),
+                "created": _latest_created(rows),
+                **by_mode,
+            }
+        )
+    return result
+
+
+def enrollment_gender_list(*, course_id: str, start=None, end=None) -> list[dict]:
+    """One object per day: female, male, other, and unknown (no code, or any other code), zero-filled."""
+    result = []
+    for day, rows in _grouped_by_day(_daily(EnrollmentGenderDaily, course_id=course_id, start=start, end=end)).items():
+        by_gender = dict.fromkeys(GENDER_KEYS, 0)
+        for row in rows:
+            by_gender[GENDERS.get(row.gender or "", "unknown")] += row.count
+        result.append(
+            {"course_id": course_id, "date": day.strftime(DATE_FORMAT), **by_gender, "created": _latest_created(rows)}
+        )
+    return result
+
+
+def enrollment_birth_year_list(*, course_id: str, start=None, end=None) -> list[dict]:
+    rows = _daily(EnrollmentBirthYearDaily, course_id=course_id, start=start, end=end).order_by("date", "birth_year")
+    return [
+        {
+            "course_id": course_id,
+            "date": r.date.strftime(DATE_FORMAT),
+            "birth_year": r.birth_year,
+            "count": r.count,
+            "created": edx_datetime(r.created),
+        }
+        for r in rows
+    ]
+
+
+def enrollment_education_list(*, course_id: str, start=None, end=None) -> list[dict]:
+    rows = _daily(EnrollmentEducationDaily, course_id=course_id, start=start, end=end).order_by(
+        "date", "education_level"
+    )
+    return [
+        {
+            "course_id": course_id,
+            "date": r.date.strftime(DATE_FORMAT),
+            "education_level": r.education_level,
+            "count": r.count,
+            "created": edx_datetime(r.created),
+        }
+        for r in rows
+    ]
+
+
+def _country(code: str) -> dict:
+    if code == UNKNOWN_COUNTRY or not countries.name(code):
+        return {"alpha2": None, "alpha3": None, "name": UNKNOWN_COUNTRY}
+    return {"alpha2": code, "alpha3": countries.alpha3(code), "name": countries.name(code)}
+
+
+def enrollment_location_list(*, course_id: str, start=None, end=None) -> list[dict]:
+    """One entry per (country, day), unknown countries summed into one UNKNOWN entry; UNKNOWN first, then by
+    alpha-2, then by day."""
+    totals: dict[tuple, dict] = {}
+    for row in _daily(EnrollmentLocationDaily, course_id=course_id, start=start, end=end):
+        country = _country(row.country_code)
+        key = (country["alpha2"] or "", row.date)
+        entry = totals.setdefault(
+            key,
+            {
+                "date": row.date.strftime(DATE_FORMAT),
+                "course_id": course_id,
+                "country": country,
+                "count": 0,
+                "created": row.created,
+            },
+        )
+        entry["count"] += row.count
+        entry["created"] = max(entry["created"], row.created)
+    return [{**entry, "created": edx_datetime(entry["created"])} for _, entry in sorted(totals.items())]
+
+
+def _weeks(*, course_id: str, start: datetime | None, end: datetime | None) -> QuerySet:
+    rows = ActivityWeekly.objects.filter(course_id=course_id)
+    if start is None and end is None:
+        return rows.filter(interval_end=rows.aggregate(latest=Max("interval_end"))["latest"])
+    if start is not None:
+        rows = rows.filter(interval_start__gte=start)
+    if end is not None:
+        rows = rows.filter(interval_end__lt=end)
+    return rows
+
+
+def activity_list(*, course_id: str, start=None, end=None) -> list[dict]:
+    """One object per week: distinct learners per activity type; a type with no row is left out, not zero."""
+    weeks: dict[tuple, dict] = {}
+    for row in _weeks(course_id=course_id, start=start, end=end).order_by("interval_start", "activity_type"):
+        week = weeks.setdefault(
+            (row.interval_start, row.interval_end),
+            {
+                "interval_start": edx_datetime(row.interval_start),
+                "interval_end": edx_datetime(row.interval_end),
+                "course_id": course_id,
+                "created": row.created,
+            },
+        )
+        week[row.activity_type] = row.count
+        week["created"] = max(week["created"], row.created)
+    ordered = []
+    for week in weeks.values():
+        counts = {name: week[name] for name in ACTIVITY_TYPES if name in week}
+        ordered.append(
+            {
+                "interval_start": week["interval_start"],
+                "interval_end": week["interval_end"],
+                "course_id": course_id,
+                **counts,
+                "created": edx_datetime(week["created"]),
+            }
+        )
+    return ordered
+
+
+def recent_activity_get(*, course_id: str, activity_type: str) -> dict | None:
+    """The latest computed week's count of one activity type, or None when there is none."""
+    row = (
+        ActivityWeekly.objects.filter(course_id=course_id, activity_type=activity_type)
+        .order_by("-interval_end")
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        "interval_start": row.interval_start,
+        "interval_end": row.interval_end,
+        "activity_type": activity_type,
+        "count": row.count,
+        "course_id": course_id,
+    }
+
+
+def video_list(*, course_id: str) -> list[dict]:
+    rows = VideoSummary.objects.filter(course_id=course_id).order_by("encoded_module_id")
+    return [
+        {
+            "pipeline_video_id": r.pipeline_video_id,
+            "encoded_module_id": r.encoded_module_id,
+            "duration": r.duration,
+            "segment_length": r.segment_length,
+            "users_at_start": r.users_at_start,
+            "users_at_end": r.users_at_end,
+            "created": edx_datetime(r.created),
+        }
+        for r in rows
+    ]

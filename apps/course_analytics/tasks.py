@@ -1,0 +1,10 @@
+from datetime import date
+
+from apps.common.tasks import tally_task
+from apps.course_analytics.services.rollups import course_analytics_rollup, yesterday
+
+
+@tally_task("course_analytics.rollup_day")
+def rollup_day(day: str | None = None) -> int:
+    """Roll up one UTC day (ISO date; yesterday when omitted). Idempotent on the day; returns the JobRun id."""
+    return course_analytics_rollup(day=date.fromisoformat(day) if day else yesterday()).pk
