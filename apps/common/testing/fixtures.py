@@ -1,9 +1,14 @@
 """Fixtures shared by every app's tests and the cross-app tests (registered in the root conftest.py)."""
 
 import os
+import subprocess
+import sys
+import time
+import uuid
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
@@ -54,3 +59,51 @@ def user_key(user) -> str:
 @pytest.fixture
 def sysadmin_key(sysadmin) -> str:
     return api_key_for(sysadmin)
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_queue(transactional_db):
+    """A real Celery worker process on the configured broker, consuming a queue of its own (so that no other
+    worker on the broker takes the test's tasks), against the test database. Needs PostgreSQL and a broker."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        queue,
+        "--loglevel=WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    worker = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    yield queue
+    worker.terminate()
+    worker.wait(timeout=30)
+
+
+def wait_for(predicate, *, seconds: float = 60, interval: float = 0.25) -> bool:
+    """Poll `predicate` until it is true or `seconds` pass (for work done by another process)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
