@@ -4,6 +4,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 DEMO_LEARNERS = 200
+# The courses of the demo: groups take them as activities and the demo tracking log is about them.
+DEMO_COURSE_IDS = [
+    "course-v1:TallyX+MATH101+2026_T1",
+    "course-v1:TallyX+PHYS201+2026_T1",
+    "course-v1:TallyX+CHEM110+2026_T1",
+    "TallyX/HIST100/2025_Fall",
+    "course-v1:TallyX+DATA300+2026_T2",
+]
 
 
 def demo_users_seed(*, progress) -> int:

@@ -5,3 +5,4 @@ class CourseAnalyticsConfig(AppConfig):
     name = "apps.course_analytics"
     label = "course_analytics"
     verbose_name = "Course analytics"
+    demo_seeder = "apps.course_analytics.demo.demo_course_analytics_seed"

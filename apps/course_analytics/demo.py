@@ -3,12 +3,18 @@
 Deterministic for a seed. Used by seed_demo (so that `make run` shows real figures) and by the benchmarks.
 """
 
+import io
 import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from opaque_keys.edx.keys import CourseKey
+
+from apps.common.demo import DEMO_COURSE_IDS
+from apps.course_analytics.models import TrackingEvent
+from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
+from apps.course_analytics.services.rollups import course_analytics_rollup, yesterday
 
 VIDEO_DURATION_SECONDS = (180, 600)
 MODES = ("audit", "honor", "verified", "professional", "no-id-professional", "credit", "masters")
@@ -100,7 +106,7 @@ def tracking_log_lines(*, course_ids: list[str], learners: int, start: date, day
             leave_day = enrol_day + rng.randint(1, days) if rng.random() < 0.15 else None
             upgrade_day = enrol_day + rng.randint(0, 10) if rng.random() < 0.1 else None
             mode = rng.choices(MODES, weights=MODE_WEIGHTS)[0]
-            enrolments.append((f"learner{user_id}", user_id, course, enrol_day, leave_day, upgrade_day, mode))
+            enrolments.append((f"learner{index + 1:03d}", user_id, course, enrol_day, leave_day, upgrade_day, mode))
     for offset in range(days):
         day = start + timedelta(days=offset)
         noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
@@ -142,3 +148,24 @@ def profile_csv_lines(*, learners: int, seed: int = 7, first_user_id: int = 1000
         year = "" if rng.random() < 0.1 else str(rng.randint(1950, 2008))
         row = (first_user_id + index, year, rng.choice(EDUCATION), rng.choice(GENDERS), rng.choice(COUNTRIES))
         yield ",".join(map(str, row))
+
+
+DEMO_LEARNERS = 1200
+DEMO_DAYS = 60
+
+
+def demo_course_analytics_seed(*, progress) -> int:
+    """Ingest a generated tracking log (the demo courses, DEMO_LEARNERS learners, the last DEMO_DAYS days up to
+    yesterday) and profile export, then roll up every day. Runs once: with events present it adds nothing."""
+    if TrackingEvent.objects.exists():
+        return 0
+    last_day = yesterday()
+    first_day = last_day - timedelta(days=DEMO_DAYS - 1)
+    progress.set_postfix_str("course_analytics: tracking log")
+    lines = tracking_log_lines(course_ids=DEMO_COURSE_IDS, learners=DEMO_LEARNERS, start=first_day, days=DEMO_DAYS)
+    report = tracking_lines_ingest(lines=lines, source="demo")
+    learner_profiles_ingest(stream=io.StringIO("\n".join(profile_csv_lines(learners=DEMO_LEARNERS))), source="demo")
+    for offset in range(DEMO_DAYS):
+        progress.set_postfix_str(f"course_analytics: rollup {offset + 1}/{DEMO_DAYS}")
+        course_analytics_rollup(day=first_day + timedelta(days=offset))
+    return report.added

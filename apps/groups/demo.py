@@ -9,16 +9,10 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.common.demo import DEMO_COURSE_IDS
 from apps.groups.models import Activity, Group, MemberRole, Membership
 
 DEMO_SLUG_PREFIX = "demo-"
-DEMO_COURSES = [
-    "course-v1:TallyX+MATH101+2026_T1",
-    "course-v1:TallyX+PHYS201+2026_T1",
-    "course-v1:TallyX+CHEM110+2026_T1",
-    "TallyX/HIST100/2025_Fall",
-    "course-v1:TallyX+DATA300+2026_T2",
-]
 ORGANISATIONS = ["Northfield Academy", "Lakeside College", "Riverside School", "Hillcrest Institute",
                  "Bayview Learning", "Summit University"]  # fmt: skip
 DEPARTMENTS = ["Mathematics", "Sciences", "Humanities", "Languages", "Computing"]
@@ -105,7 +99,7 @@ def demo_groups_seed(*, progress) -> int:
         for learner in rng.sample(learners, k=min(len(learners), rng.randint(12, 30))):
             memberships.append(Membership(group=group, user=learner, created_by=group.created_by,
                                           created_at=group.created_at, visited=rng.random() < 0.7))  # fmt: skip
-        for course in rng.sample(DEMO_COURSES, k=rng.randint(1, 3)):
+        for course in rng.sample(DEMO_COURSE_IDS, k=rng.randint(1, 3)):
             activities.append(Activity(group=group, activity_id=course, activity_type="Course",
                                        created_by=group.created_by))  # fmt: skip
     Membership.objects.bulk_create(memberships, batch_size=2000)

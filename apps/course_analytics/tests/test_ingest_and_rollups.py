@@ -1,0 +1,191 @@
+import json
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+
+from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
+from apps.course_analytics.models import EnrollmentDaily, EnrollmentModeDaily, TrackingEvent
+from apps.course_analytics.services.ingest import event_from_line, tracking_lines_ingest
+from apps.course_analytics.services.rollups import course_analytics_rollup, enrollment_states
+
+COURSE = "course-v1:edX+DemoX+Demo_2014"
+pytestmark = pytest.mark.django_db
+
+
+def enrollment(kind: str, when: str, user_id: int = 7, mode: str = "audit", username: str = "ada") -> str:
+    return json.dumps(
+        {
+            "username": username,
+            "event_source": "server",
+            "event_type": f"edx.course.enrollment.{kind}",
+            "time": when,
+            "context": {"course_id": COURSE, "user_id": user_id},
+            "event": {"course_id": COURSE, "user_id": user_id, "mode": mode},
+        }
+    )
+
+
+def states(lines: list[str], day: str) -> list[tuple]:
+    tracking_lines_ingest(lines=lines, source="test")
+    frame = enrollment_states(day=date.fromisoformat(day))
+    return sorted((row["lms_user_id"], row["at_end"], row["mode"]) for row in frame.to_dicts())
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        ([("activated", "2014-01-01T10:00:00Z", "audit")], (7, 1, "audit")),
+        (
+            [("activated", "2014-01-01T10:00:00Z", "audit"), ("deactivated", "2014-01-01T11:00:00Z", "audit")],
+            (7, 0, "audit"),
+        ),
+        (
+            [("deactivated", "2014-01-01T10:00:00Z", "audit"), ("activated", "2014-01-01T11:00:00Z", "honor")],
+            (7, 1, "honor"),
+        ),
+        (
+            [("activated", "2014-01-01T10:00:00Z", "audit"), ("mode_changed", "2014-01-01T12:00:00Z", "verified")],
+            (7, 1, "verified"),
+        ),
+        ([("deactivated", "2014-01-01T10:00:00Z", "audit")], (7, 0, "audit")),
+        ([("mode_changed", "2014-01-01T10:00:00Z", "verified")], (7, 0, "verified")),
+        (
+            [
+                ("activated", "2014-01-01T10:00:00Z", "audit"),
+                ("activated", "2014-01-01T11:00:00Z", "honor"),
+                ("deactivated", "2014-01-01T12:00:00Z", "honor"),
+            ],
+            (7, 0, "honor"),
+        ),
+    ],
+    ids=[
+        "enrolled",
+        "same-day unenroll",
+        "re-enrol",
+        "upgrade",
+        "deactivation first",
+        "mode change only",
+        "duplicate activation",
+    ],
+)
+def test_end_of_day_state_follows_the_reference_state_machine(events, expected):
+    lines = [enrollment(kind, when, mode=mode) for kind, when, mode in events]
+
+    assert states(lines, "2014-01-01") == [expected]
+
+
+def test_events_after_the_day_do_not_count():
+    lines = [enrollment("activated", "2014-01-01T10:00:00Z"), enrollment("deactivated", "2014-01-02T10:00:00Z")]
+
+    assert states(lines, "2014-01-01") == [(7, 1, "audit")]
+
+
+def test_cumulative_counts_everyone_who_ever_enrolled_and_modes_split_it():
+    tracking_lines_ingest(
+        lines=[
+            enrollment("activated", "2014-01-01T10:00:00Z", user_id=1, username="a"),
+            enrollment("activated", "2014-01-01T10:00:00Z", user_id=2, username="b", mode="verified"),
+            enrollment("deactivated", "2014-01-02T10:00:00Z", user_id=1, username="a"),
+        ],
+        source="test",
+    )
+
+    course_analytics_rollup(day=date(2014, 1, 2))
+
+    daily = EnrollmentDaily.objects.get()
+    assert (daily.count, daily.cumulative_count) == (1, 2)
+    modes = {row.mode: (row.count, row.cumulative_count) for row in EnrollmentModeDaily.objects.all()}
+    assert modes == {"audit": (0, 1), "verified": (1, 1)}
+
+
+def test_ingest_makes_learners_tally_users_with_their_lms_id_and_is_idempotent():
+    UserFactory(username="ada")
+    lines = [
+        enrollment("activated", "2014-01-01T10:00:00Z"),
+        enrollment("activated", "2014-01-01T10:00:00Z", 8, username="bo"),
+    ]
+
+    first = tracking_lines_ingest(lines=lines, source="test")
+    second = tracking_lines_ingest(lines=lines, source="test")
+
+    assert (first.added, second.added, TrackingEvent.objects.count()) == (2, 0, 2)
+    users = dict(get_user_model().objects.filter(username__in=["ada", "bo"]).values_list("username", "lms_user_id"))
+    assert users == {"ada": 7, "bo": 8}
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("nope", "not JSON"),
+        ("[1]", "not a JSON object"),
+        ('{"time": "2014-01-01T00:00:00Z"}', "no event_type"),
+        ('{"event_type": "x", "time": "yesterday"}', "bad time 'yesterday'"),
+    ],
+)
+def test_malformed_lines_are_reported_by_line(line, reason):
+    report = tracking_lines_ingest(lines=[enrollment("activated", "2014-01-01T10:00:00Z"), line], source="f.log")
+
+    assert (report.added, report.malformed, report.problems) == (1, 1, [f"f.log:2: {reason}"])
+
+
+def test_events_outside_a_course_are_skipped():
+    line = json.dumps({"event_type": "page_view", "time": "2014-01-01T00:00:00Z", "context": {"course_id": "nope"}})
+
+    assert event_from_line(line) is None
+
+
+def test_the_batch_endpoint_takes_json_arrays_and_ndjson(client):
+    headers = {"HTTP_AUTHORIZATION": f"Token {api_key_for(SysadminFactory())}"}
+    events = [
+        json.loads(enrollment("activated", "2014-01-01T10:00:00Z")),
+        json.loads(enrollment("deactivated", "2014-01-02T10:00:00Z")),
+    ]
+
+    as_array = client.post("/api/v0/ingest/events", json.dumps(events), content_type="application/json", **headers)
+    as_ndjson = client.post(
+        "/api/v0/ingest/events",
+        "\n".join(json.dumps(e) for e in events) + "\nbad",
+        content_type="application/x-ndjson",
+        **headers,
+    )
+
+    assert as_array.json() == {"lines": 2, "added": 2, "skipped": 0, "malformed": 0, "problems": []}
+    assert as_ndjson.json() == {
+        "lines": 3,
+        "added": 0,
+        "skipped": 0,
+        "malformed": 1,
+        "problems": ["request:3: not JSON"],
+    }
+
+
+def test_the_batch_endpoint_is_for_staff_and_size_limited(client):
+    learner = client.post(
+        "/api/v0/ingest/events",
+        "[]",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {api_key_for(UserFactory())}",
+    )
+    with override_settings(REQUEST_MAX_BYTES_BY_PATH={"/api/v0/ingest/": 10}):
+        too_big = client.post(
+            "/api/v0/ingest/events",
+            "[" + "1," * 20 + "1]",
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {api_key_for(SysadminFactory())}",
+        )
+
+    assert learner.status_code == 403
+    assert too_big.status_code == 413
+
+
+@override_settings(EDX_ANALYTICS_THROTTLE_RATE="2/minute")
+def test_requests_past_the_rate_are_throttled(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    headers = {"HTTP_AUTHORIZATION": f"Token {api_key_for(UserFactory())}"}
+    statuses = [client.get(f"/api/v0/courses/{COURSE}/enrollment/", **headers).status_code for _ in range(3)]
+
+    assert statuses == [404, 404, 429]
