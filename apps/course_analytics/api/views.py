@@ -1,6 +1,5 @@
 """Open edX Analytics Data API v0 course endpoints, and the batch ingest endpoint."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
@@ -139,11 +138,12 @@ class RawBodyParser(BaseParser):
 
 @extend_schema(
     tags=["course analytics"],
-    request={"application/x-ndjson": OpenApiTypes.STR, "application/json": OpenApiTypes.OBJECT},
+    request={"application/json": {"type": "array", "items": {"type": "object"}}},
     responses=s.IngestReportSerializer,
 )
 class EventIngestView(APIView):
-    """Ingest tracking-log events: a JSON array of events or NDJSON, at most TALLY_INGEST_MAX_BYTES. Staff only.
+    """Ingest tracking-log events: a JSON array of events, or NDJSON (one event per line, any content type), at
+    most TALLY_INGEST_MAX_BYTES. Staff only.
 
     Idempotent: events already stored are not added again. Malformed events are counted and reported by index.
     """
@@ -153,5 +153,6 @@ class EventIngestView(APIView):
     parser_classes = (RawBodyParser,)
 
     def post(self, request):
-        report = tracking_lines_ingest(lines=lines_of(request.data), source="request")
+        body = request.data if isinstance(request.data, bytes) else b""  # DRF gives {} for an empty body
+        report = tracking_lines_ingest(lines=lines_of(body), source="request")
         return Response(s.IngestReportSerializer(report).data)
