@@ -1,6 +1,7 @@
 """A group written through one dialect reads consistently through the others."""
 
 import pytest
+from django.utils import timezone
 
 from apps.common.testing.factories import UserFactory, api_key_for
 
@@ -70,3 +71,36 @@ def test_a_group_created_through_the_native_api_reads_the_same_in_sunbird(api_cl
         "active",
     )
     assert [(m["userId"], m["role"]) for m in read["members"]] == [(str(user.public_id), "admin")]
+
+
+def test_a_group_suspended_through_sunbird_is_counted_as_pending_by_ckan(api_client, people):
+    app_key, user, user_key = people
+    user.is_superuser = True
+    user.save()
+    sunbird_headers = {"HTTP_AUTHORIZATION": f"Bearer {app_key}", "HTTP_X_AUTHENTICATED_USER_TOKEN": user_key}
+    group_id = api_client.post(
+        "/api/group/v1/create", {"request": {"name": "Maths"}}, format="json", **sunbird_headers
+    ).json()["result"]["groupId"]
+    api_client.patch(
+        "/api/group/v1/update",
+        {"request": {"groupId": group_id, "status": "suspended"}},
+        format="json",
+        **sunbird_headers,
+    )
+    today = timezone.now().date().isoformat()
+
+    def count(condition: dict) -> int:
+        body = {
+            "query": [{"query_group": [condition]}],
+            "start_date": today,
+            "end_date": today,
+            "date_field": "created",
+        }
+        return api_client.post(
+            "/api/3/action/get_group_count", body, format="json", HTTP_X_CKAN_API_KEY=user_key
+        ).json()["result"]["count"]
+
+    assert count({"state": "pending"}) == 1
+    assert count({"id": group_id, "operator": "="}) == 1
+    assert count({"title": "Maths"}) == 1
+    assert count({"state": "active"}) == 0
