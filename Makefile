@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint test-postgres test-sqlite worker beat bench clean
+.PHONY: install run test lint test-postgres test-sqlite worker beat bench bench-small clean
 
 install: $(STAMP)
 
@@ -29,8 +29,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The whole suite on PostgreSQL with a real Redis and Celery worker, then again on the SQLite default.
-test: lint test-postgres test-sqlite
+# The whole suite on PostgreSQL with a real Redis and Celery worker, then again on the SQLite default, then the
+# benchmarks at the small scale as a smoke test (no time is asserted).
+test: lint test-postgres test-sqlite bench-small
 
 test-postgres: install
 	TALLY_REQUIRE_SERVICES=1 scripts/with-services.sh $(BIN)/pytest $(PYTEST_ARGS)
@@ -45,8 +46,13 @@ beat: install
 	mkdir -p var
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
+# SCALE=full for the goals' scale (hours of data generation and load; see the README); small by default.
+SCALE ?= small
 bench: install
-	@echo "make bench: no benchmarks yet (see the benchmark issue)."
+	scripts/with-services.sh scripts/bench.sh --scale $(SCALE)
+
+bench-small: install
+	scripts/with-services.sh scripts/bench.sh --scale small
 
 clean:
 	rm -rf $(VENV) var/static

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "apps.course_analytics",
     "apps.activity_agg",
     "apps.datasets",
+    "apps.bench",
 ]
 
 MIDDLEWARE = [
@@ -47,7 +48,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# The bench serves its baseline view beside the real URLs; everything else uses config.urls.
+ROOT_URLCONF = env_str("TALLY_ROOT_URLCONF", "config.urls")
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

@@ -1,0 +1,61 @@
+"""Running one measure: in a child process of its own (so that its peak memory is its own), timed, and checked."""
+
+import multiprocessing
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from django.db import connections
+
+
+@dataclass
+class Result:
+    """One row of the table. `ratio` is Tally / baseline in the measure's own unit; `holds` whether the goal does."""
+
+    name: str
+    unit: str
+    tally: float
+    baseline: float
+    ratio: float
+    goal: str
+    holds: bool
+    peak_mb: float = 0.0
+    detail: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Timer:
+    def __enter__(self):
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.started
+
+
+def _child(measure: Callable[[], list[Result]], queue) -> None:
+    try:
+        results = measure()
+        peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        for result in results:
+            result.peak_mb = peak_mb
+        queue.put(("ok", results))
+    except Exception as exc:  # reported in the table's place, not hidden
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        connections.close_all()
+
+
+def run_isolated(measure: Callable[[], list[Result]]) -> list[Result] | str:
+    """Run `measure` in a forked child; its Results, or the error text when it failed."""
+    connections.close_all()  # a forked child must not share the parent's database sockets
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(measure, queue))
+    process.start()
+    status, payload = queue.get()
+    process.join()
+    return payload if status == "ok" else str(payload)

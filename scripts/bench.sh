@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make bench: runs `manage.py bench` on a PostgreSQL database of its own (BENCH_DATABASE_URL, created when missing),
+# so that the generated data never touches the database the platform serves from.
+set -euo pipefail
+PY="${PY:-.venv/bin/python}"
+export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tally_bench}"
+"$PY" - "$DATABASE_URL" <<'PYEOF'
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+url = urlsplit(sys.argv[1])
+name = url.path.lstrip("/")
+with psycopg.connect(urlunsplit(url._replace(scheme="postgresql", path="/postgres")), autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+PYEOF
+"$PY" manage.py migrate --noinput --verbosity 0
+exec "$PY" manage.py bench "$@"
