@@ -30,6 +30,4 @@ class Command(BaseCommand):
             _, raw_key = api_key_create(user=user, name=DEMO_KEY_NAME)
         self.stdout.write(f"Admin login:       {username} / {password}  ({base_url}/admin/)")
         self.stdout.write(f"Sysadmin API key:  {raw_key}")
-        self.stdout.write(
-            "Try:               curl -H 'Authorization: Token <key>' http://127.0.0.1:8000/api/v1/auth/whoami/"
-        )
+        self.stdout.write(f"Try:               curl -H 'Authorization: Token {raw_key}' {base_url}/api/v1/auth/whoami/")
