@@ -30,7 +30,7 @@ from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import tracking_log_lines
 from apps.course_analytics.models import ActivityWeekly, EnrollmentDaily, EnrollmentModeDaily, TrackingEvent
 from apps.course_analytics.services.ingest import tracking_files_ingest
-from apps.course_analytics.services.rollups import course_analytics_rollup
+from apps.course_analytics.services.rollups import course_analytics_rollup, course_analytics_rollup_range
 from apps.groups.models import Group
 from apps.stats.query import group_count_query_parse
 from apps.stats.selectors import group_count
@@ -134,8 +134,7 @@ def rollups(scale: Scale) -> list[Result]:
     _rollup_tables_clear()
     days = [START + timedelta(days=n) for n in range(scale.days)]
     with Timer() as tally:
-        for day in days:
-            course_analytics_rollup(day=day)
+        course_analytics_rollup_range(first=days[0], last=days[-1])
     with Timer() as increment:
         course_analytics_rollup(day=days[-1])
     parquet = _events_parquet(scale)

@@ -9,12 +9,13 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+from django.core.management import call_command
 from opaque_keys.edx.keys import CourseKey
 
 from apps.common.demo import DEMO_COURSE_IDS
 from apps.course_analytics.models import TrackingEvent
 from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
-from apps.course_analytics.services.rollups import course_analytics_rollup, yesterday
+from apps.course_analytics.services.rollups import yesterday
 
 VIDEO_DURATION_SECONDS = (180, 600)
 MODES = ("audit", "honor", "verified", "professional", "no-id-professional", "credit", "masters")
@@ -165,7 +166,8 @@ def demo_course_analytics_seed(*, progress) -> int:
     lines = tracking_log_lines(course_ids=DEMO_COURSE_IDS, learners=DEMO_LEARNERS, start=first_day, days=DEMO_DAYS)
     report = tracking_lines_ingest(lines=lines, source="demo")
     learner_profiles_ingest(stream=io.StringIO("\n".join(profile_csv_lines(learners=DEMO_LEARNERS))), source="demo")
-    for offset in range(DEMO_DAYS):
-        progress.set_postfix_str(f"course_analytics: rollup {offset + 1}/{DEMO_DAYS}")
-        course_analytics_rollup(day=first_day + timedelta(days=offset))
+    progress.set_postfix_str("course_analytics: rollups")
+    call_command(
+        "backfill_course_analytics", "--from", first_day.isoformat(), "--to", last_day.isoformat(), verbosity=0
+    )
     return report.added

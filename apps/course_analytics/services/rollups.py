@@ -11,7 +11,7 @@ from django_countries import countries
 
 from apps.common.frames import queryset_frame
 from apps.common.models import JobRun
-from apps.common.services import job_run_execute
+from apps.common.services import job_lock, job_run_execute
 from apps.course_analytics.models import (
     ActivityWeekly,
     EnrollmentBirthYearDaily,
@@ -53,26 +53,47 @@ def week_of(day: date) -> tuple[date, date]:
 # Enrollment ------------------------------------------------------------------------------------------------------
 
 
-def enrollment_states(*, day: date) -> pl.DataFrame:
-    """Per (course, learner) with any enrollment event up to the end of `day`: `at_end` (enrolled at the end of the
-    day) and `mode` (end-of-day mode).
+def enrollment_states(*, first: date, last: date) -> pl.DataFrame:
+    """Per (course, learner, date) for every date in [first, last] from the learner's first enrollment event on:
+    `at_end` (enrolled at the end of that UTC day) and `mode` (end-of-day mode).
 
-    The per-user state machine of the reference reduces to this: the last activation or deactivation decides the
-    state (duplicates change nothing), and every enrollment event, mode changes included, overwrites the mode.
+    The per-user state machine of the reference reduces to this: the last activation or deactivation so far decides
+    the state (duplicates change nothing), and every enrollment event, mode changes included, sets the mode. Each
+    learner's state after each day with events is carried forward over the days that follow (an as-of join).
     """
     events = queryset_frame(
-        TrackingEvent.objects.filter(event_type__in=ENROLLMENT_EVENTS, day__lte=day, lms_user_id__isnull=False),
+        TrackingEvent.objects.filter(event_type__in=ENROLLMENT_EVENTS, day__lte=last, lms_user_id__isnull=False),
         EVENT_SCHEMA,
     )
-    state_event = pl.col("event_type").is_in([ACTIVATED, DEACTIVATED])
-    return (
+    learner = ["course_id", "lms_user_id"]
+    changes = (
         events.sort("time", "id")
-        .group_by("course_id", "lms_user_id")
-        .agg(
-            mode=pl.col("mode").last(),
-            at_end=(pl.col("event_type").filter(state_event).last() == ACTIVATED).fill_null(False),
+        .with_columns(
+            at_end=pl.when(pl.col("event_type") == ACTIVATED)
+            .then(1)
+            .when(pl.col("event_type") == DEACTIVATED)
+            .then(0)
+            .otherwise(None)
+            .forward_fill()
+            .over(learner)
+            .fill_null(0),
+            day=pl.col("time").dt.date(),
         )
-        .with_columns(pl.col("at_end").cast(pl.Int64))
+        .group_by(*learner, "day", maintain_order=True)
+        .agg(pl.col("at_end").last(), pl.col("mode").last())
+        .sort("day")
+    )
+    calendar = (
+        changes.group_by(learner)
+        .agg(since=pl.col("day").min())
+        .with_columns(date=pl.date_ranges(pl.max_horizontal("since", pl.lit(first)), pl.lit(last)))
+        .explode("date")
+        .drop("since")
+        .drop_nulls("date")
+        .sort("date")
+    )
+    return calendar.join_asof(
+        changes.rename({"day": "date"}), on="date", by=learner, strategy="backward", check_sortedness=False
     )
 
 
@@ -89,12 +110,12 @@ def _valid_countries() -> list[str]:
 
 
 def _counts(states: pl.DataFrame, *keys: str) -> pl.DataFrame:
-    return states.group_by("course_id", *keys).agg(count=pl.col("at_end").sum(), cumulative_count=pl.len())
+    return states.group_by("course_id", "date", *keys).agg(count=pl.col("at_end").sum(), cumulative_count=pl.len())
 
 
-def enrollment_tables(*, day: date) -> dict[type, pl.DataFrame]:
-    """Every enrollment table's rows for `day`, keyed by model (columns named as the model's fields)."""
-    states = enrollment_states(day=day).join(_profiles(), on="lms_user_id", how="left")
+def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
+    """Every enrollment table's rows for the days [first, last], keyed by model (columns named as its fields)."""
+    states = enrollment_states(first=first, last=last).join(_profiles(), on="lms_user_id", how="left")
     demographics = states.with_columns(
         gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
         education_level=pl.col("level_of_education").replace_strict(EDUCATION_LEVELS, default=None),
@@ -116,18 +137,20 @@ def enrollment_tables(*, day: date) -> dict[type, pl.DataFrame]:
 # Weekly activity -------------------------------------------------------------------------------------------------
 
 
-def activity_table(*, week_start: date) -> pl.DataFrame:
-    """Distinct learners per course and activity type in the ISO week starting `week_start`.
+def activity_table(*, first_week: date, end: date) -> pl.DataFrame:
+    """Distinct learners per course, activity type and ISO week, for the weeks from the one starting `first_week`
+    up to `end` (a Monday, excluded). `interval_start`/`interval_end` name each week.
 
     "any" is every event of a learner in the course except enrollment events and events the platform itself
     emitted (`event_source` task); the other types are as the reference labels them.
     """
     events = queryset_frame(
-        TrackingEvent.objects.filter(
-            day__gte=week_start, day__lt=week_start + timedelta(days=7), lms_user_id__isnull=False
-        ).exclude(event_source="task"),
-        {"course_id": pl.String, "lms_user_id": pl.Int64, "event_type": pl.String, "event_source": pl.String},
-    ).filter(~pl.col("event_type").str.starts_with("edx.course.enrollment."))
+        TrackingEvent.objects.filter(day__gte=first_week, day__lt=end, lms_user_id__isnull=False).exclude(
+            event_source="task"
+        ),
+        {"course_id": pl.String, "lms_user_id": pl.Int64, "event_type": pl.String, "event_source": pl.String,
+         "day": pl.Date},
+    ).filter(~pl.col("event_type").str.starts_with("edx.course.enrollment."))  # fmt: skip
     server = pl.col("event_source") == "server"
     labelled = pl.concat(
         [
@@ -143,7 +166,12 @@ def activity_table(*, week_start: date) -> pl.DataFrame:
             ),
         ]
     )
-    return labelled.group_by("course_id", "activity_type").agg(count=pl.col("lms_user_id").n_unique())
+    week_start = pl.col("day").dt.truncate("1w").cast(pl.Datetime("us", "UTC"))
+    return (
+        labelled.with_columns(interval_start=week_start, interval_end=week_start.dt.offset_by("1w"))
+        .group_by("course_id", "interval_start", "interval_end", "activity_type")
+        .agg(count=pl.col("lms_user_id").n_unique())
+    )
 
 
 # Videos ----------------------------------------------------------------------------------------------------------
@@ -204,36 +232,62 @@ def _replace(model: type, scope: dict, objects: list) -> int:
     return len(objects)
 
 
-def course_analytics_rollup(*, day: date) -> JobRun:
-    """Recompute every rollup that `day` feeds: enrollment tables for `day`, the ISO week holding `day` once that
-    week is over (the current partial week never is), and the video summaries.
+def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] | None:
+    """[first Monday, end Monday) of the ISO weeks that hold a day of [first, last] and are over by `today`."""
+    week_start, _ = week_of(first)
+    _, end = week_of(last)
+    while end > today:
+        end -= timedelta(days=7)
+    return (week_start, end) if week_start < end else None
 
-    Idempotent on ("course_analytics.rollup", day): a rerun rewrites the same rows; a failure changes nothing.
+
+def _latest_event_day() -> date | None:
+    return TrackingEvent.objects.order_by("-day").values_list("day", flat=True).first()
+
+
+def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
+    """Recompute every rollup that the days [first, last] feed, in one pass and one transaction: the enrollment
+    tables of each day, the ISO weeks holding those days that are over (the current partial week never is), and,
+    when the range reaches the newest events, the video summaries (which cover all events so far).
+
+    Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
+    changes nothing. Runs of the kind queue behind one another, so that overlapping ranges never interleave.
     """
 
     def work() -> int:
         now = timezone.now()
         written = sum(
-            _replace(model, {"date": day}, _rows(model, frame, date=day, created=now))
-            for model, frame in enrollment_tables(day=day).items()
+            _replace(model, {"date__gte": first, "date__lte": last}, _rows(model, frame, created=now))
+            for model, frame in enrollment_tables(first=first, last=last).items()
         )
-        week_start, week_end = week_of(day)
-        if week_end <= now.date():
-            interval = {"interval_start": _midnight(week_start), "interval_end": _midnight(week_end)}
-            frame = activity_table(week_start=week_start)
-            written += _replace(ActivityWeekly, interval, _rows(ActivityWeekly, frame, **interval, created=now))
-        videos = (
-            video_table()
-            .with_columns(
-                pipeline_video_id=pl.col("course_id") + "|" + pl.col("video_id"),
-                duration=pl.col("duration").round().cast(pl.Int64),
+        weeks = _complete_weeks(first, last, now.date())
+        if weeks is not None:
+            scope = {"interval_start__gte": _midnight(weeks[0]), "interval_start__lt": _midnight(weeks[1])}
+            frame = activity_table(first_week=weeks[0], end=weeks[1])
+            written += _replace(ActivityWeekly, scope, _rows(ActivityWeekly, frame, created=now))
+        newest = _latest_event_day()
+        if newest is not None and last >= newest:
+            videos = (
+                video_table()
+                .with_columns(
+                    pipeline_video_id=pl.col("course_id") + "|" + pl.col("video_id"),
+                    duration=pl.col("duration").round().cast(pl.Int64),
+                )
+                .rename({"video_id": "encoded_module_id"})
             )
-            .rename({"video_id": "encoded_module_id"})
-        )
-        written += _replace(VideoSummary, {}, _rows(VideoSummary, videos, segment_length=SEGMENT_LENGTH, created=now))
+            written += _replace(
+                VideoSummary, {}, _rows(VideoSummary, videos, segment_length=SEGMENT_LENGTH, created=now)
+            )
         return written
 
-    return job_run_execute(kind=ROLLUP_KIND, key=day.isoformat(), work=work)
+    key = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
+    with job_lock(kind=ROLLUP_KIND, key="*"):
+        return job_run_execute(kind=ROLLUP_KIND, key=key, work=work)
+
+
+def course_analytics_rollup(*, day: date) -> JobRun:
+    """The nightly rollup of one UTC day (see course_analytics_rollup_range). Idempotent on the day."""
+    return course_analytics_rollup_range(first=day, last=day)
 
 
 def yesterday() -> date:

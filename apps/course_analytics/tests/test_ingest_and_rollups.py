@@ -1,3 +1,4 @@
+import io
 import json
 from datetime import date
 
@@ -29,7 +30,7 @@ def enrollment(kind: str, when: str, user_id: int = 7, mode: str = "audit", user
 
 def states(lines: list[str], day: str) -> list[tuple]:
     tracking_lines_ingest(lines=lines, source="test")
-    frame = enrollment_states(day=date.fromisoformat(day))
+    frame = enrollment_states(first=date.fromisoformat(day), last=date.fromisoformat(day))
     return sorted((row["lms_user_id"], row["at_end"], row["mode"]) for row in frame.to_dicts())
 
 
@@ -189,3 +190,33 @@ def test_requests_past_the_rate_are_throttled(client):
     statuses = [client.get(f"/api/v0/courses/{COURSE}/enrollment/", **headers).status_code for _ in range(3)]
 
     assert statuses == [404, 404, 429]
+
+
+def test_a_range_in_one_pass_gives_the_rows_of_its_days_one_by_one():
+    from datetime import timedelta
+
+    from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
+    from apps.course_analytics.models import ActivityWeekly, EnrollmentGenderDaily, EnrollmentLocationDaily
+    from apps.course_analytics.services.ingest import learner_profiles_ingest
+    from apps.course_analytics.services.rollups import course_analytics_rollup_range
+
+    first = date(2025, 3, 3)
+    tracking_lines_ingest(lines=tracking_log_lines(course_ids=[COURSE], learners=60, start=first, days=14), source="t")
+    learner_profiles_ingest(stream=io.StringIO("\n".join(profile_csv_lines(learners=60))), source="p")
+    models = (EnrollmentDaily, EnrollmentModeDaily, EnrollmentGenderDaily, EnrollmentLocationDaily, ActivityWeekly)
+
+    def snapshot():
+        rows = {
+            m: [tuple(v for k, v in r.items() if k not in ("id", "created")) for r in m.objects.values()]
+            for m in models
+        }
+        return {model: sorted(values, key=repr) for model, values in rows.items()}
+
+    course_analytics_rollup_range(first=first, last=first + timedelta(days=13))
+    in_one_pass = snapshot()
+    for offset in range(14):
+        course_analytics_rollup(day=first + timedelta(days=offset))
+
+    assert snapshot() == in_one_pass
+    assert len(in_one_pass[EnrollmentDaily]) == 14
+    assert len({row[1] for row in in_one_pass[ActivityWeekly]}) == 2
