@@ -9,7 +9,6 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from django.core.management import call_command
 from opaque_keys.edx.keys import CourseKey
 
 from apps.common.demo import DEMO_COURSE_IDS
@@ -167,7 +166,5 @@ def demo_course_analytics_seed(*, progress) -> int:
     report = tracking_lines_ingest(lines=lines, source="demo")
     learner_profiles_ingest(stream=io.StringIO("\n".join(profile_csv_lines(learners=DEMO_LEARNERS))), source="demo")
     progress.set_postfix_str("course_analytics: rollups")
-    call_command(
-        "backfill_course_analytics", "--from", first_day.isoformat(), "--to", last_day.isoformat(), verbosity=0
-    )
+    course_analytics_backfill(first=first_day, last=last_day)
     return report.added

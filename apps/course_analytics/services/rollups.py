@@ -3,6 +3,7 @@ defines them. The work is set-based in polars; each run rewrites its (kind, day)
 readers see either the old figures or the new ones, and a rerun gives the same rows.
 """
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
@@ -261,10 +262,12 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
             for model, frame in enrollment_tables(first=first, last=last).items()
         )
         weeks = _complete_weeks(first, last, now.date())
-        if weeks is not None:
-            scope = {"interval_start__gte": _midnight(weeks[0]), "interval_start__lt": _midnight(weeks[1])}
-            frame = activity_table(first_week=weeks[0], end=weeks[1])
+        week = weeks[0] if weeks else None
+        while week is not None and week < weeks[1]:  # a week at a time bounds the events held in memory
+            scope = {"interval_start": _midnight(week)}
+            frame = activity_table(first_week=week, end=week + timedelta(days=7))
             written += _replace(ActivityWeekly, scope, _rows(ActivityWeekly, frame, created=now))
+            week += timedelta(days=7)
         newest = _latest_event_day()
         if newest is not None and last >= newest:
             videos = (
@@ -283,6 +286,25 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
     key = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
     with job_lock(kind=ROLLUP_KIND, key="*"):
         return job_run_execute(kind=ROLLUP_KIND, key=key, work=work)
+
+
+# Days rolled up in one pass by a backfill: long enough to be set-based, short enough to bound memory.
+BACKFILL_CHUNK_DAYS = 31
+
+
+def course_analytics_backfill(*, first: date, last: date, progress: Callable[[int], None] | None = None) -> int:
+    """Roll up [first, last] oldest first, BACKFILL_CHUNK_DAYS days per pass (each its own idempotent run).
+
+    Returns the number of days; `progress` is told how many days each pass covered.
+    """
+    total = (last - first).days + 1
+    for offset in range(0, total, BACKFILL_CHUNK_DAYS):
+        chunk_first = first + timedelta(days=offset)
+        chunk_last = min(chunk_first + timedelta(days=BACKFILL_CHUNK_DAYS - 1), last)
+        course_analytics_rollup_range(first=chunk_first, last=chunk_last)
+        if progress:
+            progress((chunk_last - chunk_first).days + 1)
+    return total
 
 
 def course_analytics_rollup(*, day: date) -> JobRun:

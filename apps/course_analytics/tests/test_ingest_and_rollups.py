@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 from apps.course_analytics.models import EnrollmentDaily, EnrollmentModeDaily, TrackingEvent
-from apps.course_analytics.services.ingest import event_from_line, tracking_lines_ingest
+from apps.course_analytics.services.ingest import tracking_lines_ingest
 from apps.course_analytics.services.rollups import course_analytics_rollup, enrollment_states
 
 COURSE = "course-v1:edX+DemoX+Demo_2014"
@@ -134,7 +134,9 @@ def test_malformed_lines_are_reported_by_line(line, reason):
 def test_events_outside_a_course_are_skipped():
     line = json.dumps({"event_type": "page_view", "time": "2014-01-01T00:00:00Z", "context": {"course_id": "nope"}})
 
-    assert event_from_line(line) is None
+    report = tracking_lines_ingest(lines=[line], source="f.log")
+
+    assert (report.added, report.skipped, report.malformed) == (0, 1, 0)
 
 
 def test_the_batch_endpoint_takes_json_arrays_and_ndjson(client):
@@ -144,15 +146,15 @@ def test_the_batch_endpoint_takes_json_arrays_and_ndjson(client):
         json.loads(enrollment("deactivated", "2014-01-02T10:00:00Z")),
     ]
 
+    ndjson = "\n".join(json.dumps(e) for e in events) + "\nbad"
+
     as_array = client.post("/api/v0/ingest/events", json.dumps(events), content_type="application/json", **headers)
-    as_ndjson = client.post(
-        "/api/v0/ingest/events",
-        "\n".join(json.dumps(e) for e in events) + "\nbad",
-        content_type="application/x-ndjson",
-        **headers,
-    )
+    array_again = client.post("/api/v0/ingest/events", json.dumps(events), content_type="application/json", **headers)
+    client.post("/api/v0/ingest/events", ndjson, content_type="application/x-ndjson", **headers)
+    as_ndjson = client.post("/api/v0/ingest/events", ndjson, content_type="application/x-ndjson", **headers)
 
     assert as_array.json() == {"lines": 2, "added": 2, "skipped": 0, "malformed": 0, "problems": []}
+    assert array_again.json()["added"] == 0
     assert as_ndjson.json() == {
         "lines": 3,
         "added": 0,

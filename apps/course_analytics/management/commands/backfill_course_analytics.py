@@ -1,12 +1,9 @@
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.course_analytics.services.rollups import course_analytics_rollup_range
-
-# Days rolled up in one pass: long enough to be set-based, short enough to bound memory and show progress.
-CHUNK_DAYS = 31
+from apps.course_analytics.services.rollups import BACKFILL_CHUNK_DAYS, course_analytics_backfill
 
 
 def _day(value: str) -> date:
@@ -19,7 +16,7 @@ def _day(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Run the course analytics rollups for every day from --from to --to (both included), oldest first, "
-        f"{CHUNK_DAYS} days per pass."
+        f"{BACKFILL_CHUNK_DAYS} days per pass."
     )
 
     def add_arguments(self, parser):
@@ -31,9 +28,5 @@ class Command(BaseCommand):
             raise CommandError("--from is after --to")
         total = (last - first).days + 1
         with tqdm(total=total, desc="rollups", unit="day", disable=options["verbosity"] == 0) as progress:
-            for offset in range(0, total, CHUNK_DAYS):
-                chunk_first = first + timedelta(days=offset)
-                chunk_last = min(chunk_first + timedelta(days=CHUNK_DAYS - 1), last)
-                course_analytics_rollup_range(first=chunk_first, last=chunk_last)
-                progress.update((chunk_last - chunk_first).days + 1)
+            course_analytics_backfill(first=first, last=last, progress=progress.update)
         self.stdout.write(f"rolled up {total} day(s): {first} to {last}")
