@@ -14,7 +14,7 @@ from opaque_keys.edx.keys import CourseKey
 from apps.common.demo import DEMO_COURSE_IDS
 from apps.course_analytics.models import TrackingEvent
 from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
-from apps.course_analytics.services.rollups import yesterday
+from apps.course_analytics.services.rollups import course_analytics_backfill, yesterday
 
 VIDEO_DURATION_SECONDS = (180, 600)
 MODES = ("audit", "honor", "verified", "professional", "no-id-professional", "credit", "masters")
