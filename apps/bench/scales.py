@@ -7,7 +7,7 @@ from datetime import date
 @dataclass(frozen=True)
 class Scale:
     name: str
-    learners: int  # the generated tracking log has about 180 events per learner over DAYS days
+    learners: int  # the generated tracking log has about 87 events per learner over 119 days
     days: int  # a multiple of 7 from a Monday, so that every generated week is complete
     groups: int
     http_seconds: float
@@ -18,7 +18,7 @@ class Scale:
 START = date(2025, 1, 6)  # a Monday, long past: every generated week is complete
 SCALES = {
     "small": Scale("small", learners=1_200, days=35, groups=20_000, http_seconds=3, http_clients=4, repeats=3),
-    "full": Scale("full", learners=56_000, days=119, groups=1_000_000, http_seconds=10, http_clients=8, repeats=5),
+    "full": Scale("full", learners=116_000, days=119, groups=1_000_000, http_seconds=10, http_clients=8, repeats=5),
 }
 COURSES = [
     "course-v1:BenchX+MATH101+2025_T1",
