@@ -29,9 +29,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The whole suite on PostgreSQL with a real Redis and Celery worker, then again on the SQLite default, then the
-# benchmarks at the small scale as a smoke test (no time is asserted).
-test: lint test-postgres test-sqlite bench-small
+# Lint, the benchmarks at the small scale as a smoke test (no time is asserted), then the whole suite on PostgreSQL
+# with a real Redis and Celery worker, and again on the SQLite default.
+test: lint bench-small test-postgres test-sqlite
 
 test-postgres: install
 	TALLY_REQUIRE_SERVICES=1 scripts/with-services.sh $(BIN)/pytest $(PYTEST_ARGS)
