@@ -151,8 +151,9 @@ def _same(tally: pl.DataFrame, baseline: pl.DataFrame, keys: list[str], name: st
 
 
 def rollups(scale: Scale) -> list[Result]:
-    """Every rollup from scratch over the whole log (Tally: the nightly service, day after day) against polars
-    over Parquet of the same events computing the same tables in one program; then one nightly increment."""
+    """Every rollup from scratch over the whole log (Tally: the backfill service) against polars and against
+    DuckDB, each over Parquet of the same events computing the same tables in one program; then one nightly
+    increment against the from-scratch time."""
     _ensure_events(scale)
     _rollup_tables_clear()
     days = [START + timedelta(days=n) for n in range(scale.days)]
@@ -161,10 +162,13 @@ def rollups(scale: Scale) -> list[Result]:
     with Timer() as increment:
         course_analytics_rollup(day=days[-1])
     parquet = _events_parquet(scale)
+    last_complete = baselines.last_complete_day(START, scale.days)
     with Timer() as baseline:
         events = pl.scan_parquet(parquet)
         daily, modes = baselines.enrollment_all_days(events, last_day=days[-1])
-        weeks = baselines.activity_all_weeks(events, last_complete_day=baselines.last_complete_day(START, scale.days))
+        weeks = baselines.activity_all_weeks(events, last_complete_day=last_complete)
+    with Timer() as duck:
+        duck_daily, duck_weeks = baselines.duckdb_rollups(parquet, last_day=days[-1], last_complete_day=last_complete)
     tally_daily = queryset_frame(
         EnrollmentDaily.objects.all(),
         {"course_id": pl.String, "date": pl.Date, "count": pl.Int64, "cumulative_count": pl.Int64},
@@ -191,10 +195,23 @@ def rollups(scale: Scale) -> list[Result]:
         ["course_id", "week", "activity_type"],
         "activity",
     )
+    _same(tally_daily, duck_daily, ["course_id", "day"], "enrollment daily (DuckDB)")
+    _same(tally_weeks, duck_weeks, ["course_id", "week", "activity_type"], "activity (DuckDB)")
     events_count = TrackingEvent.objects.count()
     full_ratio = tally.seconds / baseline.seconds
+    duck_ratio = tally.seconds / duck.seconds
     increment_ratio = increment.seconds / tally.seconds
     return [
+        Result(
+            "all course_analytics rollups from scratch (vs DuckDB; daily and weekly tables)",
+            "s",
+            round(tally.seconds, 3),
+            round(duck.seconds, 3),
+            round(duck_ratio, 2),
+            "no goal: a second baseline",
+            None,
+            detail={"events": events_count, "days": len(days)},
+        ),
         Result(
             "all course_analytics rollups from scratch",
             "s",
@@ -451,7 +468,7 @@ def table(results: list[Result], errors: dict[str, str]) -> str:
                 f"{r.baseline:g} {r.unit}",
                 r.ratio,
                 r.goal,
-                "yes" if r.holds else "NO",
+                {True: "yes", False: "NO", None: "—"}[r.holds],
                 r.peak_mb,
             ]
         )

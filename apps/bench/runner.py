@@ -11,7 +11,8 @@ from django.db import connections
 
 @dataclass
 class Result:
-    """One row of the table. `ratio` is Tally / baseline in the measure's own unit; `holds` whether the goal does."""
+    """One row of the table. `ratio` is Tally / baseline in the measure's own unit; `holds` whether the goal does
+    (None for a row that only shows another baseline)."""
 
     name: str
     unit: str
@@ -19,7 +20,7 @@ class Result:
     baseline: float
     ratio: float
     goal: str
-    holds: bool
+    holds: bool | None
     peak_mb: float = 0.0
     detail: dict = field(default_factory=dict)
 
