@@ -183,6 +183,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Shared by every process when set (API throttling counts across gunicorn workers); per process otherwise.
+CACHE_URL = env_str("TALLY_CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 HEALTH_CHECK_TIMEOUT_SECONDS = 3
 
 # Open edX Analytics Data API: per-user request rates as the reference sets them, and the service accounts
