@@ -286,3 +286,12 @@ def test_the_old_course_id_form_works(client, token, db):
     response = client.get("/api/v0/courses/edX/DemoX/Demo_Course/enrollment/", HTTP_AUTHORIZATION=f"Token {token}")
 
     assert response.json()[0]["count"] == 3
+
+
+@pytest.mark.parametrize("path", ["enrollment/", "enrollment/mode/", "enrollment/location/", "activity/"])
+def test_list_endpoints_pin_their_queries(get, path, django_assert_num_queries):
+    get(path)  # the key's first use is recorded once
+
+    # key + latest day + rows
+    with django_assert_num_queries(3):
+        assert get(path).status_code == 200

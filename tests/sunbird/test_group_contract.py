@@ -636,3 +636,15 @@ def test_the_request_version_is_echoed_in_errors_and_the_request_id_is_the_msgid
 
     assert response.json()["ver"] == "3.0"
     assert response.json()["params"]["msgid"] == "req-123"
+
+
+def test_list_pins_its_queries(sunbird, u1, u2, django_assert_num_queries):
+    for _ in range(3):
+        add_members(sunbird, u1, create(sunbird, u1), u2)
+    sunbird.call("post", LIST, {"request": {"filters": {"userId": u2.id}}}, user_token=u1.token)  # keys touched
+
+    # client key + user key + the memberships with their groups
+    with django_assert_num_queries(3):
+        status, body = sunbird.call("post", LIST, {"request": {"filters": {"userId": u2.id}}}, user_token=u1.token)
+
+    assert (status, len(body["result"]["group"])) == (200, 3)
