@@ -75,3 +75,11 @@ def test_a_token_of_an_inactive_user_is_unauthorized(sunbird, u1):
     status, _ = sunbird.call("post", CREATE, {"request": {"name": "M"}}, user_token=jwt.encode(_claims(u1), SECRET))
 
     assert status == 401
+
+
+def test_both_keys_record_their_use(sunbird, u1):
+    from apps.common.models import ApiKey
+
+    sunbird.call("post", CREATE, {"request": {"name": "Maths"}}, user_token=u1.token)
+
+    assert not ApiKey.objects.filter(last_used__isnull=True).exists()

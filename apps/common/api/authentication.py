@@ -2,6 +2,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 
+from apps.common.models import ApiKey
 from apps.common.selectors import api_key_get_usable
 from apps.common.services import api_key_touch
 
@@ -23,6 +24,15 @@ def raw_key_from_headers(headers) -> str | None:
     return None
 
 
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The usable key `raw_key` names, its use recorded; None when unknown, expired or revoked."""
+    now = timezone.now()
+    api_key = api_key_get_usable(raw_key=raw_key, now=now)
+    if api_key is not None:
+        api_key_touch(api_key=api_key, now=now)
+    return api_key
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """Authenticates a request by a Tally API key in any of API_KEY_HEADERS.
 
@@ -34,14 +44,8 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         raw_key = raw_key_from_headers(request.headers)
-        if not raw_key:
-            return None
-        now = timezone.now()
-        api_key = api_key_get_usable(raw_key=raw_key, now=now)
-        if api_key is None:
-            return None
-        api_key_touch(api_key=api_key, now=now)
-        return api_key.user, api_key
+        api_key = api_key_authenticate(raw_key) if raw_key else None
+        return (api_key.user, api_key) if api_key else None
 
     def authenticate_header(self, request):
         return self.www_authenticate_scheme

@@ -24,9 +24,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apps.common.api.authentication import raw_key_from_headers
+from apps.common.api.authentication import api_key_authenticate, raw_key_from_headers
 from apps.common.exceptions import ServiceError
-from apps.common.selectors import api_key_get_usable
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ class SunbirdError(exceptions.APIException):
 
 def _user_from_token(token: str):
     """The active user a Sunbird user token names: a JWT (`sub`, last `:` segment) or the user's own API key."""
-    api_key = api_key_get_usable(raw_key=token)
+    api_key = api_key_authenticate(token)
     if api_key is not None:
         return api_key.user
     subject = _jwt_subject(token)
@@ -103,7 +102,7 @@ class SunbirdAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         client_key = raw_key_from_headers({"Authorization": request.headers.get("Authorization", "")})
-        client = api_key_get_usable(raw_key=client_key) if client_key else None
+        client = api_key_authenticate(client_key) if client_key else None
         token = request.headers.get("x-authenticated-user-token", "").strip()
         user = _user_from_token(token) if client and token else None
         if user is None:
