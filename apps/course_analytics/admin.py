@@ -13,6 +13,7 @@ from apps.course_analytics.models import (
     LearnerProfile,
     TrackingEvent,
     VideoSummary,
+    VideoViewing,
 )
 from apps.course_analytics.tasks import rollup_day
 
@@ -112,3 +113,11 @@ class ActivityWeeklyAdmin(RollupAdmin):
 class VideoSummaryAdmin(RollupAdmin):
     list_display = ("pipeline_video_id", "duration", "users_at_start", "users_at_end", "created")
     search_fields = ("course_id", "encoded_module_id")
+
+
+@admin.register(VideoViewing)
+class VideoViewingAdmin(RollupAdmin):
+    list_display = ("video_id", "lms_user_id", "day", "start_position", "end_position")
+    list_filter = ("day",)
+    search_fields = ("course_id", "video_id")
+    show_full_result_count = False

@@ -162,3 +162,29 @@ class VideoSummary(models.Model):
 
     def __str__(self) -> str:
         return self.pipeline_video_id
+
+
+class VideoViewing(models.Model):
+    """One stretch of a video a learner watched on a day: from a play to their next event on that video that day.
+
+    The day's longest reported duration and furthest position ride along, so that the video summaries are one
+    query over viewings rather than a pass over every video event.
+    """
+
+    course_id = models.CharField(max_length=255)
+    video_id = models.CharField(max_length=255)
+    lms_user_id = models.BigIntegerField()
+    day = models.DateField()
+    start_position = models.FloatField()
+    end_position = models.FloatField()
+    reported_duration = models.FloatField(null=True, blank=True)
+    furthest = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="viewing_day"),
+            models.Index(fields=["course_id", "video_id"], name="viewing_video"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.video_id} by {self.lms_user_id} on {self.day}"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
+from django.db import connection
 from django.utils import timezone
 from django_countries import countries
 
@@ -24,6 +25,7 @@ from apps.course_analytics.models import (
     LearnerProfile,
     TrackingEvent,
     VideoSummary,
+    VideoViewing,
 )
 from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS
 
@@ -178,46 +180,67 @@ def activity_table(*, first_week: date, end: date) -> pl.DataFrame:
 # Videos ----------------------------------------------------------------------------------------------------------
 
 
-def video_table() -> pl.DataFrame:
-    """Per course video: duration, and distinct viewers of its first segment and of the segment near its end.
-
-    A viewing runs from a play to the learner's next event on that video (pause, seek, stop or play); viewings
-    under MIN_VIEWING_SECONDS are dropped. The end segment is the one holding max(duration - 30, 0.95 duration),
-    so that credits do not count. Duration is the longest the events report, else the furthest position seen.
+def video_viewings_table(*, first: date, last: date) -> pl.DataFrame:
+    """The viewings of the days [first, last]: a viewing runs from a play to the learner's next event on that video
+    the same day (pause, seek, stop or play); viewings under MIN_VIEWING_SECONDS, or ending past
+    MAX_VIDEO_SECONDS, are dropped. Each carries its learner-day's longest reported duration and furthest position.
     """
     events = queryset_frame(
-        TrackingEvent.objects.exclude(video_id="").filter(lms_user_id__isnull=False),
-        {"course_id": pl.String, "video_id": pl.String, "lms_user_id": pl.Int64, "event_type": pl.String,
-         "time": pl.Datetime("us", "UTC"), "id": pl.Int64, "video_position": pl.Float64,
+        TrackingEvent.objects.exclude(video_id="").filter(lms_user_id__isnull=False, day__gte=first, day__lte=last),
+        {"course_id": pl.String, "video_id": pl.String, "lms_user_id": pl.Int64, "day": pl.Date,
+         "event_type": pl.String, "time": pl.Datetime("us", "UTC"), "id": pl.Int64, "video_position": pl.Float64,
          "video_duration": pl.Float64},
     ).sort("time", "id")  # fmt: skip
-    viewer = ["course_id", "video_id", "lms_user_id"]
-    viewings = (
-        events.with_columns(end=pl.col("video_position").shift(-1).over(viewer))
-        .filter((pl.col("event_type") == "play_video") & pl.col("video_position").is_not_null())
-        .rename({"video_position": "start"})
-        .filter(pl.col("end").is_not_null() & (pl.col("end") - pl.col("start") >= MIN_VIEWING_SECONDS))
-        .filter(pl.col("end") <= MAX_VIDEO_SECONDS)
-    )
-    durations = events.group_by("course_id", "video_id").agg(
-        duration=pl.coalesce(pl.col("video_duration").max(), pl.col("video_position").max())
-    )
-    end_segment_start = (
-        pl.max_horizontal(pl.col("duration") - 30, pl.col("duration") * 0.95) / SEGMENT_LENGTH
-    ).floor() * SEGMENT_LENGTH
+    viewer_day = ["course_id", "video_id", "lms_user_id", "day"]
     return (
-        viewings.join(durations, on=["course_id", "video_id"])
-        .with_columns(end_start=end_segment_start)
-        .group_by("course_id", "video_id")
-        .agg(
-            duration=pl.col("duration").first(),
-            users_at_start=pl.col("lms_user_id").filter(pl.col("start") < SEGMENT_LENGTH).n_unique(),
-            users_at_end=pl.col("lms_user_id")
-            .filter((pl.col("start") < pl.col("end_start") + SEGMENT_LENGTH) & (pl.col("end") > pl.col("end_start")))
-            .n_unique(),
+        events.with_columns(
+            end_position=pl.col("video_position").shift(-1).over(viewer_day),
+            reported_duration=pl.col("video_duration").max().over(viewer_day),
+            furthest=pl.col("video_position").max().over(viewer_day),
         )
-        .filter(pl.col("duration").is_not_null())
+        .filter((pl.col("event_type") == "play_video") & pl.col("video_position").is_not_null())
+        .rename({"video_position": "start_position"})
+        .filter(
+            pl.col("end_position").is_not_null()
+            & (pl.col("end_position") - pl.col("start_position") >= MIN_VIEWING_SECONDS)
+            & (pl.col("end_position") <= MAX_VIDEO_SECONDS)
+        )
+        .select(*viewer_day, "start_position", "end_position", "reported_duration", "furthest")
     )
+
+
+VIDEO_SUMMARY_SQL = """
+WITH durations AS (
+    SELECT course_id, video_id, COALESCE(MAX(reported_duration), MAX(furthest)) AS duration
+    FROM course_analytics_videoviewing GROUP BY course_id, video_id
+), segments AS (
+    SELECT course_id, video_id, duration,
+           FLOOR({greatest}(duration - 30, duration * 0.95) / %(segment)s) * %(segment)s AS end_start
+    FROM durations WHERE duration IS NOT NULL
+)
+SELECT s.course_id, s.video_id, s.duration,
+       COUNT(DISTINCT CASE WHEN v.start_position < %(segment)s THEN v.lms_user_id END),
+       COUNT(DISTINCT CASE WHEN v.start_position < s.end_start + %(segment)s AND v.end_position > s.end_start
+                           THEN v.lms_user_id END)
+FROM segments s JOIN course_analytics_videoviewing v ON v.course_id = s.course_id AND v.video_id = s.video_id
+GROUP BY s.course_id, s.video_id, s.duration
+"""
+
+
+def video_summaries(*, now: datetime) -> list[VideoSummary]:
+    """Per course video, over every viewing so far: duration (the longest reported, else the furthest position),
+    and the distinct viewers of its first segment and of the segment holding max(duration - 30, 0.95 duration),
+    so that credits do not count. One aggregate query in the database."""
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    with connection.cursor() as cursor:
+        cursor.execute(VIDEO_SUMMARY_SQL.format(greatest=greatest), {"segment": SEGMENT_LENGTH})
+        rows = cursor.fetchall()
+    return [
+        VideoSummary(pipeline_video_id=f"{course_id}|{video_id}", course_id=course_id, encoded_module_id=video_id,
+                     duration=round(duration), segment_length=SEGMENT_LENGTH, users_at_start=at_start,
+                     users_at_end=at_end, created=now)
+        for course_id, video_id, duration, at_start, at_end in rows
+    ]  # fmt: skip
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
@@ -242,14 +265,10 @@ def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] |
     return (week_start, end) if week_start < end else None
 
 
-def _latest_event_day() -> date | None:
-    return TrackingEvent.objects.order_by("-day").values_list("day", flat=True).first()
-
-
 def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
     """Recompute every rollup that the days [first, last] feed, in one pass and one transaction: the enrollment
-    tables of each day, the ISO weeks holding those days that are over (the current partial week never is), and,
-    when the range reaches the newest events, the video summaries (which cover all events so far).
+    tables of each day, the ISO weeks holding those days that are over (the current partial week never is), the
+    video viewings of those days, and the video summaries over all viewings rolled up so far.
 
     Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
     changes nothing. Runs of the kind queue behind one another, so that overlapping ranges never interleave.
@@ -268,19 +287,9 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
             frame = activity_table(first_week=week, end=week + timedelta(days=7))
             written += _replace(ActivityWeekly, scope, _rows(ActivityWeekly, frame, created=now))
             week += timedelta(days=7)
-        newest = _latest_event_day()
-        if newest is not None and last >= newest:
-            videos = (
-                video_table()
-                .with_columns(
-                    pipeline_video_id=pl.col("course_id") + "|" + pl.col("video_id"),
-                    duration=pl.col("duration").round().cast(pl.Int64),
-                )
-                .rename({"video_id": "encoded_module_id"})
-            )
-            written += _replace(
-                VideoSummary, {}, _rows(VideoSummary, videos, segment_length=SEGMENT_LENGTH, created=now)
-            )
+        viewings = video_viewings_table(first=first, last=last)
+        written += _replace(VideoViewing, {"day__gte": first, "day__lte": last}, _rows(VideoViewing, viewings))
+        written += _replace(VideoSummary, {}, video_summaries(now=now))
         return written
 
     key = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
