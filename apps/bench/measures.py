@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from apps.bench import baselines
 from apps.bench.runner import Result, Timer
 from apps.bench.scales import COURSES, START, Scale
-from apps.common.frames import queryset_frame
+from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
@@ -101,23 +101,16 @@ def _copy_rate(log: Path) -> tuple[int, float]:
     """COPY (PostgreSQL; executemany on SQLite) of the rows Tally's parser makes of the log, into a table of the
     same columns without indexes; only the COPY itself is timed."""
     columns = ", ".join(STORED_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(STORED_COLUMNS))
     copied, seconds = 0, 0.0
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy")
         cursor.execute(f"CREATE TABLE bench_copy AS SELECT {columns} FROM course_analytics_trackingevent WHERE 1 = 0")
-        for batch in _log_batches(log):
-            rows = events_frame(batch).filter(pl.col("problem").is_null()).select(STORED_COLUMNS)
-            buffer = io.StringIO()
-            rows.write_csv(buffer, include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
-            with Timer() as timer:
-                if connection.vendor == "postgresql":
-                    with cursor.cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-                        copy.write(buffer.getvalue())
-                else:
-                    cursor.executemany(f"INSERT INTO bench_copy VALUES ({placeholders})", rows.rows())
-            seconds += timer.seconds
-            copied += rows.height
+    for batch in _log_batches(log):
+        rows = events_frame(batch).filter(pl.col("problem").is_null()).select(STORED_COLUMNS)
+        with Timer() as timer:
+            copied += frame_insert(table="bench_copy", frame=rows)
+        seconds += timer.seconds
+    with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_copy")
     return copied, seconds
 

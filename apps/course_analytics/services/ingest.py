@@ -16,10 +16,11 @@ from typing import IO
 import polars as pl
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from apps.common.frames import frame_insert
 from apps.course_analytics.models import LearnerProfile, TrackingEvent
 
 BATCH_SIZE = 50_000
@@ -160,43 +161,6 @@ STORED_COLUMNS = ("event_key", "time", "day", "course_id", "lms_user_id", "usern
                   "mode", "video_id", "video_position", "video_new_position", "video_duration")  # fmt: skip
 
 
-def _insert_new(events: pl.DataFrame) -> int:
-    """Insert the events whose key is not stored yet; returns how many were inserted. PostgreSQL takes them by COPY
-    into a staging table and one INSERT ... ON CONFLICT DO NOTHING; SQLite by INSERT OR IGNORE."""
-    table = TrackingEvent._meta.db_table
-    columns = ", ".join(STORED_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Dropped explicitly as well: inside an outer transaction ON COMMIT comes too late for the next batch.
-            cursor.execute("DROP TABLE IF EXISTS ingest_staging")
-            cursor.execute(
-                f"CREATE TEMP TABLE ingest_staging ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            buffer = io.StringIO()
-            events.select(STORED_COLUMNS).write_csv(
-                buffer, include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"
-            )
-            with cursor.cursor.copy(f"COPY ingest_staging ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(buffer.getvalue())
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ingest_staging "
-                "ON CONFLICT (event_key) DO NOTHING"
-            )
-            inserted = cursor.rowcount
-            cursor.execute("DROP TABLE ingest_staging")
-            return inserted
-        rows = events.select(STORED_COLUMNS).with_columns(
-            pl.col("time").dt.replace_time_zone(None).dt.strftime("%Y-%m-%d %H:%M:%S%.f"),
-            pl.col("day").dt.strftime("%Y-%m-%d"),
-        )
-        before = connection.connection.total_changes
-        cursor.executemany(
-            f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(STORED_COLUMNS))})",
-            rows.rows(),
-        )
-        return connection.connection.total_changes - before
-
-
 @transaction.atomic
 def tracking_events_store(*, events: pl.DataFrame) -> int:
     """Store the course events of a parsed batch that are not stored yet and link their learners; returns how
@@ -204,7 +168,8 @@ def tracking_events_store(*, events: pl.DataFrame) -> int:
     if events.is_empty():
         return 0
     _learners_link(events)
-    return _insert_new(events.unique(subset="event_key", keep="first"))
+    fresh = events.unique(subset="event_key", keep="first").select(STORED_COLUMNS)
+    return frame_insert(table=TrackingEvent._meta.db_table, frame=fresh, ignore_conflicts=True)
 
 
 def _ingest_batch(lines: list[str], numbers: list[int], source: str, report: IngestReport) -> None:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from django_countries import countries
 
-from apps.common.frames import queryset_frame
+from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute
 from apps.course_analytics.models import (
@@ -287,8 +287,9 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
             frame = activity_table(first_week=week, end=week + timedelta(days=7))
             written += _replace(ActivityWeekly, scope, _rows(ActivityWeekly, frame, created=now))
             week += timedelta(days=7)
+        VideoViewing.objects.filter(day__gte=first, day__lte=last).delete()
         viewings = video_viewings_table(first=first, last=last)
-        written += _replace(VideoViewing, {"day__gte": first, "day__lte": last}, _rows(VideoViewing, viewings))
+        written += frame_insert(table=VideoViewing._meta.db_table, frame=viewings)
         written += _replace(VideoSummary, {}, video_summaries(now=now))
         return written
 
