@@ -18,7 +18,7 @@ class Scale:
 START = date(2025, 1, 6)  # a Monday, long past: every generated week is complete
 SCALES = {
     "small": Scale("small", learners=1_200, days=35, groups=20_000, http_seconds=3, http_clients=4, repeats=3),
-    "full": Scale("full", learners=116_000, days=119, groups=1_000_000, http_seconds=10, http_clients=8, repeats=5),
+    "full": Scale("full", learners=117_000, days=119, groups=1_000_000, http_seconds=10, http_clients=8, repeats=5),
 }
 COURSES = [
     "course-v1:BenchX+MATH101+2025_T1",
