@@ -1,6 +1,6 @@
-"""Nightly rollups of tracking events into the tables the Analytics Data API serves, as the reference pipeline
-defines them. The work is set-based in polars; each run rewrites its (kind, day) in one transaction, so that
-readers see either the old figures or the new ones, and a rerun gives the same rows.
+"""Rollups of tracking events into the tables the Analytics Data API serves, as the reference pipeline defines
+them. The work is set-based in polars over a range of days; each run rewrites the rows of its days in one
+transaction, so that readers see either the old figures or the new ones, and a rerun gives the same rows.
 """
 
 from collections.abc import Callable
