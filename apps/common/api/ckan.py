@@ -21,13 +21,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.api.authentication import ApiKeyAuthentication
+from apps.common.api.parsers import RawBodyParser
 from apps.common.exceptions import NotFoundError, PermissionDeniedError, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -85,15 +85,6 @@ def help_show(request, data_dict: dict):
     if name not in ACTIONS:
         raise NotFoundError("Action function not found")
     return ACTIONS[name].function.__doc__
-
-
-class RawJSONParser(BaseParser):
-    """Keeps the body as bytes: CKAN's own rules decide what a body means (and which error it gets)."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read() if stream is not None else b""
 
 
 def _request_data(request, action: CKANAction) -> dict:
@@ -161,7 +152,7 @@ class CKANActionView(APIView):
 
     authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
     permission_classes = (AllowAny,)
-    parser_classes = (RawJSONParser,)
+    parser_classes = (RawBodyParser,)
     renderer_classes = (JSONRenderer,)
     http_method_names = ("get", "post", "options")
 

@@ -2,12 +2,12 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.api.edx_analytics import EdxCourseView, EdxTokenAuthentication
+from apps.common.api.parsers import RawBodyParser
 from apps.course_analytics import selectors
 from apps.course_analytics.api import serializers as s
 from apps.course_analytics.services.ingest import lines_of, tracking_lines_ingest
@@ -117,23 +117,12 @@ class CourseActivityMostRecentWeekView(EdxCourseView):
         return Response(s.RecentActivitySerializer(row).data)
 
 
-@extend_schema(tags=["course analytics"], responses=s.VideoSerializer(many=True))
-class VideosListView(EdxCourseView):
-    """Videos of a course with their viewers at the start and near the end. Not filtered by date."""
+@_list_schema(s.VideoSerializer)
+class VideosListView(CourseListView):
+    """Videos of a course with their viewers at the start and near the end. Dates are checked but, as in the
+    reference, not applied."""
 
-    def get(self, request, course_id: str, format=None):
-        self.date_range()
-        rows = selectors.video_list(course_id=course_id)
-        if not rows:
-            raise exceptions.NotFound()
-        return Response(rows)
-
-
-class RawBodyParser(BaseParser):
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read() if stream is not None else b""
+    selector = staticmethod(selectors.video_list)
 
 
 @extend_schema(
