@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from apps.common.exceptions import NotFoundError
+from apps.common.ids import uuid_or_none
 from apps.groups.models import Activity, Group, GroupStatus, Membership, MemberStatus
 
 
@@ -14,13 +15,14 @@ def group_queryset() -> QuerySet[Group]:
     return Group.objects.exclude(status=GroupStatus.INACTIVE).select_related("created_by", "updated_by", "owner")
 
 
-def group_get(*, group_id: uuid.UUID | str) -> Group:
-    """The existing group with this public id; NotFoundError (code group_not_found) otherwise."""
-    try:
-        public_id = uuid.UUID(str(group_id))
-    except ValueError as exc:
-        raise NotFoundError("Group not found.", code="group_not_found") from exc
-    group = group_queryset().filter(public_id=public_id).first()
+def group_get(*, group_id: uuid.UUID | str, for_update: bool = False) -> Group:
+    """The existing group with this public id; NotFoundError (code group_not_found) otherwise.
+
+    `for_update` locks its row until the transaction ends (services use it to serialise writes to one group).
+    """
+    public_id = uuid_or_none(group_id)
+    groups = group_queryset().select_for_update(of=("self",)) if for_update else group_queryset()
+    group = groups.filter(public_id=public_id).first() if public_id else None
     if group is None:
         raise NotFoundError("Group not found.", code="group_not_found")
     return group
@@ -48,9 +50,8 @@ class MemberGroup:
 
 def group_list_for_member(*, user_id: uuid.UUID | str) -> list[MemberGroup]:
     """The existing groups a user is an active member of, admin roles first, then oldest group first."""
-    try:
-        public_id = uuid.UUID(str(user_id))
-    except ValueError:
+    public_id = uuid_or_none(user_id)
+    if public_id is None:
         return []
     memberships = (
         Membership.objects.filter(user__public_id=public_id, status=MemberStatus.ACTIVE)

@@ -19,9 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.common.exceptions import NotFoundError, PermissionDeniedError, ServiceError
+from apps.common.exceptions import PermissionDeniedError, ServiceError
+from apps.common.ids import uuid_or_none
 from apps.common.models import User
 from apps.groups.models import Activity, Group, GroupStatus, MemberRole, Membership, MemberStatus
+from apps.groups.selectors import group_get
 
 MEMBER_EXISTS = "MEMBER_EXISTS"
 MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
@@ -103,12 +105,7 @@ def _require_creator(*, actor: User, group: Group) -> None:
 
 def _users_by_public_id(user_ids: Iterable[str]) -> dict[str, User]:
     """Active users among `user_ids` (public UUIDs as strings); ids that are not UUIDs simply match nobody."""
-    valid = set()
-    for user_id in user_ids:
-        try:
-            valid.add(uuid.UUID(str(user_id)))
-        except ValueError:
-            continue
+    valid = {public_id for public_id in map(uuid_or_none, user_ids) if public_id}
     users = get_user_model().objects.filter(public_id__in=valid, is_active=True)
     return {str(user.public_id): user for user in users}
 
@@ -192,7 +189,8 @@ def group_create(
         Membership.objects.create(
             group=group, user=actor, role=MemberRole.ADMIN, visited=True, created_by=actor, created_at=now
         )
-        result.member_errors += _members_add(group=group, actor=actor, specs=requested, now=now)
+        users = _users_by_public_id(spec.user_id for spec in requested)
+        result.member_errors += _members_add(group=group, actor=actor, specs=requested, users=users, now=now)
 
     unique_activities = _unique(activities, key=lambda spec: spec.activity_id)
     if len(unique_activities) > settings.GROUPS_MAX_ACTIVITIES:
@@ -205,8 +203,10 @@ def group_create(
     return result
 
 
-def _members_add(*, group: Group, actor: User, specs: Sequence[MemberSpec], now) -> list[ItemError]:
-    users = _users_by_public_id(spec.user_id for spec in specs)
+def _members_add(
+    *, group: Group, actor: User, specs: Sequence[MemberSpec], users: dict[str, User], now
+) -> list[ItemError]:
+    """Add `specs` (their users already looked up in `users`); per-item errors for unknown users and members."""
     existing = {
         str(membership.user.public_id): membership
         for membership in Membership.objects.filter(group=group, user__in=users.values()).select_related("user")
@@ -316,7 +316,7 @@ def group_update(
     unknown = set(changes) - GROUP_EDITABLE_FIELDS
     if unknown:
         raise ServiceError(f"Unknown group fields: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
-    group = _group_for_update(group_id)
+    group = group_get(group_id=group_id, for_update=True)
     members_add = _unique(members_add, key=lambda spec: spec.user_id)
     members_edit = _unique(members_edit, key=lambda spec: spec.user_id)
     members_remove = _unique(members_remove, key=str)
@@ -347,31 +347,16 @@ def group_update(
     return result
 
 
-def _group_for_update(group_id: uuid.UUID | str) -> Group:
-    try:
-        public_id = uuid.UUID(str(group_id))
-    except ValueError:
-        public_id = None
-    group = (
-        Group.objects.select_for_update().filter(public_id=public_id).exclude(status=GroupStatus.INACTIVE).first()
-        if public_id
-        else None
-    )
-    if group is None:
-        raise NotFoundError("Group does not exist.", code="group_not_found")
-    return group
-
-
 def _members_change(*, group, actor, add, edit, remove, now) -> list[ItemError]:
     active = Membership.objects.filter(group=group, status=MemberStatus.ACTIVE)
     active_ids = {str(public_id) for public_id in active.values_list("user__public_id", flat=True)}
-    known_ids = set(_users_by_public_id(spec.user_id for spec in add))
-    joining = {spec.user_id for spec in add if spec.user_id in known_ids and spec.user_id not in active_ids}
+    users = _users_by_public_id(spec.user_id for spec in add)
+    joining = {spec.user_id for spec in add if spec.user_id in users and spec.user_id not in active_ids}
     leaving = {user_id for user_id in map(str, remove) if user_id in active_ids}
     if len(active_ids) + len(joining) - len(leaving) > settings.GROUPS_MAX_MEMBERS:
         return [ItemError(MEMBER_LIMIT)]
     errors = _members_remove(group=group, actor=actor, user_ids=[str(user_id) for user_id in remove], now=now)
-    errors += _members_add(group=group, actor=actor, specs=add, now=now)
+    errors += _members_add(group=group, actor=actor, specs=add, users=users, now=now)
     errors += _members_edit(group=group, actor=actor, specs=edit, now=now)
     return errors
 
@@ -397,7 +382,7 @@ def group_delete(*, actor: User, group_id: uuid.UUID | str) -> Group:
 
     The row stays, so that statistics over past groups (CKAN state "deleted") still count it.
     """
-    group = _group_for_update(group_id)
+    group = group_get(group_id=group_id, for_update=True)
     _require_creator(actor=actor, group=group)
     group.status, group.updated_by, group.updated_at, group.revision_id = (
         GroupStatus.INACTIVE, actor, timezone.now(), uuid.uuid4()

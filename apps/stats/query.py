@@ -4,7 +4,6 @@ Column names and operators are looked up in fixed tables and never reach SQL as 
 parameters of ORM lookups. Every problem is a StatsQueryError naming the request field it concerns.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.common.exceptions import ServiceError
+from apps.common.ids import uuid_or_none
 
 MAX_QUERY_GROUPS = 20
 MAX_CONDITIONS_PER_GROUP = 50
@@ -133,10 +133,10 @@ def _convert(name: str, column: Column, operator: str, value: Any) -> Any:
     if not isinstance(value, str):
         _fail("query", f'Value of field "{name}" must be a string.')
     if column.kind == "uuid":
-        try:
-            return uuid.UUID(value)
-        except ValueError:
+        public_id = uuid_or_none(value)
+        if public_id is None:
             _fail("query", f'Value "{value}" of field "{name}" is not a valid id.')
+        return public_id
     if column.kind == "state":
         if value not in CKAN_STATES:
             _fail("query", f'Value "{value}" of field "{name}" is not a state (active, pending or deleted).')

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from apps.common.api.authentication import api_key_authenticate, raw_key_from_headers
 from apps.common.exceptions import ServiceError
+from apps.common.ids import uuid_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,8 @@ def _user_from_token(token: str):
     subject = _jwt_subject(token)
     if subject is None:
         return None
-    try:
-        public_id = uuid.UUID(subject.rsplit(":", 1)[-1])
-    except ValueError:
+    public_id = uuid_or_none(subject.rsplit(":", 1)[-1])
+    if public_id is None:
         return None
     return get_user_model().objects.filter(public_id=public_id, is_active=True).first()
 

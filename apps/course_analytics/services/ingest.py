@@ -152,9 +152,10 @@ def _learners_link(events: pl.DataFrame) -> None:
         if username not in existing and lms_id not in taken
     ]
     user_model.objects.bulk_create(new_users, ignore_conflicts=True)
-    for username, lms_id in seen.items():
-        if username in existing and existing[username] is None and lms_id not in taken:
-            user_model.objects.filter(username=username, lms_user_id__isnull=True).update(lms_user_id=lms_id)
+    unlinked = list(user_model.objects.filter(username__in=seen, lms_user_id__isnull=True))
+    for user in unlinked:
+        user.lms_user_id = seen[user.username] if seen[user.username] not in taken else None
+    user_model.objects.bulk_update([user for user in unlinked if user.lms_user_id is not None], ["lms_user_id"])
 
 
 STORED_COLUMNS = ("event_key", "time", "day", "course_id", "lms_user_id", "username", "event_type", "event_source",
