@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from apps.bench import baselines
-from apps.bench.runner import Result, Timer
+from apps.bench.runner import Result, Timer, compared
 from apps.bench.scales import COURSES, START, Scale
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
@@ -124,15 +124,12 @@ def ingest(scale: Scale) -> Result:
     copied, copy_seconds = _copy_rate(log)
     assert copied == report.added, (copied, report.added)
     tally_rate, copy_rate = report.lines / tally.seconds, copied / copy_seconds
-    ratio = tally_rate / copy_rate
-    return Result(
+    return compared(
         "ingest tracking-log events from files",
         "rows/s",
-        round(tally_rate),
-        round(copy_rate),
-        round(ratio, 3),
-        ">= 0.5",
-        ratio >= 0.5,
+        tally_rate,
+        copy_rate,
+        at_least=0.5,
         detail={"events": report.added, "lines": report.lines},
     )
 
@@ -206,38 +203,25 @@ def rollups(scale: Scale) -> list[Result]:
     _same(tally_daily, duck_daily, ["course_id", "day"], "enrollment daily (DuckDB)")
     _same(tally_weeks, duck_weeks, ["course_id", "week", "activity_type"], "activity (DuckDB)")
     events_count = TrackingEvent.objects.count()
-    full_ratio = tally.seconds / baseline.seconds
-    duck_ratio = tally.seconds / duck.seconds
-    increment_ratio = increment.seconds / tally.seconds
+    detail = {"events": events_count, "days": len(days)}
     return [
-        Result(
+        compared(
             "all course_analytics rollups from scratch (vs DuckDB; daily and weekly tables)",
             "s",
-            round(tally.seconds, 3),
-            round(duck.seconds, 3),
-            round(duck_ratio, 2),
-            "no goal: a second baseline",
-            None,
-            detail={"events": events_count, "days": len(days)},
+            tally.seconds,
+            duck.seconds,
+            detail=detail,
         ),
-        Result(
+        compared(
             "all course_analytics rollups from scratch",
             "s",
-            round(tally.seconds, 3),
-            round(baseline.seconds, 3),
-            round(full_ratio, 2),
-            "<= 1.5",
-            full_ratio <= 1.5,
-            detail={"events": events_count, "days": len(days)},
+            tally.seconds,
+            baseline.seconds,
+            at_most=1.5,
+            detail=detail,
         ),
-        Result(
-            "nightly increment for one day",
-            "s",
-            round(increment.seconds, 3),
-            round(tally.seconds, 3),
-            round(increment_ratio, 4),
-            "<= 0.01 (of from scratch)",
-            increment_ratio <= 0.01,
+        compared(
+            "nightly increment for one day (of from scratch)", "s", increment.seconds, tally.seconds, at_most=0.01
         ),
     ]
 
@@ -308,14 +292,12 @@ def group_count_measure(scale: Scale) -> Result:
         sql_times.append(raw.seconds)
     assert len(counts) == 1, counts
     tally_s, sql_s = statistics.median(tally_times), statistics.median(sql_times)
-    return Result(
+    return compared(
         f"get_group_count over {scale.groups:,} groups, three query groups",
         "s",
-        round(tally_s, 4),
-        round(sql_s, 4),
-        round(tally_s / sql_s, 2),
-        "<= 1.5",
-        tally_s / sql_s <= 1.5,
+        tally_s,
+        sql_s,
+        at_most=1.5,
         detail={"count": counts.pop()},
     )
 
@@ -422,17 +404,16 @@ def http(scale: Scale) -> list[Result]:
         results = []
         for name, (path, headers) in targets.items():
             measured = _load(port, path, headers, **load)
-            ratio = measured["rps"] / bare["rps"]
+            detail = {"p99_ms": measured["p99_ms"], "bare_p99_ms": bare["p99_ms"], "errors": measured["errors"]}
             results.append(
-                Result(
+                compared(
                     f"{name} req/s vs bare Django+ORM",
                     "req/s",
-                    round(measured["rps"]),
-                    round(bare["rps"]),
-                    round(ratio, 2),
-                    ">= 0.8",
-                    ratio >= 0.8 and not measured["errors"],
-                    detail={"p99_ms": measured["p99_ms"], "bare_p99_ms": bare["p99_ms"], "errors": measured["errors"]},
+                    measured["rps"],
+                    bare["rps"],
+                    at_least=0.8,
+                    valid=not measured["errors"],
+                    detail=detail,
                 )
             )
         return results

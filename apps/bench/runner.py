@@ -28,6 +28,39 @@ class Result:
         return asdict(self)
 
 
+def compared(
+    name: str,
+    unit: str,
+    tally: float,
+    baseline: float,
+    *,
+    at_most: float | None = None,
+    at_least: float | None = None,
+    valid: bool = True,
+    detail: dict | None = None,
+) -> Result:
+    """A Result for Tally against a baseline: the ratio tally / baseline, and whether it is within `at_most` (or
+    reaches `at_least`); with neither, the row only shows a second baseline. `valid` false fails the goal anyway."""
+    ratio = tally / baseline
+    if at_most is not None:
+        goal, holds = f"<= {at_most}", ratio <= at_most and valid
+    elif at_least is not None:
+        goal, holds = f">= {at_least}", ratio >= at_least and valid
+    else:
+        goal, holds = "no goal: a second baseline", None
+    digits = 0 if unit.endswith("/s") else 4
+    return Result(
+        name,
+        unit,
+        round(tally, digits),
+        round(baseline, digits),
+        round(ratio, 4 if ratio < 0.1 else 2),
+        goal,
+        holds,
+        detail=detail or {},
+    )
+
+
 class Timer:
     def __enter__(self):
         self.started = time.perf_counter()
