@@ -1,10 +1,10 @@
-"""Errors raised by services and selectors. Each API dialect renders them in its own error shape."""
+"""Errors raised by services and selectors. They know nothing of HTTP: each API dialect maps them to its own status
+and error shape (`apps.common.api.dialects.Dialect.status_of`)."""
 
 
 class ServiceError(Exception):
     """A request that the rules refuse. `code` is stable and machine-readable; `field` names the input at fault."""
 
-    status_code = 400
     default_code = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
@@ -15,15 +15,12 @@ class ServiceError(Exception):
 
 
 class NotFoundError(ServiceError):
-    status_code = 404
     default_code = "not_found"
 
 
 class PermissionDeniedError(ServiceError):
-    status_code = 403
     default_code = "permission_denied"
 
 
 class ConflictError(ServiceError):
-    status_code = 409
     default_code = "conflict"

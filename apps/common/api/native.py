@@ -1,42 +1,59 @@
 """The native REST dialect (`/api/v1/`): DRF's success shapes; every error is
 `{"detail": <message>, "code": <code>[, "field": <name>][, "errors": {<field>: [<message>, ...]}]}`."""
 
-import logging
-
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.common.api.authentication import ApiKeyAuthentication
+from apps.common.api.dialects import Dialect
+from apps.common.api.pagination import PageNumberPagination
+from apps.common.api.schema import NativeErrorSerializer
 from apps.common.exceptions import ServiceError
 
-logger = logging.getLogger(__name__)
+
+class Native(Dialect):
+    """Tally's own REST API. Also the default of every DRF view that names no dialect (settings.REST_FRAMEWORK)."""
+
+    name = "native"
+    authentication_classes = (ApiKeyAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    parser_classes = (JSONParser,)
+    renderer_classes = (JSONRenderer, BrowsableAPIRenderer)
+    pagination_class = PageNumberPagination
+    error_serializer = NativeErrorSerializer
+
+    @classmethod
+    def error_response(cls, exc, context):
+        """Service errors, validation errors and DRF's own errors in one shape; anything else a 500."""
+        if isinstance(exc, ServiceError):
+            body = {"detail": exc.message, "code": exc.code}
+            if exc.field:
+                body["field"] = exc.field
+            return Response(body, status=cls.status_of(exc))
+        if isinstance(exc, DjangoValidationError):
+            exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        elif isinstance(exc, Http404):
+            exc = exceptions.NotFound()
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = exceptions.PermissionDenied()
+        response = drf_exception_handler(exc, context)
+        if response is None:
+            body = {"detail": "Internal server error.", "code": "error"}
+            return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        if isinstance(exc, exceptions.ValidationError):
+            errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+            response.data = {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+        else:
+            codes = exc.get_codes()
+            response.data = {"detail": str(exc.detail), "code": codes if isinstance(codes, str) else "error"}
+        return response
 
 
-def exception_handler(exc, context):
-    """Service errors, validation errors and DRF's own errors in one shape; anything else is logged as a 500."""
-    if isinstance(exc, ServiceError):
-        body = {"detail": exc.message, "code": exc.code}
-        if exc.field:
-            body["field"] = exc.field
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        logger.exception("unhandled API error", exc_info=exc)
-        body = {"detail": "Internal server error.", "code": "error"}
-        return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
-    if isinstance(exc, exceptions.ValidationError):
-        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": errors}
-    else:
-        codes = exc.get_codes()
-        response.data = {"detail": str(exc.detail), "code": codes if isinstance(codes, str) else "error"}
-    return response
+exception_handler = Native.exception_handler

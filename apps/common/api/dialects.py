@@ -1,0 +1,119 @@
+"""The one way an API dialect hooks into a view.
+
+A dialect (Sunbird, CKAN, Open edX analytics, Newspark, Learnosity, the native API) is a `Dialect` subclass in its
+own module of `apps/common/api/`. It owns everything about the wire: how bodies are parsed, who the caller is, the
+renderers and envelope, pagination, throttling, and how errors look. A view only names it:
+
+    class GroupReadView(DialectAPIView):
+        dialect = Sunbird
+
+        def get(self, request, group_id):
+            return Response(GroupReadSerializer(selectors.group_get(...)).data)
+
+Services raise `apps.common.exceptions` errors, which know nothing of HTTP; `Dialect.status_of` maps each error
+class to a status, and the dialect's `error_response` renders it in its shape. DRF's own errors (authentication,
+parsing, validation, throttling, method) reach `error_response` as they are, so that the dialect decides their shape
+too. Anything else is logged and answered as the dialect's 500.
+"""
+
+import logging
+from typing import Any, ClassVar
+
+from rest_framework import generics, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
+
+logger = logging.getLogger(__name__)
+
+# What a dialect sets on every view that names it, unless the view sets it itself.
+VIEW_ATTRIBUTES = (
+    "authentication_classes",
+    "permission_classes",
+    "parser_classes",
+    "renderer_classes",
+    "throttle_classes",
+    "pagination_class",
+    "error_serializer",
+)
+
+
+class Dialect:
+    """Base of every dialect. Subclasses set the class attributes DRF reads and implement `error_response`."""
+
+    name: ClassVar[str] = "dialect"
+    authentication_classes: ClassVar[tuple] = ()
+    permission_classes: ClassVar[tuple] = (IsAuthenticated,)
+    throttle_classes: ClassVar[tuple] = ()
+    pagination_class: ClassVar[Any] = None
+    # Describes the error body to drf-spectacular (apps.common.api.schema), which does not read handlers.
+    error_serializer: ClassVar[Any] = None
+
+    # HTTP status per domain error class; the most specific class an error is an instance of wins.
+    error_statuses: ClassVar[dict[type[ServiceError], int]] = {
+        NotFoundError: 404,
+        PermissionDeniedError: 403,
+        ConflictError: 409,
+        ServiceError: 400,
+    }
+
+    @classmethod
+    def status_of(cls, error: ServiceError) -> int:
+        for klass in type(error).__mro__:
+            if klass in cls.error_statuses:
+                return cls.error_statuses[klass]
+        return 400
+
+    @classmethod
+    def error_response(cls, exc: Exception, context: dict) -> Response | None:
+        """The response for `exc` in this dialect's shape; None leaves it to Django (a logged 500)."""
+        raise NotImplementedError
+
+    @classmethod
+    def exception_handler(cls, exc: Exception, context: dict) -> Response | None:
+        response = cls.error_response(exc, context)
+        if response is None or response.status_code >= 500:
+            logger.error("unhandled %s API error", cls.name, exc_info=exc)
+        return response
+
+    @classmethod
+    def finalize_response(cls, view: APIView, request: Request, response: Response) -> Response:
+        """A last look at every response of the dialect (headers such as a download filename)."""
+        return response
+
+
+class DialectViewMixin:
+    """Makes a DRF view speak the dialect it names in `dialect`."""
+
+    dialect: ClassVar[type[Dialect]]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        dialect = cls.__dict__.get("dialect")
+        if dialect is None:
+            return
+        for name in VIEW_ATTRIBUTES:
+            if name not in cls.__dict__ and hasattr(dialect, name):
+                setattr(cls, name, getattr(dialect, name))
+
+    def get_exception_handler(self):
+        return self.dialect.exception_handler
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return self.dialect.finalize_response(self, request, response)
+
+
+class DialectAPIView(DialectViewMixin, APIView):
+    """A view of one operation."""
+
+
+class DialectGenericAPIView(DialectViewMixin, generics.GenericAPIView):
+    """A view over a queryset (list or retrieve)."""
+
+
+class DialectViewSet(DialectViewMixin, viewsets.GenericViewSet):
+    """A viewset; add DRF's mixins for the actions it serves."""
