@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from tree_queries.fields import TreeNodeForeignKey
 from tree_queries.models import OrderableTreeNode
+from tree_queries.query import TreeQuerySet
 
 
 def default_vhost() -> int:
@@ -34,6 +35,12 @@ class GroupType(models.IntegerChoices):
     GROUP = 1
     EVENT = 2
     ASSIGNMENT = 3
+
+
+class GroupQuerySet(TreeQuerySet):
+    def existing(self) -> "GroupQuerySet":
+        """Groups that still exist: a deleted (inactive) group is gone for every reader."""
+        return self.exclude(status=GroupStatus.INACTIVE)
 
 
 class Group(OrderableTreeNode):
@@ -99,6 +106,8 @@ class Group(OrderableTreeNode):
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
 
+    objects = GroupQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         indexes = [
@@ -122,10 +131,6 @@ class Group(OrderableTreeNode):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_gone(self) -> bool:
-        return self.status == GroupStatus.INACTIVE
-
 
 class MemberRole(models.TextChoices):
     ADMIN = "admin"
@@ -135,6 +140,15 @@ class MemberRole(models.TextChoices):
 class MemberStatus(models.TextChoices):
     ACTIVE = "active"
     INACTIVE = "inactive"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def of_existing_groups(self) -> "MembershipQuerySet":
+        return self.exclude(group__status=GroupStatus.INACTIVE)
+
+    def active(self) -> "MembershipQuerySet":
+        """Members who have not been removed (their group may be deleted: add of_existing_groups() for readers)."""
+        return self.filter(status=MemberStatus.ACTIVE)
 
 
 class Membership(models.Model):
@@ -158,6 +172,8 @@ class Membership(models.Model):
     )
     removed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = MembershipQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_group_user_unique")]
@@ -170,6 +186,11 @@ class Membership(models.Model):
         return f"{self.user} in {self.group} ({self.role}, {self.status})"
 
 
+class ActivityQuerySet(models.QuerySet):
+    def of_existing_groups(self) -> "ActivityQuerySet":
+        return self.exclude(group__status=GroupStatus.INACTIVE)
+
+
 class Activity(models.Model):
     """Something the group does together, such as a course: (activity_id, activity_type), unique per group."""
 
@@ -180,6 +201,8 @@ class Activity(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

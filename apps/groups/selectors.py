@@ -7,12 +7,12 @@ from django.db.models import Count, Q, QuerySet
 
 from apps.common.exceptions import NotFoundError
 from apps.common.ids import uuid_or_none
-from apps.groups.models import Activity, Group, GroupStatus, Membership, MemberStatus
+from apps.groups.models import Activity, Group, Membership, MemberStatus
 
 
 def group_queryset() -> QuerySet[Group]:
     """Every group that still exists, with its creator, updater and owner joined (for list endpoints)."""
-    return Group.objects.exclude(status=GroupStatus.INACTIVE).select_related("created_by", "updated_by", "owner")
+    return Group.objects.existing().select_related("created_by", "updated_by", "owner")
 
 
 def group_get(*, group_id: uuid.UUID | str, for_update: bool = False) -> Group:
@@ -31,7 +31,8 @@ def group_get(*, group_id: uuid.UUID | str, for_update: bool = False) -> Group:
 def group_members(*, group: Group) -> QuerySet[Membership]:
     """Active members of `group`, with their users and audit users joined, oldest first."""
     return (
-        Membership.objects.filter(group=group, status=MemberStatus.ACTIVE)
+        Membership.objects.active()
+        .filter(group=group)
         .select_related("user", "created_by", "updated_by", "removed_by")
         .order_by("id")
     )
@@ -39,6 +40,18 @@ def group_members(*, group: Group) -> QuerySet[Membership]:
 
 def group_activities(*, group: Group) -> QuerySet[Activity]:
     return Activity.objects.filter(group=group).order_by("id")
+
+
+def membership_queryset() -> QuerySet[Membership]:
+    """Memberships (active or removed) of existing groups, with their group and users joined."""
+    return Membership.objects.of_existing_groups().select_related(
+        "group", "user", "created_by", "updated_by", "removed_by"
+    )
+
+
+def activity_queryset() -> QuerySet[Activity]:
+    """Activities of existing groups, with their group and creator joined."""
+    return Activity.objects.of_existing_groups().select_related("group", "created_by")
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,9 @@ def group_list_for_member(*, user_id: uuid.UUID | str) -> list[MemberGroup]:
     if public_id is None:
         return []
     memberships = (
-        Membership.objects.filter(user__public_id=public_id, status=MemberStatus.ACTIVE)
-        .exclude(group__status=GroupStatus.INACTIVE)
+        Membership.objects.active()
+        .of_existing_groups()
+        .filter(user__public_id=public_id)
         .select_related("group", "group__created_by", "group__updated_by")
         .order_by("role", "group__created_at", "group_id")
     )

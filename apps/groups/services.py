@@ -88,9 +88,7 @@ def _is_superior(actor: User) -> bool:
 
 
 def _is_active_admin(*, actor: User, group: Group) -> bool:
-    return Membership.objects.filter(
-        group=group, user=actor, role=MemberRole.ADMIN, status=MemberStatus.ACTIVE
-    ).exists()
+    return Membership.objects.active().filter(group=group, user=actor, role=MemberRole.ADMIN).exists()
 
 
 def _require_admin(*, actor: User, group: Group) -> None:
@@ -124,11 +122,7 @@ def _slug_for(name: str, public_id: uuid.UUID) -> str:
 
 
 def _member_count_of(actor: User) -> int:
-    return (
-        Membership.objects.filter(user=actor, status=MemberStatus.ACTIVE)
-        .exclude(group__status=GroupStatus.INACTIVE)
-        .count()
-    )
+    return Membership.objects.active().of_existing_groups().filter(user=actor).count()
 
 
 def _clean_group(group: Group) -> None:
@@ -239,7 +233,7 @@ def _members_add(
 
 def _active_memberships(group: Group, user_ids: Iterable[str]) -> dict[str, Membership]:
     users = _users_by_public_id(user_ids)
-    memberships = Membership.objects.filter(group=group, user__in=users.values(), status=MemberStatus.ACTIVE)
+    memberships = Membership.objects.active().filter(group=group, user__in=users.values())
     return {str(membership.user.public_id): membership for membership in memberships.select_related("user")}
 
 
@@ -348,7 +342,7 @@ def group_update(
 
 
 def _members_change(*, group, actor, add, edit, remove, now) -> list[ItemError]:
-    active = Membership.objects.filter(group=group, status=MemberStatus.ACTIVE)
+    active = Membership.objects.active().filter(group=group)
     active_ids = {str(public_id) for public_id in active.values_list("user__public_id", flat=True)}
     users = _users_by_public_id(spec.user_id for spec in add)
     joining = {spec.user_id for spec in add if spec.user_id in users and spec.user_id not in active_ids}
@@ -402,8 +396,9 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
     now, changed = timezone.now(), 0
     for group_id, visited in visits:
         changed += (
-            Membership.objects.filter(group__public_id=group_id, user=actor, status=MemberStatus.ACTIVE)
-            .exclude(group__status=GroupStatus.INACTIVE)
+            Membership.objects.active()
+            .of_existing_groups()
+            .filter(group__public_id=group_id, user=actor)
             .update(visited=visited, updated_by=actor, updated_at=now)
         )
     return changed

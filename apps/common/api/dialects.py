@@ -29,7 +29,7 @@ from apps.common.exceptions import ConflictError, NotFoundError, PermissionDenie
 
 logger = logging.getLogger(__name__)
 
-# What a dialect sets on every view that names it, unless the view sets it itself.
+# What a dialect sets on every view that names it, unless the view sets it itself (or the dialect does not set it).
 VIEW_ATTRIBUTES = (
     "authentication_classes",
     "permission_classes",
@@ -37,6 +37,8 @@ VIEW_ATTRIBUTES = (
     "renderer_classes",
     "throttle_classes",
     "pagination_class",
+    "filter_backends",
+    "http_method_names",
     "error_serializer",
 )
 

@@ -2,11 +2,10 @@
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.common.api.sunbird import SunbirdAPIMixin, SunbirdCode, SunbirdError, sunbird_request
+from apps.common.api.dialects import DialectAPIView
+from apps.common.api.sunbird import Sunbird, SunbirdCode, SunbirdEnvelopeSerializer, SunbirdError, sunbird_request
 from apps.groups import selectors, services
 from apps.groups.api import serializers as s
 from apps.groups.services import (
@@ -50,25 +49,12 @@ def _item_errors(result: GroupWriteResult, *, member_limit: str, activity_limit:
     return {"error": errors} if errors else {}
 
 
-class SunbirdEnvelopeSerializer(serializers.Serializer):
-    """The Sunbird envelope (the `result` varies by operation)."""
-
-    id = serializers.CharField()
-    ver = serializers.CharField(allow_null=True)
-    ts = serializers.CharField()
-    params = serializers.JSONField(allow_null=True)
-    responseCode = serializers.IntegerField()
-    result = serializers.JSONField()
-
-
-class SunbirdView(SunbirdAPIMixin, APIView):
-    error_serializer = SunbirdEnvelopeSerializer
-
-
 @extend_schema(tags=["sunbird"], request=s.SunbirdCreateSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupCreateView(SunbirdView):
+class GroupCreateView(DialectAPIView):
     """Create a group; the caller becomes its admin. Body `{"request": {"name", "description", "membershipType",
     "members": [{"userId", "role"}], "activities": [{"id", "type"}]}}`."""
+
+    dialect = Sunbird
 
     sunbird_api_id = "api.group.create"
     sunbird_invalid = _code(
@@ -97,8 +83,10 @@ class GroupCreateView(SunbirdView):
     responses=SunbirdEnvelopeSerializer,
     parameters=[OpenApiParameter("fields", str, description="Comma-separated: members, activities.")],
 )
-class GroupReadView(SunbirdView):
+class GroupReadView(DialectAPIView):
     """Read a group. `fields=members,activities` chooses the parts; without `fields`, activities are included."""
+
+    dialect = Sunbird
 
     sunbird_api_id = "api.group.read"
     sunbird_invalid = _code("GS_RED02", 400, f"Failed to read group details, fields are missing or invalid. {CONTACT}")
@@ -120,8 +108,10 @@ class GroupReadView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdUpdateSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupUpdateView(SunbirdView):
+class GroupUpdateView(DialectAPIView):
     """Change a group, its members and its activities. Per-item problems come back in `result.error`."""
+
+    dialect = Sunbird
 
     sunbird_api_id = "api.group.update"
     sunbird_invalid = _code(
@@ -161,8 +151,10 @@ class GroupUpdateView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdListSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupListView(SunbirdView):
+class GroupListView(DialectAPIView):
     """The groups a user belongs to (`request.filters.userId`), admin roles first."""
+
+    dialect = Sunbird
 
     sunbird_api_id = "api.group.list"
     sunbird_invalid = _code(
@@ -178,8 +170,10 @@ class GroupListView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdGroupIdSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupDeleteView(SunbirdView):
+class GroupDeleteView(DialectAPIView):
     """Delete a group: its creator only."""
+
+    dialect = Sunbird
 
     sunbird_api_id = "api.group.delete"
     sunbird_invalid = _code(
@@ -200,8 +194,10 @@ class GroupDeleteView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdMembershipUpdateSerializer, responses=SunbirdEnvelopeSerializer)
-class MembershipUpdateView(SunbirdView):
+class MembershipUpdateView(DialectAPIView):
     """Mark groups visited by the calling user: `{"request": {"userId", "groups": [{"groupId", "visited"}]}}`."""
+
+    dialect = Sunbird
 
     sunbird_api_id = "api.group.membership.update"
     sunbird_invalid = _code(
