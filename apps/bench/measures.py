@@ -346,11 +346,10 @@ def _load(port: int, path: str, headers: dict, *, seconds: float, clients: int) 
 def _serve(port: int) -> subprocess.Popen:
     env = {
         **os.environ,
-        "TALLY_ROOT_URLCONF": "apps.bench.urls",
         "TALLY_LOG_LEVEL": "WARNING",
         "TALLY_EDX_ANALYTICS_THROTTLE_RATE": "100000000/minute",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],

@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "apps.course_analytics",
     "apps.activity_agg",
     "apps.datasets",
-    "apps.bench",
 ]
 
 MIDDLEWARE = [
@@ -48,8 +47,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The bench serves its baseline view beside the real URLs; everything else uses config.urls.
-ROOT_URLCONF = env_str("TALLY_ROOT_URLCONF", "config.urls")
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -146,11 +144,6 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "apps.groups.models.MemberStatus",
         "MemberRoleEnum": "apps.groups.models.MemberRole",
     },
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"},
-        }
-    },
 }
 
 # Celery. Without a broker URL tasks run in-process, so the embedded default needs no Redis.
@@ -160,6 +153,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "tally")
+# Every task's delivery options (retries are per task, in apps.common.tasks): a task is acknowledged when done, so
+# that a worker that dies hands it to another; results live in JobRun, not in a result backend.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

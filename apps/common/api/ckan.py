@@ -141,8 +141,7 @@ class CKANEnvelopeSerializer(serializers.Serializer):
 
 
 class CKAN(Dialect):
-    """The CKAN action API. Authentication never fails: an unusable key leaves the caller anonymous, and the
-    action's own access rule answers 403 in the CKAN shape."""
+    """The CKAN action API: the envelope of CKANRenderer, and errors as CKAN types them."""
 
     name = "ckan"
     authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
@@ -198,7 +197,8 @@ def _ckan_schema(method: str, *, versioned: bool):
 @method_decorator(csrf_exempt, name="dispatch")
 @extend_schema_view(get=_ckan_schema("get", versioned=False), post=_ckan_schema("post", versioned=False))
 class CKANActionView(DialectAPIView):
-    """Runs a registered action."""
+    """Runs a registered action. Authentication never fails here: an unusable key leaves the caller anonymous, and
+    the action's own access rule answers 403 in the CKAN shape."""
 
     dialect = CKAN
 
