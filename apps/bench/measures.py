@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
 from pathlib import Path
@@ -435,7 +436,7 @@ def report_write(*, scale: Scale, results: list[Result], errors: dict[str, str])
         "scale": scale.name,
         "finished": datetime.now(UTC).isoformat(),
         "database": connection.vendor,
-        "results": [result.as_dict() for result in results],
+        "results": [asdict(result) for result in results],
         "errors": errors,
         "not_built": [{"name": n, "goal": g, "why": w} for n, g, w in NOT_BUILT],
     }

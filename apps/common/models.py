@@ -7,16 +7,6 @@ from django.db import models
 from django.utils import timezone
 
 
-class TimeStampedModel(models.Model):
-    """Abstract base: creation and last-change times, set by the database layer, in UTC."""
-
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
 class User(AbstractUser):
     """A person: staff, a group member or a learner. `public_id` is the UUID the APIs show; `id` is the integer one.
 

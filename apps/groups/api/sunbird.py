@@ -21,10 +21,6 @@ from apps.groups.services import (
 CONTACT = "Contact your system administrator."
 
 
-def _code(err: str, status: int, message: str) -> SunbirdCode:
-    return SunbirdCode(err, status, message)
-
-
 def _item_errors(result: GroupWriteResult, *, member_limit: str, activity_limit: str) -> dict:
     """`result.error` as Sunbird reports per-item problems: only present when there are some."""
 
@@ -57,11 +53,11 @@ class GroupCreateView(DialectAPIView):
     dialect = Sunbird
 
     sunbird_api_id = "api.group.create"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_CRT02", 400, f"Failed to create group, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_CRT03", 500, f"Failed to create group, database error. {CONTACT}")
-    sunbird_error_codes = {"group_limit": _code("GS_CRT04", 400, "{error}")}
+    sunbird_server_error = SunbirdCode("GS_CRT03", 500, f"Failed to create group, database error. {CONTACT}")
+    sunbird_error_codes = {"group_limit": SunbirdCode("GS_CRT04", 400, "{error}")}
 
     def post(self, request):
         data = sunbird_request(request.data, serializer_class=s.SunbirdCreateSerializer)
@@ -89,10 +85,12 @@ class GroupReadView(DialectAPIView):
     dialect = Sunbird
 
     sunbird_api_id = "api.group.read"
-    sunbird_invalid = _code("GS_RED02", 400, f"Failed to read group details, fields are missing or invalid. {CONTACT}")
-    sunbird_server_error = _code("GS_RED03", 500, f"Failed to read group details, database error. {CONTACT}")
+    sunbird_invalid = SunbirdCode(
+        "GS_RED02", 400, f"Failed to read group details, fields are missing or invalid. {CONTACT}"
+    )
+    sunbird_server_error = SunbirdCode("GS_RED03", 500, f"Failed to read group details, database error. {CONTACT}")
     sunbird_error_codes = {
-        "group_not_found": _code("GS_RED07", 400, f"Failed to read details, group not found. {CONTACT}")
+        "group_not_found": SunbirdCode("GS_RED07", 400, f"Failed to read details, group not found. {CONTACT}")
     }
 
     def get(self, request, group_id: str):
@@ -114,15 +112,17 @@ class GroupUpdateView(DialectAPIView):
     dialect = Sunbird
 
     sunbird_api_id = "api.group.update"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_UDT02", 400, f"Failed to update group, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_UDT03", 500, f"Failed to update group, database error. {CONTACT}")
+    sunbird_server_error = SunbirdCode("GS_UDT03", 500, f"Failed to update group, database error. {CONTACT}")
     sunbird_error_codes = {
-        "group_not_found": _code("GS_UDT07", 400, f"Failed to update, group does not exist. {CONTACT}"),
-        "group_suspended": _code("GS_UDT08", 400, "{error}"),
-        "not_group_admin": _code("GS_UDT09", 401, f"Failed to update group, administrator rights required. {CONTACT}"),
-        "not_group_creator": _code(
+        "group_not_found": SunbirdCode("GS_UDT07", 400, f"Failed to update, group does not exist. {CONTACT}"),
+        "group_suspended": SunbirdCode("GS_UDT08", 400, "{error}"),
+        "not_group_admin": SunbirdCode(
+            "GS_UDT09", 401, f"Failed to update group, administrator rights required. {CONTACT}"
+        ),
+        "not_group_creator": SunbirdCode(
             "GS_UDT09", 401, f"Failed to update group, only the creator may set it inactive. {CONTACT}"
         ),
     }
@@ -157,10 +157,10 @@ class GroupListView(DialectAPIView):
     dialect = Sunbird
 
     sunbird_api_id = "api.group.list"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_LST02", 400, f"Failed to list groups, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_LST03", 500, f"Failed to list groups, database error. {CONTACT}")
+    sunbird_server_error = SunbirdCode("GS_LST03", 500, f"Failed to list groups, database error. {CONTACT}")
 
     def post(self, request):
         data = sunbird_request(request.data, serializer_class=s.SunbirdListSerializer)
@@ -176,13 +176,13 @@ class GroupDeleteView(DialectAPIView):
     dialect = Sunbird
 
     sunbird_api_id = "api.group.delete"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_DLT02", 400, f"Failed to delete group, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_DLT03", 500, f"Failed to delete group, database error. {CONTACT}")
+    sunbird_server_error = SunbirdCode("GS_DLT03", 500, f"Failed to delete group, database error. {CONTACT}")
     sunbird_error_codes = {
-        "group_not_found": _code("GS_DLT07", 400, f"Failed to delete group, group does not exist. {CONTACT}"),
-        "not_group_creator": _code(
+        "group_not_found": SunbirdCode("GS_DLT07", 400, f"Failed to delete group, group does not exist. {CONTACT}"),
+        "not_group_creator": SunbirdCode(
             "GS_DLT10", 401, f"Failed to delete group, only group creators can delete the group. {CONTACT}"
         ),
     }
@@ -200,11 +200,13 @@ class MembershipUpdateView(DialectAPIView):
     dialect = Sunbird
 
     sunbird_api_id = "api.group.membership.update"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_MBRSHP_UDT02", 400, f"Failed to update membership, fields are missing or invalid. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_MBRSHP_UDT03", 500, f"Failed to update membership, database error. {CONTACT}")
-    unauthorized = _code("GS_MBRSHP_UDT01", 401, f"Failed to update membership, unauthorised user. {CONTACT}")
+    sunbird_server_error = SunbirdCode(
+        "GS_MBRSHP_UDT03", 500, f"Failed to update membership, database error. {CONTACT}"
+    )
+    unauthorized = SunbirdCode("GS_MBRSHP_UDT01", 401, f"Failed to update membership, unauthorised user. {CONTACT}")
     sunbird_error_codes = {"not_self": unauthorized}
 
     def patch(self, request):
