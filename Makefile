@@ -28,6 +28,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy apps config
 
 # Lint, the benchmarks at the small scale as a smoke test (no time is asserted), then the whole suite on PostgreSQL
 # with a real Redis and Celery worker, and again on the SQLite default.

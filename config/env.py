@@ -2,11 +2,20 @@
 test collects to check docker-compose.yml and .env.example against."""
 
 import os
+from typing import overload
 
 
 def _raw(name: str) -> str | None:
     value = os.environ.get(name)
     return None if value is None or value.strip() == "" else value.strip()
+
+
+@overload
+def env_str(name: str, default: str) -> str: ...
+
+
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 
 
 def env_str(name: str, default: str | None = None) -> str | None:

@@ -6,7 +6,7 @@ parameters of ORM lookups. Every problem is a StatsQueryError naming the request
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.utils import timezone
 
@@ -81,7 +81,7 @@ class GroupCountQuery:
     end: datetime  # exclusive
 
 
-def _fail(field: str, message: str):
+def _fail(field: str, message: str) -> NoReturn:
     raise StatsQueryError(message, field=field)
 
 

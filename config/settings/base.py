@@ -1,6 +1,7 @@
 """Tally settings. Everything is read from the environment through config.env; the other modules only adjust."""
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -188,7 +189,7 @@ EDX_ANALYTICS_SERVICE_USERNAMES = env_list("TALLY_EDX_ANALYTICS_SERVICE_USERNAME
 
 LOG_FORMAT = env_str("TALLY_LOG_FORMAT", "json")
 LOG_LEVEL = env_str("TALLY_LOG_LEVEL", "INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

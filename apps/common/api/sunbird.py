@@ -84,11 +84,14 @@ def _jwt_keys() -> list[tuple[str, str]]:
 
 
 def _jwt_subject(token: str) -> str | None:
-    options = {"require": ["sub", "exp"], "verify_aud": bool(settings.SUNBIRD_JWT_AUDIENCE)}
     for algorithm, key in _jwt_keys():
         try:
             claims = jwt.decode(
-                token, key, algorithms=[algorithm], audience=settings.SUNBIRD_JWT_AUDIENCE, options=options
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=settings.SUNBIRD_JWT_AUDIENCE,
+                options={"require": ["sub", "exp"], "verify_aud": bool(settings.SUNBIRD_JWT_AUDIENCE)},
             )
         except jwt.PyJWTError:
             continue

@@ -1,7 +1,10 @@
 """Open edX Analytics Data API v0 course endpoints, and the batch ingest endpoint."""
 
+from collections.abc import Callable, Sequence
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
@@ -37,7 +40,8 @@ class CourseListView(DialectGenericAPIView):
 
     # Subclasses name their selector and output serializer.
     dialect = EdxAnalytics
-    selector = None
+    selector: Callable[..., Sequence | QuerySet]
+    serializer_class: type[serializers.Serializer]
 
     def get(self, request, course_id: str, format=None):
         start, end = edx_date_range(request)
