@@ -77,8 +77,12 @@ def group_list_for_member(*, user_id: uuid.UUID | str) -> list[MemberGroup]:
 
 
 def group_with_counts_queryset() -> QuerySet[Group]:
-    """group_queryset() annotated with member_count (active members) and activity_count."""
-    return group_queryset().annotate(
-        member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
-        activity_count=Count("activities", distinct=True),
+    """group_queryset() with the parent joined, annotated with member_count (active members) and activity_count."""
+    return (
+        group_queryset()
+        .select_related("parent")
+        .annotate(
+            member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
+            activity_count=Count("activities", distinct=True),
+        )
     )

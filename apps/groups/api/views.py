@@ -54,7 +54,7 @@ class GroupViewSet(
     http_method_names = ("get", "post", "patch", "delete", "head", "options")
 
     def get_queryset(self):
-        return selectors.group_with_counts_queryset().select_related("parent")
+        return selectors.group_with_counts_queryset()
 
     def perform_create(self, serializer):
         result = services.group_create(actor=self.request.user, **serializer.validated_data)
