@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,29 +33,20 @@ from apps.common.api.sunbird import Sunbird
 from apps.common.models import ApiKey
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 from apps.course_analytics.api.urls import COURSE_ENDPOINTS
-from apps.course_analytics.models import (
-    ActivityWeekly,
-    EnrollmentBirthYearDaily,
-    EnrollmentDaily,
-    EnrollmentEducationDaily,
-    EnrollmentGenderDaily,
-    EnrollmentLocationDaily,
-    EnrollmentModeDaily,
-    VideoSummary,
-)
 from apps.groups.api.urls import router
 from apps.groups.tests.factories import ActivityFactory, GroupFactory, MembershipFactory
+from tests.edx_analytics.conftest import COURSE, reference_rows  # noqa: F401  (the v0 rows every endpoint reads)
 
 BASELINE = Path(__file__).with_name("query_counts.json")
 UPDATE = os.environ.get("TALLY_QUERY_COUNTS_UPDATE") == "1"
-COURSE = "course-v1:TallyX+MATRIX+2026_T1"
 # Routes that are not API endpoints of a dialect: the schema and its viewers, and DRF's index of the routers.
 NOT_ENDPOINTS = {"schema", "swagger-ui", "redoc", "groups-api:api-root"}
 
 
 @dataclass
 class World:
-    """The data every endpoint is called against: one group with a member and an activity, one course's rollups."""
+    """The data every endpoint is called against: one group with a member and an activity, and the rollups of the
+    v0 contract tests' course."""
 
     actor: Any
     actor_key: str
@@ -227,33 +218,13 @@ def _error_shape_holds(dialect: type[Dialect], body: Any) -> bool:
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db, reference_rows) -> World:  # noqa: F811  (the fixture imported above)
     actor = SysadminFactory(username="matrix-admin", first_name="Matrix", last_name="Admin")
     member = UserFactory(username="matrix-member")
     group = GroupFactory(name="Matrix", created_by=actor, created_at=datetime(2024, 1, 1, tzinfo=UTC))
     MembershipFactory(group=group, user=actor, role="admin")
     membership = MembershipFactory(group=group, user=member)
     activity = ActivityFactory(group=group)
-    created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    day = {"course_id": COURSE, "date": date(2026, 1, 1), "count": 3, "cumulative_count": 3, "created": created}
-    EnrollmentDaily.objects.create(**day)
-    EnrollmentModeDaily.objects.create(mode="audit", **day)
-    EnrollmentBirthYearDaily.objects.create(birth_year=1990, **day)
-    EnrollmentEducationDaily.objects.create(education_level="bachelors", **day)
-    EnrollmentGenderDaily.objects.create(gender="f", **day)
-    EnrollmentLocationDaily.objects.create(country_code="FR", **day)
-    week = {"interval_start": datetime(2025, 12, 29, tzinfo=UTC), "interval_end": datetime(2026, 1, 5, tzinfo=UTC)}
-    ActivityWeekly.objects.create(course_id=COURSE, activity_type="any", count=3, created=created, **week)
-    VideoSummary.objects.create(
-        pipeline_video_id=f"{COURSE}|video",
-        course_id=COURSE,
-        encoded_module_id="video",
-        duration=60,
-        segment_length=5,
-        users_at_start=2,
-        users_at_end=1,
-        created=created,
-    )
     world = World(
         actor=actor,
         actor_key=api_key_for(actor),
@@ -330,7 +301,7 @@ def test_csv_is_served_where_offered(endpoint, world):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.decode().splitlines()[0]
-    assert response["Content-Disposition"].startswith("attachment; filename=TallyX-MATRIX-2026_T1--")
+    assert response["Content-Disposition"].startswith("attachment; filename=edX-DemoX-Demo_2014--")
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ too. Anything else is logged and answered as the dialect's 500.
 import logging
 from typing import Any, ClassVar
 
-from rest_framework import generics, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -119,3 +119,14 @@ class DialectGenericAPIView(DialectViewMixin, generics.GenericAPIView):
 
 class DialectViewSet(DialectViewMixin, viewsets.GenericViewSet):
     """A viewset; add DRF's mixins for the actions it serves."""
+
+
+class DialectModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    DialectViewSet,
+):
+    """A viewset of every action over a model: list, retrieve, create, update and destroy."""

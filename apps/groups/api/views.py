@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from apps.common.api.dialects import DialectViewSet
+from apps.common.api.dialects import DialectModelViewSet, DialectViewSet
 from apps.common.api.native import Native
 from apps.common.exceptions import ConflictError, NotFoundError, ServiceError
 from apps.groups import selectors, services
@@ -31,14 +31,7 @@ def raise_item_errors(result: GroupWriteResult) -> None:
     list=extend_schema(summary="List groups", description="Existing groups; filter on any column."),
     destroy=extend_schema(summary="Delete a group", description="Creator only; the group becomes inactive."),
 )
-class GroupViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    DialectViewSet,
-):
+class GroupViewSet(DialectModelViewSet):
     """Groups. `id` is the public UUID (Sunbird groupId, CKAN id), `number` the integer id (Newspark)."""
 
     dialect = Native
@@ -69,14 +62,7 @@ class GroupViewSet(
         services.group_delete(actor=self.request.user, group_id=instance.public_id)
 
 
-class MembershipViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    DialectViewSet,
-):
+class MembershipViewSet(DialectModelViewSet):
     """Memberships of existing groups. Removal is soft: the membership becomes inactive."""
 
     dialect = Native
