@@ -1,5 +1,10 @@
 """The one place that reads the process environment: settings call these helpers with literal names, which a
-test collects to check docker-compose.yml and .env.example against."""
+test collects to check docker-compose.yml and .env.example against.
+
+Kept rather than django-environ: its boolean cast reads any unknown word ("ture", "flase") as False, where a typo in
+a deployment should stop the start; and URLs are already parsed by dj-database-url (and Django's Redis cache), so
+the library would bring no parsing that is missing here.
+"""
 
 import os
 from typing import overload
