@@ -4,6 +4,7 @@ Field names follow Tally; `docs/api-dialects.md` maps each dialect's names and v
 """
 
 import uuid
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -38,7 +39,7 @@ class GroupType(models.IntegerChoices):
 
 
 class GroupQuerySet(TreeQuerySet):
-    def existing(self) -> "GroupQuerySet":
+    def existing(self) -> Self:
         """Groups that still exist: a deleted (inactive) group is gone for every reader."""
         return self.exclude(status=GroupStatus.INACTIVE)
 
@@ -142,11 +143,16 @@ class MemberStatus(models.TextChoices):
     INACTIVE = "inactive"
 
 
-class MembershipQuerySet(models.QuerySet):
-    def of_existing_groups(self) -> "MembershipQuerySet":
+class GroupPartQuerySet(models.QuerySet):
+    """Rows that belong to a group (memberships, activities)."""
+
+    def of_existing_groups(self) -> Self:
+        """Those of groups that still exist: the parts of a deleted group are gone with it."""
         return self.exclude(group__status=GroupStatus.INACTIVE)
 
-    def active(self) -> "MembershipQuerySet":
+
+class MembershipQuerySet(GroupPartQuerySet):
+    def active(self) -> Self:
         """Members who have not been removed (their group may be deleted: add of_existing_groups() for readers)."""
         return self.filter(status=MemberStatus.ACTIVE)
 
@@ -186,11 +192,6 @@ class Membership(models.Model):
         return f"{self.user} in {self.group} ({self.role}, {self.status})"
 
 
-class ActivityQuerySet(models.QuerySet):
-    def of_existing_groups(self) -> "ActivityQuerySet":
-        return self.exclude(group__status=GroupStatus.INACTIVE)
-
-
 class Activity(models.Model):
     """Something the group does together, such as a course: (activity_id, activity_type), unique per group."""
 
@@ -202,7 +203,7 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ActivityQuerySet.as_manager()
+    objects = GroupPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
