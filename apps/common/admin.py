@@ -11,7 +11,12 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("username", "email", "first_name", "last_name", "public_id")
     readonly_fields = ("public_id",)
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Public identity", {"fields": ("public_id",)}))
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Public identity", {"fields": ("public_id",)}),
+        ("Managed account", {"fields": ("managed_by",)}),
+    )
+    autocomplete_fields = ("managed_by",)
 
 
 @admin.register(ApiKey)

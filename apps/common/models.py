@@ -17,6 +17,14 @@ class User(AbstractUser):
     lms_user_id = models.BigIntegerField(
         null=True, blank=True, unique=True, help_text="The Open edX user id (`context.user_id` of tracking logs)."
     )
+    managed_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_users",
+        help_text="The user who acts for this one (a parent for a child account): Sunbird's managed user.",
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -213,3 +213,31 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_type} {self.activity_id}"
+
+
+class Form(models.Model):
+    """A form of Sunbird's form service, read by the group pages of Sunbird's clients (which activity types a group
+    may hold, for example). `*` in component, framework or root_org_id matches any; `data` is the form's content,
+    edited by staff in the admin."""
+
+    ANY = "*"
+
+    type = models.CharField(max_length=64, help_text="e.g. group (matched case-insensitively).")
+    subtype = models.CharField(max_length=64, help_text="e.g. supported_activities.")
+    action = models.CharField(max_length=64, help_text="e.g. list.")
+    component = models.CharField(max_length=64, default=ANY)
+    framework = models.CharField(max_length=64, default=ANY)
+    root_org_id = models.CharField(max_length=64, default=ANY, verbose_name="root org id")
+    data = models.JSONField(help_text="What the form service returns as `result.form.data`.")
+    created_on = models.DateTimeField(default=timezone.now)
+    last_modified_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["type", "subtype", "action", "component", "framework", "root_org_id"], name="form_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}/{self.subtype}/{self.action} ({self.root_org_id}, {self.framework}, {self.component})"

@@ -3,11 +3,11 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from apps.common.exceptions import NotFoundError
 from apps.common.ids import uuid_or_none
-from apps.groups.models import Activity, Group, Membership, MemberStatus
+from apps.groups.models import Activity, Form, Group, Membership, MemberStatus
 
 
 def group_queryset() -> QuerySet[Group]:
@@ -86,3 +86,26 @@ def group_with_counts_queryset() -> QuerySet[Group]:
             activity_count=Count("activities", distinct=True),
         )
     )
+
+
+def form_get(*, type: str, subtype: str, action: str, component: str, framework: str, root_org_id: str) -> Form:
+    """The form of (type, subtype, action) that fits best: an exact component, framework and root org before `*`
+    (in that order of weight), as Sunbird's form service falls back to its defaults. Keys are case-insensitive."""
+    exact = {"component": component, "framework": framework, "root_org_id": root_org_id}
+    matches = Q()
+    for field, value in exact.items():
+        matches &= Q(**{field: value}) | Q(**{field: Form.ANY})
+    weight = sum(
+        (Case(When(**{field: value}, then=Value(weight)), default=Value(0), output_field=IntegerField())
+         for (field, value), weight in zip(exact.items(), (4, 2, 1), strict=True)),
+        Value(0),
+    )  # fmt: skip
+    form = (
+        Form.objects.filter(matches, type__iexact=type, subtype__iexact=subtype, action__iexact=action)
+        .annotate(weight=weight)
+        .order_by("-weight", "id")
+        .first()
+    )
+    if form is None:
+        raise NotFoundError(f"No form {type}/{subtype}/{action}.", code="form_not_found")
+    return form

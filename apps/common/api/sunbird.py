@@ -99,9 +99,18 @@ def _jwt_subject(token: str) -> str | None:
     return None
 
 
+def _managed_user(token: str, *, manager):
+    """The managed user (Sunbird's MUA) a `x-authenticated-for` token names, when `manager` manages that account."""
+    managed = _user_from_token(token)
+    if managed is None or managed.managed_by_id != manager.pk:
+        raise exceptions.AuthenticationFailed()
+    return managed
+
+
 class SunbirdAuthentication(BaseAuthentication):
-    """`Authorization: Bearer <api key>` names the client application and `x-authenticated-user-token` the acting
-    user. Both must be valid; the request then runs as that user."""
+    """`Authorization: Bearer <api key>` names the client application and `x-authenticated-user-token` the logged-in
+    user. Both must be valid; the request then runs as that user, or, with `x-authenticated-for` (a token of the
+    same kinds), as the managed account the logged-in user manages."""
 
     def authenticate(self, request):
         client_key = raw_key_from_headers({"Authorization": request.headers.get("Authorization", "")})
@@ -110,6 +119,9 @@ class SunbirdAuthentication(BaseAuthentication):
         user = _user_from_token(token) if client and token else None
         if user is None:
             raise exceptions.AuthenticationFailed()
+        managed_token = request.headers.get("x-authenticated-for", "").strip()
+        if managed_token:
+            user = _managed_user(managed_token, manager=user)
         return user, client
 
     def authenticate_header(self, request):
