@@ -19,7 +19,7 @@ too. Anything else is logged and answered as the dialect's 500.
 import logging
 from typing import Any, ClassVar
 
-from rest_framework import generics, mixins, viewsets
+from rest_framework import exceptions, generics, mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -103,6 +103,12 @@ class DialectViewMixin:
 
     def get_exception_handler(self):
         return self.dialect.exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        # A method the view does not serve is a 405 whoever asks, before authentication could make it a 401.
+        if request.method.upper() not in self._allowed_methods():
+            raise exceptions.MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
