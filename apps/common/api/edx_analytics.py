@@ -21,6 +21,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.common.api.authentication import ApiKeyAuthentication, raw_key_from_headers
+from apps.common.api.parsers import url_text_check
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,10 @@ class EdxCourseView(generics.GenericAPIView):
 
     def get_exception_handler(self):
         return edx_exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        url_text_check(values=[*kwargs.values(), *request.query_params.values()])
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
         params = self.request.query_params

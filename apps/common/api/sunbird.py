@@ -19,12 +19,12 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apps.common.api.authentication import api_key_authenticate, raw_key_from_headers
+from apps.common.api.authentication import api_key_authenticate, jwt_claims_decode, raw_key_from_headers
+from apps.common.api.parsers import StrictJSONParser
 from apps.common.exceptions import ServiceError
 from apps.common.ids import uuid_or_none
 
@@ -84,12 +84,9 @@ def _jwt_keys() -> list[tuple[str, str]]:
 
 
 def _jwt_subject(token: str) -> str | None:
-    options = {"require": ["sub", "exp"], "verify_aud": bool(settings.SUNBIRD_JWT_AUDIENCE)}
     for algorithm, key in _jwt_keys():
         try:
-            claims = jwt.decode(
-                token, key, algorithms=[algorithm], audience=settings.SUNBIRD_JWT_AUDIENCE, options=options
-            )
+            claims = jwt_claims_decode(token, key=key, algorithm=algorithm)
         except jwt.PyJWTError:
             continue
         return str(claims["sub"])
@@ -192,7 +189,7 @@ class SunbirdAPIMixin:
     authentication_classes = (SunbirdAuthentication,)
     permission_classes = (IsAuthenticated,)
     renderer_classes = (SunbirdRenderer,)
-    parser_classes = (JSONParser,)
+    parser_classes = (StrictJSONParser,)
     sunbird_api_id: str
     sunbird_invalid: SunbirdCode
     sunbird_server_error: SunbirdCode
