@@ -130,7 +130,9 @@ def served_sqlite(tmp_path_factory):
     tasks in-process; a sysadmin key to call it with. For what only a real server and real concurrency show."""
     folder = tmp_path_factory.mktemp("served")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'tally.sqlite3'}", "TALLY_VAR_DIR": str(folder),
-           "DJANGO_SETTINGS_MODULE": "config.settings.test", "TALLY_GROUPS_MAX_PER_CREATOR": "1000"}  # fmt: skip
+           "DJANGO_SETTINGS_MODULE": "config.settings.test", "TALLY_GROUPS_MAX_PER_CREATOR": "1000",
+           # A writer waits its turn; on a loaded shared test machine twenty turns can take longer than the default.
+           "TALLY_SQLITE_TIMEOUT_SECONDS": "120"}  # fmt: skip
     env.pop("CELERY_BROKER_URL", None)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "--verbosity", "0"], env=env, cwd=settings.BASE_DIR, check=True)

@@ -136,7 +136,7 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
     courses = {raw: _course_key(raw) for raw in frame["raw_course"].unique().to_list()}
     readable = (
         pl.col("event_type").is_not_null()
-        & pl.col("time").is_between(FIRST_MOMENT, LAST_MOMENT)
+        & pl.col("time").is_between(FIRST_MOMENT, LAST_MOMENT).fill_null(False)
         & ~pl.col("text").str.contains(NUL_ESCAPE)
     )
     return frame.with_columns(
