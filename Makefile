@@ -28,13 +28,15 @@ $(NODE_CLIENT)/node_modules/.installed: $(NODE_CLIENT)/package-lock.json
 	cd $(NODE_CLIENT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Served by gunicorn, as in production: it decodes chunked request bodies, which Django's development server cannot.
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py demo_credentials --base-url http://$(HOST):$(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
+		--workers 2 --threads 4
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,15 +1,20 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.common.views import healthz
 
+docs_page = csp_update({"script-src": [UNSAFE_INLINE]})
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Both pages start their viewer with an inline script.
+    path("api/docs/", docs_page(SpectacularSwaggerView.as_view(url_name="schema")), name="swagger-ui"),
+    path("api/redoc/", docs_page(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("api/v1/auth/", include("apps.common.api.urls")),
     path("", include("apps.groups.api.urls")),
     path("", include("apps.stats.api.urls")),

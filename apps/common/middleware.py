@@ -2,8 +2,12 @@ import logging
 import time
 
 from django.conf import settings
+from django.db import transaction
 from django.http import JsonResponse
 from django.middleware.common import CommonMiddleware
+from django.utils.cache import patch_cache_control
+
+from apps.common.api.parsers import BodyRefused, chunked_body_install, is_chunked
 
 logger = logging.getLogger("tally.request")
 
@@ -48,10 +52,11 @@ class RequestLogMiddleware:
 
 
 class RequestSizeLimitMiddleware:
-    """Refuses a request body over the limit with 413 before anything reads it.
+    """Refuses a request body over the limit with 413 before anything reads it, and reads a chunked body in full.
 
     The limit is settings.REQUEST_MAX_BYTES; REQUEST_MAX_BYTES_BY_PATH gives larger limits to path prefixes
-    (batch ingest endpoints) that stream their body.
+    (batch ingest endpoints) that stream their body. A body sent with `Transfer-Encoding: chunked` has no
+    Content-Length, which Django reads as an empty body: see apps.common.api.parsers.chunked_body_install.
     """
 
     def __init__(self, get_response):
@@ -60,7 +65,11 @@ class RequestSizeLimitMiddleware:
     def __call__(self, request):
         limit = self._limit_for(request.path)
         try:
+            if is_chunked(request.META):
+                chunked_body_install(request, limit=limit)
             length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except BodyRefused as exc:
+            return JsonResponse({"detail": exc.message, "code": exc.code}, status=exc.status)
         except ValueError:
             return JsonResponse({"detail": "Invalid Content-Length header.", "code": "bad_request"}, status=400)
         if length > limit:
@@ -76,3 +85,37 @@ class RequestSizeLimitMiddleware:
             if path.startswith(prefix):
                 return limit
         return settings.REQUEST_MAX_BYTES
+
+
+class PrivateResponseMiddleware:
+    """An answer to an authenticated request is for that user alone (memberships, keys, counts): no shared or
+    browser cache may keep it, unless the view said otherwise."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class AtomicWriteMiddleware:
+    """Every write request (any method but GET, HEAD, OPTIONS) is one transaction, committed only when the answer
+    is a success: a refusal (4xx) or a failure (5xx, an exception) leaves no row behind, whichever dialect answered
+    it and whether or not its error handler raised. Work queued with transaction.on_commit runs only after a
+    commit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.get_response(request)
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+        return response

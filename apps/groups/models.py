@@ -14,6 +14,11 @@ from tree_queries.fields import TreeNodeForeignKey
 from tree_queries.models import OrderableTreeNode
 from tree_queries.query import TreeQuerySet
 
+from apps.common.safe_json import StoredJSONValidator
+
+# Free-form JSON a group keeps: at most this much JSON text (and JSON_MAX_DEPTH levels), so that its pages render.
+OTHER_MAX_CHARS = 10_000
+
 
 def default_vhost() -> int:
     return settings.TALLY_DEFAULT_VHOST
@@ -103,7 +108,12 @@ class Group(OrderableTreeNode):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     custom1 = models.CharField(max_length=255, blank=True, default="")
-    other = models.JSONField(default=dict, blank=True, help_text="Free key/value map (Newspark other).")
+    other = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[StoredJSONValidator(max_chars=OTHER_MAX_CHARS)],
+        help_text="Free key/value map (Newspark other).",
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
 

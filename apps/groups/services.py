@@ -164,6 +164,25 @@ def _member_count_of(actor: User) -> int:
     return Membership.objects.active().of_existing_groups().filter(user=actor).count()
 
 
+def _authorize_links(*, actor: User, values: GroupAttributes) -> None:
+    """Who a group may point at, for every dialect that sets these: its parent must be an existing group that the
+    actor administers, and only staff give a group an owner other than themselves."""
+    owner = values.get("owner")
+    if "owner" in values and owner != actor and not _is_superior(actor):
+        raise PermissionDeniedError(
+            "Only staff may make another user a group's owner.", code="not_owner", field="owner"
+        )
+    parent = values.get("parent")
+    if parent is None:
+        return
+    if parent.status == GroupStatus.INACTIVE:
+        raise ServiceError("The parent group does not exist.", code="parent_not_found", field="parent")
+    if not _is_superior(actor) and not _is_active_admin(actor=actor, group=parent):
+        raise PermissionDeniedError(
+            "The parent must be a group you administer.", code="not_parent_admin", field="parent"
+        )
+
+
 def _clean_group(group: Group) -> None:
     """Model validation, raised as a ServiceError naming the first field at fault."""
     try:
@@ -192,6 +211,9 @@ def group_create(
     unknown = set(attributes) - GROUP_EDITABLE_FIELDS
     if unknown:
         raise ServiceError(f"Unknown group fields: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    if attributes.get("status") == GroupStatus.INACTIVE:
+        raise ServiceError("A new group cannot be inactive (deleted).", field="status")
+    _authorize_links(actor=actor, values=attributes)
     # Serialises concurrent creates by one user, so that the group limit holds.
     get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
     if _member_count_of(actor) >= settings.GROUPS_MAX_PER_CREATOR:
@@ -361,6 +383,7 @@ def group_update(
     if not exit_only:
         touches = bool(members_add or members_edit or members_remove or any(activities))
         _authorize_update(actor=actor, group=group, changes=changes, touches_members_or_activities=touches)
+        _authorize_links(actor=actor, values=changes)
 
     now = timezone.now()
     result = GroupWriteResult(group=group)
@@ -428,16 +451,19 @@ def group_delete(*, actor: User, group_id: uuid.UUID | str) -> Group:
 def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tuple[str, bool]]) -> int:
     """Set `visited` on the actor's own active memberships; only the user may do so. Returns rows changed.
 
-    Groups the actor is not an active member of are skipped.
+    Groups the actor is not an active member of, and ids that are not UUIDs (which name no group), are skipped.
     """
     if str(actor.public_id) != str(user_id):
         raise PermissionDeniedError("Users may only update their own memberships.", code="not_self")
     now, changed = timezone.now(), 0
     for group_id, visited in visits:
+        public_id = uuid_or_none(group_id)
+        if public_id is None:
+            continue
         changed += (
             Membership.objects.active()
             .of_existing_groups()
-            .filter(group__public_id=group_id, user=actor)
+            .filter(group__public_id=public_id, user=actor)
             .update(visited=visited, updated_by=actor, updated_at=now)
         )
     return changed

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.common.dates import day_start
 from apps.common.exceptions import ServiceError
-from apps.common.ids import uuid_or_none
+from apps.common.ids import utc_moment, uuid_or_none
 
 MAX_QUERY_GROUPS = 20
 MAX_CONDITIONS_PER_GROUP = 50
@@ -102,14 +102,19 @@ def _parse_day(field: str, value: Any, today: date) -> date:
 
 
 def _parse_moment(name: str, value: Any) -> datetime | tuple[datetime, datetime]:
-    """A whole UTC day (start, end) for `YYYY-MM-DD`, or one moment for an ISO 8601 datetime (UTC when naive)."""
+    """A whole UTC day (start, end) for `YYYY-MM-DD`, or one moment for an ISO 8601 datetime (UTC when naive).
+
+    A moment that leaves the representable range once normalised to UTC (the day after 9999-12-31, or
+    0001-01-01 at a positive offset) is refused rather than compared."""
     if isinstance(value, str):
         try:
             if len(value) == 10:
                 start = day_start(date.fromisoformat(value))
-                return start, start + timedelta(days=1)
+                return start, utc_moment(start + timedelta(days=1))
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            return utc_moment(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        except OverflowError:
+            _fail("query", f'Value "{value}" of field "{name}" is outside the dates that can be compared.')
         except ValueError:
             pass
     return _fail("query", f'Value "{value}" of field "{name}" is not a date (YYYY-MM-DD) or ISO 8601 datetime.')

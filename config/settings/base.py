@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "apps.common",
     "apps.groups",
     "apps.stats",
@@ -37,6 +39,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.common.middleware.RequestLogMiddleware",
     "apps.common.middleware.RequestSizeLimitMiddleware",
@@ -46,6 +49,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.common.middleware.PrivateResponseMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "apps.common.middleware.AtomicWriteMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -71,12 +77,25 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tally.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Readers keep reading while a rollup writes; a writer waits for the lock instead of failing at once.
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+    # As a server database would be: readers keep reading while a rollup writes (WAL), and a writer waits up to
+    # `timeout` seconds for the lock instead of failing. Transactions take the write lock when they begin
+    # (IMMEDIATE): a deferred one that reads first cannot wait for it later, and fails with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": env_int("TALLY_SQLITE_TIMEOUT_SECONDS", 20),
+        "transaction_mode": "IMMEDIATE",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "common.User"
+# django-axes (maintained) rate-limits logins (the admin's): after AXES_FAILURE_LIMIT failures from one address,
+# that address is locked out for AXES_COOLOFF_TIME hours with a 429.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("TALLY_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = 1
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -118,7 +137,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "apps.common.api.schema.DialectAutoSchema",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.common.api.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "apps.common.api.native.exception_handler",
 }
 
@@ -198,7 +217,10 @@ LOGGING: dict[str, Any] = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "apps.common.logs.EscapingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -218,4 +240,25 @@ GROUPS_MAX_ACTIVITIES = env_int("TALLY_GROUPS_MAX_ACTIVITIES", 20)
 # keys (PEM, concatenated). A user's own Tally API key is accepted as well.
 SUNBIRD_JWT_HS256_SECRET = env_str("TALLY_SUNBIRD_JWT_HS256_SECRET")
 SUNBIRD_JWT_RS256_PUBLIC_KEYS = env_str("TALLY_SUNBIRD_JWT_RS256_PUBLIC_KEYS", "")
+# Checked when set (production requires both); a token may live at most SUNBIRD_JWT_MAX_LIFETIME_SECONDS, from its
+# `iat` or, without one, from now to its `exp`.
 SUNBIRD_JWT_AUDIENCE = env_str("TALLY_SUNBIRD_JWT_AUDIENCE")
+SUNBIRD_JWT_ISSUER = env_str("TALLY_SUNBIRD_JWT_ISSUER")
+SUNBIRD_JWT_MAX_LIFETIME_SECONDS = env_int("TALLY_SUNBIRD_JWT_MAX_LIFETIME_SECONDS", 3600)
+
+# Content-Security-Policy on every response (django-csp, maintained): only our own scripts; the admin and the API
+# docs use inline styles. The docs' two pages relax scripts for their inline loaders (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

@@ -203,6 +203,46 @@ def test_datetime_columns_by_day_or_moment(client, known_groups, sysadmin_key, c
     assert count(client, sysadmin_key, [qg(condition)]) == expected
 
 
+@pytest.mark.parametrize("column", ["created", "last_modified"])
+@pytest.mark.parametrize("operator", ["=", "!", "<", "<=", ">", ">="])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31",
+        "0001-01-01T00:00:00+05:00",
+        "0001-01-01T00:59:59.999999+01:00",
+        "9999-12-31T23:00:00-05:00",
+        "9999-12-31T23:59:59-00:01",
+    ],
+)
+def test_moments_past_the_ends_of_the_calendar_are_a_validation_error(client, sysadmin_key, column, operator, value):
+    body = {"query": [qg({column: value, "operator": operator})], **WINDOW}
+
+    status, error = validation_error(client, sysadmin_key, body)
+
+    assert status == 409
+    assert error == {
+        "query": f'Value "{value}" of field "{column}" is outside the dates that can be compared.',
+        "__type": "Validation Error",
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"created": "0001-01-01", "operator": ">"}, 5),
+        ({"created": "9999-12-30", "operator": "<"}, 5),
+        ({"created": "0001-01-01T00:00:00Z", "operator": ">="}, 5),
+        ({"created": "0001-01-01T00:00:00-05:00", "operator": ">="}, 5),
+        ({"created": "9999-12-31T23:59:59.999999Z", "operator": "<"}, 5),
+        ({"created": "9999-12-31T23:59:59+05:00", "operator": "<="}, 5),
+    ],
+)
+def test_moments_at_the_ends_of_the_calendar_are_compared(client, known_groups, sysadmin_key, condition, expected):
+    # All five known groups were created within the window.
+    assert count(client, sysadmin_key, [qg(condition)]) == expected
+
+
 def test_uuid_and_state_columns(client, known_groups, sysadmin_key):
     alpha = known_groups["alpha"]
 

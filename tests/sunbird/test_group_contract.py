@@ -624,6 +624,18 @@ def test_membership_update_is_for_the_user_themself(sunbird, u1, u2):
     assert (membership.visited, membership.role) == (True, "member")
 
 
+@pytest.mark.parametrize("group_id", ["nope", "1234", "g" * 100, "00000000-0000-0000-0000-00000000000", "{}"])
+def test_a_membership_update_naming_no_group_by_a_non_uuid_changes_nothing(sunbird, u2, group_id):
+    group_id_of_u2 = create(sunbird, u2)
+    visits = [{"groupId": group_id, "visited": True}, {"groupId": group_id_of_u2, "visited": True}]
+
+    status, body = sunbird.call(
+        "patch", MEMBERSHIP, {"request": {"userId": u2.id, "groups": visits}}, user_token=u2.token
+    )
+
+    assert (status, body["result"]) == (200, {"response": "SUCCESS"})
+
+
 def test_the_request_version_is_echoed_in_errors_and_the_request_id_is_the_msgid(sunbird, u1):
     response = sunbird.http.post(
         CREATE,
@@ -643,8 +655,9 @@ def test_list_pins_its_queries(sunbird, u1, u2, django_assert_num_queries):
         add_members(sunbird, u1, create(sunbird, u1), u2)
     sunbird.call("post", LIST, {"request": {"filters": {"userId": u2.id}}}, user_token=u1.token)  # keys touched
 
-    # client key + user key + the memberships with their groups
-    with django_assert_num_queries(3):
+    # client key + user key + the memberships with their groups, within the POST's transaction (which the test's
+    # own transaction turns into a savepoint and its release)
+    with django_assert_num_queries(5):
         status, body = sunbird.call("post", LIST, {"request": {"filters": {"userId": u2.id}}}, user_token=u1.token)
 
     assert (status, len(body["result"]["group"])) == (200, 3)

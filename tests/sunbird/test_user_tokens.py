@@ -83,3 +83,54 @@ def test_both_keys_record_their_use(sunbird, u1):
     sunbird.call("post", CREATE, {"request": {"name": "Maths"}}, user_token=u1.token)
 
     assert not ApiKey.objects.filter(last_used__isnull=True).exists()
+
+
+def _token(person, **claims) -> str:
+    return jwt.encode(_claims(person, **claims), SECRET, algorithm="HS256")
+
+
+@override_settings(SUNBIRD_JWT_HS256_SECRET=SECRET, SUNBIRD_JWT_MAX_LIFETIME_SECONDS=3600)
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        ({"iat": int(time.time()), "exp": int(time.time()) + 3600}, 200),
+        ({"iat": int(time.time()) - 3000, "exp": int(time.time()) + 300}, 200),
+        ({"exp": int(time.time()) + 3500}, 200),
+        ({"iat": int(time.time()), "exp": int(time.time()) + 3601}, 401),
+        ({"iat": int(time.time()) - 10 * 365 * 86400, "exp": int(time.time()) + 60}, 401),
+        ({"exp": int(time.time()) + 5 * 365 * 86400}, 401),
+        ({"exp": int(time.time()) + 3700}, 401),
+    ],
+    ids=[
+        "an-hour",
+        "issued-50-min-ago",
+        "no-iat-within",
+        "an-hour-and-a-second",
+        "issued-years-ago",
+        "no-iat-for-years",
+        "no-iat-past-the-hour",
+    ],
+)
+def test_a_token_lives_at_most_the_configured_lifetime(sunbird, u1, claims, status):
+    answered, _ = sunbird.call("post", CREATE, {"request": {"name": "M"}}, user_token=_token(u1, **claims))
+
+    assert answered == status
+
+
+@override_settings(SUNBIRD_JWT_HS256_SECRET=SECRET, SUNBIRD_JWT_AUDIENCE="tally", SUNBIRD_JWT_ISSUER="https://id")
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        ({"aud": "tally", "iss": "https://id"}, 200),
+        ({"aud": ["other", "tally"], "iss": "https://id"}, 200),
+        ({"iss": "https://id"}, 401),
+        ({"aud": "tally"}, 401),
+        ({"aud": "other", "iss": "https://id"}, 401),
+        ({"aud": "tally", "iss": "https://elsewhere"}, 401),
+    ],
+    ids=["both", "audience-among-several", "no-audience", "no-issuer", "other-audience", "other-issuer"],
+)
+def test_a_configured_audience_and_issuer_are_required(sunbird, u1, claims, status):
+    answered, _ = sunbird.call("post", CREATE, {"request": {"name": "M"}}, user_token=_token(u1, **claims))
+
+    assert answered == status

@@ -1,3 +1,7 @@
+import time
+
+import jwt
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
@@ -63,3 +67,23 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "description": "A Tally API key: raw, or as `Token <key>` or `Bearer <key>`. "
             "`X-CKAN-API-Key` and `EDX-API-Key` are read first when present.",
         }
+
+
+def jwt_claims_decode(token: str, *, key: str, algorithm: str) -> dict:
+    """The claims of a signed JWT that names a subject and an expiry, whose audience and issuer are the configured
+    ones (each checked when configured; production requires both), and which lives at most
+    SUNBIRD_JWT_MAX_LIFETIME_SECONDS: from `iat` to `exp`, or from now to `exp` without `iat`.
+    Raises jwt.PyJWTError otherwise."""
+    claims = jwt.decode(
+        token,
+        key,
+        algorithms=[algorithm],
+        audience=settings.SUNBIRD_JWT_AUDIENCE,
+        issuer=settings.SUNBIRD_JWT_ISSUER,
+        options={"require": ["sub", "exp"], "verify_aud": bool(settings.SUNBIRD_JWT_AUDIENCE)},
+    )
+    issued = claims.get("iat")
+    start = issued if isinstance(issued, int | float) and not isinstance(issued, bool) else time.time()
+    if claims["exp"] - start > settings.SUNBIRD_JWT_MAX_LIFETIME_SECONDS:
+        raise jwt.InvalidTokenError("the token lives longer than SUNBIRD_JWT_MAX_LIFETIME_SECONDS")
+    return claims

@@ -8,7 +8,6 @@ Bad requests (unknown action, GET on a POST-only action, a body that is not a JS
 string, as CKAN answers them. Apps register their actions with `ckan_action_register` in `AppConfig.ready`.
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from apps.common.api.authentication import ApiKeyAuthentication
 from apps.common.api.dialects import Dialect, DialectAPIView
 from apps.common.api.parsers import RawBodyParser
 from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
+from apps.common.safe_json import JSONError, json_load, json_value_check
 
 SUPPORTED_VERSIONS = ("3",)
 # The `__type` and message prefix of each service error class; any other ServiceError is a Validation Error.
@@ -87,13 +87,18 @@ def _request_data(request, action: CKANAction) -> dict:
     if request.method == "GET":
         if not action.side_effect_free:
             raise CKANBadRequest("JSON Error: Invalid request. Please use POST method for your request")
-        return {key: values if len(values) > 1 else values[0] for key, values in request.query_params.lists()}
+        data = {key: values if len(values) > 1 else values[0] for key, values in request.query_params.lists()}
+        try:
+            json_value_check(data)
+        except JSONError as exc:
+            raise CKANBadRequest(f"Invalid request parameters: {exc}") from exc
+        return data
     raw = request.data if isinstance(request.data, bytes) else b""
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = json_load(raw)
+    except JSONError as exc:
         raise CKANBadRequest(f"JSON Error: Error decoding JSON data. Error: {exc}") from exc
     if not isinstance(data, dict):
         raise CKANBadRequest(f"JSON Error: Request data JSON decoded to {data!r} but it needs to be a dictionary.")

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.api.parsers import url_text_check
 from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class DialectViewMixin:
         if request.method.upper() not in self._allowed_methods():
             raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
+        url_text_check(values=[*kwargs.values(), *request.query_params.values()])
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

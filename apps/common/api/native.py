@@ -6,15 +6,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.common.api.authentication import ApiKeyAuthentication
 from apps.common.api.dialects import Dialect
 from apps.common.api.pagination import PageNumberPagination
+from apps.common.api.parsers import StrictJSONParser
 from apps.common.api.schema import NativeErrorSerializer
 from apps.common.exceptions import ServiceError
 
@@ -25,8 +24,8 @@ class Native(Dialect):
     name = "native"
     authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
     permission_classes = (IsAuthenticated,)
-    parser_classes = (JSONParser,)
-    renderer_classes = (JSONRenderer, BrowsableAPIRenderer)
+    parser_classes = (StrictJSONParser,)
+    # Renderers stay DRF's settings: JSON, and the browsable API except in production.
     pagination_class = PageNumberPagination
     error_serializer = NativeErrorSerializer
 

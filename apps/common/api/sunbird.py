@@ -18,13 +18,13 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apps.common.api.authentication import api_key_authenticate, raw_key_from_headers
+from apps.common.api.authentication import api_key_authenticate, jwt_claims_decode, raw_key_from_headers
 from apps.common.api.dialects import Dialect
+from apps.common.api.parsers import StrictJSONParser
 from apps.common.exceptions import ServiceError
 from apps.common.ids import uuid_or_none
 from apps.common.models import User
@@ -86,13 +86,7 @@ def _jwt_keys() -> list[tuple[str, str]]:
 def _jwt_subject(token: str) -> str | None:
     for algorithm, key in _jwt_keys():
         try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[algorithm],
-                audience=settings.SUNBIRD_JWT_AUDIENCE,
-                options={"require": ["sub", "exp"], "verify_aud": bool(settings.SUNBIRD_JWT_AUDIENCE)},
-            )
+            claims = jwt_claims_decode(token, key=key, algorithm=algorithm)
         except jwt.PyJWTError:
             continue
         return str(claims["sub"])
@@ -180,7 +174,7 @@ class Sunbird(Dialect):
     authentication_classes = (SunbirdAuthentication,)
     permission_classes = (IsAuthenticated,)
     renderer_classes = (SunbirdRenderer,)
-    parser_classes = (JSONParser,)
+    parser_classes = (StrictJSONParser,)
     error_serializer = SunbirdEnvelopeSerializer
 
     @classmethod

@@ -16,13 +16,13 @@ from datetime import UTC
 
 from django.utils import timezone
 from rest_framework import exceptions, serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apps.common.api.authentication import ApiKeyAuthentication
 from apps.common.api.dialects import Dialect
+from apps.common.api.parsers import StrictJSONParser
 from apps.common.exceptions import ServiceError
 
 RESPONSE_CODES = {
@@ -103,7 +103,7 @@ class SunbirdPlatform(Dialect):
     error_serializer = SunbirdPlatformEnvelopeSerializer
     authentication_classes = (SunbirdClientAuthentication,)
     permission_classes = (IsAuthenticated,)
-    parser_classes = (JSONParser,)
+    parser_classes = (StrictJSONParser,)
     renderer_classes = (SunbirdPlatformRenderer,)
 
     @classmethod

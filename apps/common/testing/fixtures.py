@@ -1,12 +1,15 @@
 """Fixtures shared by every app's tests and the cross-app tests (registered in the root conftest.py)."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 
 import pytest
+import requests
 from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
@@ -107,3 +110,51 @@ def wait_for(predicate, *, seconds: float = 60, interval: float = 0.25) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+@dataclass(frozen=True)
+class ServedTally:
+    url: str
+    sysadmin_key: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served_sqlite(tmp_path_factory):
+    """Tally as `make run` serves it: gunicorn (several workers and threads) over an SQLite file of its own, with
+    tasks in-process; a sysadmin key to call it with. For what only a real server and real concurrency show."""
+    folder = tmp_path_factory.mktemp("served")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'tally.sqlite3'}", "TALLY_VAR_DIR": str(folder),
+           "DJANGO_SETTINGS_MODULE": "config.settings.test", "TALLY_GROUPS_MAX_PER_CREATOR": "1000",
+           # A writer waits its turn; on a loaded shared test machine twenty turns can take longer than the default.
+           "TALLY_SQLITE_TIMEOUT_SECONDS": "120"}  # fmt: skip
+    env.pop("CELERY_BROKER_URL", None)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "--verbosity", "0"], env=env, cwd=settings.BASE_DIR, check=True)
+    created = subprocess.run(
+        [*manage, "create_api_key", "--username", "served-admin", "--sysadmin"],
+        env=env, cwd=settings.BASE_DIR, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    port = _free_port()
+    gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                "--workers", "2", "--threads", "8", "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(gunicorn, env=env, cwd=settings.BASE_DIR)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"{url}/healthz", timeout=10).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        assert wait_for(answers, seconds=60), "gunicorn did not start"
+        yield ServedTally(url=url, sysadmin_key=created.stdout.splitlines()[-1])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +22,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from apps.common.frames import frame_insert
+from apps.common.safe_json import JSONError, json_load, json_value_check
 from apps.course_analytics.models import LearnerProfile, TrackingEvent
 
 BATCH_SIZE = 50_000
@@ -34,6 +36,11 @@ VIDEO_EVENTS = {
     "edx.video.stopped": "stop_video",
 }  # fmt: skip
 PROFILE_COLUMNS = ("user_id", "year_of_birth", "level_of_education", "gender", "country")
+# What a page can show and both databases store: moments within Python's years once in UTC, and text without NUL
+# (a `\u0000` escape that is not itself an escaped backslash). A lone surrogate already reads as a missing field.
+FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
+LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
+NUL_ESCAPE = r"(?:^|[^\\])(?:\\\\)*\\u0000"
 
 
 @dataclass
@@ -59,11 +66,16 @@ def malformed_reason(line: str) -> str:
         event = json.loads(line)
     except ValueError:
         return "not JSON"
+    try:
+        json_value_check(event)
+    except JSONError as exc:
+        return f"cannot be stored: {exc}"
     if not isinstance(event, dict):
         return "not a JSON object"
     if not isinstance(event.get("event_type") or event.get("name"), str):
         return "no event_type"
     raw_time = event.get("time")
+    # A time that is not ISO 8601, or that leaves the years 1 to 9999 once in UTC.
     return f"bad time {str(raw_time)[:40]!r}" if raw_time else "no time"
 
 
@@ -122,7 +134,11 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
         event_type=pl.col("event_type").replace(VIDEO_EVENTS).str.slice(0, 255),
     )
     courses = {raw: _course_key(raw) for raw in frame["raw_course"].unique().to_list()}
-    readable = pl.col("event_type").is_not_null() & pl.col("time").is_not_null()
+    readable = (
+        pl.col("event_type").is_not_null()
+        & pl.col("time").is_between(FIRST_MOMENT, LAST_MOMENT).fill_null(False)
+        & ~pl.col("text").str.contains(NUL_ESCAPE)
+    )
     return frame.with_columns(
         course_id=pl.col("raw_course").replace_strict(courses, default=None, return_dtype=pl.String),
         day=pl.col("time").dt.date(),
@@ -286,8 +302,8 @@ def lines_of(body: bytes) -> Iterator[str]:
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            items = json.loads(stripped)
-        except ValueError:
+            items = json_load(stripped)
+        except JSONError:
             items = None
         if isinstance(items, list):
             # Each event of an array is keyed by its compact JSON with sorted keys.

@@ -9,16 +9,14 @@ from apps.common.api.sunbird_platform import SunbirdPlatform, SunbirdPlatformEnv
 from apps.groups import selectors
 from apps.groups.models import Form
 
-KEY_FIELD = {"max_length": 64, "trim_whitespace": True}
-
 
 class FormReadRequestSerializer(serializers.Serializer):
-    type = serializers.CharField(**KEY_FIELD)
-    subType = serializers.CharField(**KEY_FIELD)
-    action = serializers.CharField(**KEY_FIELD)
-    component = serializers.CharField(required=False, default=Form.ANY, **KEY_FIELD)
-    framework = serializers.CharField(required=False, default=Form.ANY, **KEY_FIELD)
-    rootOrgId = serializers.CharField(required=False, default=Form.ANY, **KEY_FIELD)
+    type = serializers.CharField(max_length=64)
+    subType = serializers.CharField(max_length=64)
+    action = serializers.CharField(max_length=64)
+    component = serializers.CharField(max_length=64, required=False, default=Form.ANY)
+    framework = serializers.CharField(max_length=64, required=False, default=Form.ANY)
+    rootOrgId = serializers.CharField(max_length=64, required=False, default=Form.ANY)
 
 
 class FormSerializer(serializers.ModelSerializer):

@@ -1,11 +1,9 @@
-import json
-
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from apps.groups.models import Activity, Group, Membership
+from apps.common.safe_json import StoredJSONValidator
+from apps.groups.models import OTHER_MAX_CHARS, Activity, Group, GroupStatus, Membership
 
-OTHER_MAX_CHARS = 10_000
 USER_FIELD = {"slug_field": "public_id", "queryset": get_user_model().objects.filter(is_active=True)}
 
 
@@ -20,7 +18,13 @@ class GroupSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
     slug = serializers.SlugField(max_length=100, required=False)
-    other = serializers.DictField(required=False, help_text="Free key/value map (Newspark other).")
+    other = serializers.DictField(
+        required=False,
+        validators=[StoredJSONValidator(max_chars=OTHER_MAX_CHARS)],
+        help_text="Free key/value map (Newspark other).",
+    )
+    # Deletion is DELETE (or Sunbird's status inactive), which the service does and answers differently.
+    status = serializers.ChoiceField(choices=[GroupStatus.ACTIVE, GroupStatus.SUSPENDED], required=False)
     member_count = serializers.IntegerField(read_only=True)
     activity_count = serializers.IntegerField(read_only=True)
 
@@ -28,11 +32,6 @@ class GroupSerializer(serializers.ModelSerializer):
         model = Group
         exclude = ("public_id", "position")
         read_only_fields = ("created_at", "updated_at", "revision_id")
-
-    def validate_other(self, value: dict) -> dict:
-        if len(json.dumps(value)) > OTHER_MAX_CHARS:
-            raise serializers.ValidationError(f"At most {OTHER_MAX_CHARS} characters of JSON.")
-        return value
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -25,7 +25,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {name!r}.")
         try:
             with transaction.atomic():
-                user_manager_set(user=users[username], manager=None if clear else users[manager])
+                user_manager_set(user=users[username], manager=users[manager] if manager else None)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{username} is managed by {'nobody' if clear else manager}")
