@@ -27,6 +27,7 @@ from functools import cache
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -141,6 +142,8 @@ class LearnosityAuthentication(BaseAuthentication):
     request only afterwards. The request's `auth` is the SignedRequest; there is no Django user."""
 
     def authenticate(self, request):
+        if request.method != "POST":
+            raise exceptions.MethodNotAllowed(request.method)
         form = request.data
         security = _security(form)
         action = form.get("action")
@@ -163,7 +166,7 @@ class LearnosityAuthentication(BaseAuthentication):
         if not isinstance(data, dict):
             raise _bad("Invalid parameter type: request must be a JSON object", CODE_TYPE)
         data.pop("meta", None)  # the SDK's telemetry
-        return None, SignedRequest(consumer=consumer, action=action, data=data)
+        return AnonymousUser(), SignedRequest(consumer=consumer, action=action, data=data)
 
     def authenticate_header(self, request):
         return None
