@@ -27,8 +27,8 @@ from functools import cache
 from typing import Any
 
 from django.apps import apps
-from django.contrib.auth.models import AnonymousUser
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from rest_framework import exceptions, serializers, status
