@@ -85,8 +85,7 @@ def _sessions_frame(lines: list[str], first_line: int) -> pl.DataFrame:
             "attempted_max_score are required, dt_completed is RFC 3339, a session id appears once",
             code="invalid",
         )
-    return parsed.select(
-        *SESSION_SCHEMA,
+    return parsed.with_columns(
         pl.col("unscored_max_score").fill_null(0.0),
         pl.col("status").fill_null(""),
         pl.col("completed").alias("dt_completed"),
@@ -111,7 +110,10 @@ def sessions_ingest(*, lines, progress: Callable[[int], object] | None = None) -
         return inserted
 
     for line in lines:
-        batch.append(line.decode() if isinstance(line, bytes) else line)
+        try:
+            batch.append(line.decode() if isinstance(line, bytes) else line)
+        except UnicodeDecodeError:
+            raise ServiceError(f"Bad session line {total + 1}: not UTF-8", code="invalid") from None
         total += 1
         if len(batch) == INGEST_BATCH_LINES:
             added += flush()
@@ -160,7 +162,8 @@ def _job_start(dataset: Dataset) -> DatasetJob:
     if not created:
         job.status, job.error, job.dt_completed = JobStatus.PENDING, "", None
         job.save(update_fields=["status", "error", "dt_completed"])
-    transaction.on_commit(lambda: build_dataset.delay(str(dataset.dataset_id)))
+    queue = settings.DATASETS_QUEUE
+    transaction.on_commit(lambda: build_dataset.apply_async(args=[str(dataset.dataset_id)], queue=queue))
     return job
 
 

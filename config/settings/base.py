@@ -170,6 +170,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "tally")
+# Dataset builds can take a queue (and workers) of their own, so that a large one does not delay the nightly jobs.
+DATASETS_QUEUE = env_str("TALLY_DATASETS_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

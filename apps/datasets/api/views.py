@@ -25,6 +25,11 @@ from apps.datasets.spec import (
 )
 from apps.datasets.storage import datasets_storage
 
+
+def _body(request) -> bytes:
+    return request.data if isinstance(request.data, bytes) else b""  # DRF gives {} for an empty body
+
+
 DATA_API_SCHEMA = extend_schema(request=DataApiFormSerializer, responses=OpenApiTypes.OBJECT)
 
 
@@ -92,8 +97,9 @@ class InputFileView(DialectAPIView):
 
     def put(self, request, token):
         named = token_read(token, salt=UPLOAD_SALT)
-        services.dataset_file_upload(dataset_id=named["d"], index=named["i"], content=request.data)
-        return learnosity_response({"dataset_id": named["d"], "size": len(request.data)})
+        content = _body(request)
+        services.dataset_file_upload(dataset_id=named["d"], index=named["i"], content=content)
+        return learnosity_response({"dataset_id": named["d"], "size": len(content)})
 
 
 @extend_schema(exclude=True)
@@ -117,7 +123,7 @@ class SessionIngestView(DialectAPIView):
     permission_classes = (IsSysadmin,)
     parser_classes = (RawBodyParser,)
 
-    @extend_schema(request={"application/x-ndjson": OpenApiTypes.BINARY}, responses=SessionIngestReportSerializer)
+    @extend_schema(request={"text/plain": OpenApiTypes.STR}, responses=SessionIngestReportSerializer)
     def post(self, request):
-        report = services.sessions_ingest(lines=request.data.splitlines())
+        report = services.sessions_ingest(lines=_body(request).splitlines())
         return Response(SessionIngestReportSerializer(report).data)

@@ -74,17 +74,13 @@ def ndjson(lines: list[dict]) -> bytes:
 
 
 @pytest.fixture
-def build_queue(request, monkeypatch):
+def build_queue(request, settings):
     """Where dataset builds run: in-process without a broker; with one, a real worker process on a queue of the
     test's own (its fixture needs PostgreSQL)."""
-    from django.conf import settings
-
-    from apps.datasets.tasks import build_dataset
-
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return None
     queue = request.getfixturevalue("celery_worker_queue")
-    monkeypatch.setattr(build_dataset, "queue", queue)
+    settings.DATASETS_QUEUE = queue
     return queue
 
 
