@@ -34,7 +34,8 @@ def file_write_complete(*, name: str, content: bytes) -> None:
 
 
 def folder_delete(*, folder: str, keep: str | None = None) -> None:
-    """Delete the files under `folder`, except its subfolder `keep`, whatever the backend."""
+    """Delete the files under `folder`, except its subfolder `keep`, whatever the backend (and the emptied folders
+    where the backend has folders)."""
     storage = datasets_storage()
     if not storage.exists(folder):
         return
@@ -44,3 +45,4 @@ def folder_delete(*, folder: str, keep: str | None = None) -> None:
     for subfolder in subfolders:
         if subfolder != keep:
             folder_delete(folder=f"{folder}/{subfolder}")
+            storage.delete(f"{folder}/{subfolder}")
