@@ -8,7 +8,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 
 from apps.common.exceptions import NotFoundError
-from apps.common.frames import queryset_frame
+from apps.common.frames import queryset_copy_frame, queryset_frame
 from apps.datasets.aggregation import SESSION_SCHEMA
 from apps.datasets.models import Consumer, Dataset, DatasetJob, DatasetOutputFile, JobStatus, Session
 from apps.groups.models import Group, GroupStatus, Membership, MemberStatus
@@ -29,7 +29,7 @@ def sessions_frame(*, mintime: datetime | None, maxtime: datetime | None) -> pl.
         sessions = sessions.filter(dt_completed__gte=mintime)
     if maxtime is not None:
         sessions = sessions.filter(dt_completed__lte=maxtime)
-    return queryset_frame(sessions, SESSION_SCHEMA)
+    return queryset_copy_frame(sessions, SESSION_SCHEMA)
 
 
 def dataset_get(*, consumer: Consumer, dataset_id: str) -> Dataset:
