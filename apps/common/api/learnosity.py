@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -170,6 +171,20 @@ class LearnosityAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return None
+
+
+class LearnosityAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = LearnosityAuthentication
+    name = "LearnositySignature"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "security",
+            "description": "Form field `security`: JSON with consumer_key, domain, timestamp[, expires] and the `$02$` "
+            "HMAC-SHA256 signature over them, the `request` field as sent and the `action`.",
+        }
 
 
 class HasSignedRequest(BasePermission):

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from apps.datasets.aggregation import node_statistics, user_scores
+from apps.datasets.aggregation import MEMBERSHIP_SCHEMA, SESSION_SCHEMA, node_statistics, user_scores
 from apps.datasets.spec import GROUP_FIELDS
 from apps.datasets.tests.conftest import SEED_SCORES
 
@@ -23,21 +23,9 @@ def _frames(users: list[dict], sessions: list[dict]) -> tuple[pl.DataFrame, pl.D
             "session_ids": [u["sessions"] for u in users],
             "path": [u["path"] for u in users],
         },
-        schema={"user_id": pl.String, "session_ids": pl.List(pl.String), "path": pl.List(pl.String)},
+        schema=MEMBERSHIP_SCHEMA,
     )
-    frame = pl.DataFrame(
-        sessions,
-        schema={
-            "session_id": pl.String,
-            "user_id": pl.String,
-            "activity_id": pl.String,
-            "score": pl.Float64,
-            "max_score": pl.Float64,
-            "attempted_max_score": pl.Float64,
-            "unscored_max_score": pl.Float64,
-        },
-    )
-    return memberships, frame
+    return memberships, pl.DataFrame(sessions, schema=SESSION_SCHEMA)
 
 
 def _session(n: int, score: float, max_score: float = 10.0, *, activity: str = "a1", attempted: float | None = None):
