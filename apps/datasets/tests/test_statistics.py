@@ -195,3 +195,36 @@ def test_a_dataset_file_reproduces_the_seed_statistics(seed_dataset_files):
         4.5,
         2.0,
     )
+
+
+def test_the_time_filter_takes_rfc_3339_and_unix_times(consumer):
+    from datetime import UTC, datetime
+
+    from apps.datasets.models import DatasetOutputFile
+    from apps.datasets.services import dataset_build, dataset_create, dataset_file_upload
+    from apps.datasets.spec import dataset_spec_parse
+    from apps.datasets.storage import datasets_storage
+    from apps.datasets.tests.conftest import dataset_request, ndjson, seed_lines
+    from apps.datasets.tests.factories import SessionFactory
+
+    # given the seed's users, whose sessions were completed on days 1 to 8 of November 2026
+    for n, score in enumerate(SEED_SCORES):
+        SessionFactory(
+            session_id=f"s{n}", user_id=f"u{n}", score=score, dt_completed=datetime(2026, 11, n + 1, 12, tzinfo=UTC)
+        )
+    mintime = int(datetime(2026, 11, 3, tzinfo=UTC).timestamp())
+    spec = dataset_spec_parse(
+        dataset_request(
+            filters={"mintime": mintime, "maxtime": "2026-11-06T23:59:59Z"},
+            options={"fields": ["population", "mean_score", "lowest_score", "highest_score"]},
+        )
+    )
+
+    # when the dataset keeps days 3 to 6 only
+    dataset_create(consumer=consumer, spec=spec)
+    dataset_file_upload(dataset_id=spec.dataset_id, index=0, content=ndjson(seed_lines()))
+    dataset_build(dataset_id=spec.dataset_id)
+
+    # then every user counts, and the statistics cover the scores 4, 4, 5, 5
+    root = DatasetOutputFile.objects.get(key="", page=1)
+    assert json.loads(datasets_storage().open(root.name).read())["self"][3:] == [8, 4.5, 4.0, 5.0]
