@@ -144,3 +144,69 @@ def duckdb_rollups(files: str, *, last_day: date, last_complete_day: date) -> tu
         daily = frame(con, DUCKDB_DAILY_SQL, params)
         weeks = frame(con, DUCKDB_WEEKLY_SQL, {"files": files, "last_complete_day": last_complete_day})
     return daily, weeks
+
+
+def dataset_statistics(sessions_file: str, memberships_file: str, *, depth: int, fields: list[str]) -> pl.DataFrame:
+    """Every node's statistics of a sessions-summary-by-group dataset, straight from the NDJSON files: a user's
+    totals over their listed sessions, then one aggregation per hierarchy level over the path prefix."""
+    sessions = pl.scan_ndjson(
+        sessions_file,
+        schema={"session_id": pl.String, "activity_id": pl.String, "score": pl.Float64, "max_score": pl.Float64,
+                "attempted_max_score": pl.Float64},
+    )  # fmt: skip
+    members = pl.scan_ndjson(
+        memberships_file,
+        schema={"user_id": pl.String, "session_id": pl.List(pl.String), "group_path": pl.List(pl.String)},
+    )
+    totals = (
+        members.select("user_id", "session_id")
+        .explode("session_id")
+        .join(sessions, on="session_id")
+        .group_by("user_id")
+        .agg(
+            score=pl.col("score").sum(),
+            max_score=pl.col("max_score").sum(),
+            attempted=pl.col("attempted_max_score").sum(),
+            seen=pl.col("activity_id").n_unique(),
+        )
+    )
+    users = (
+        members.join(totals, on="user_id", how="left")
+        .with_columns(
+            percent=pl.when(pl.col("max_score") != 0).then(pl.col("score") * 100 / pl.col("max_score")),
+            attempted_percent=pl.when(pl.col("max_score") != 0).then(pl.col("attempted") * 100 / pl.col("max_score")),
+        )
+        .collect()
+    )
+    statistics = {
+        "lowest": lambda c: pl.col(c).min(),
+        "highest": lambda c: pl.col(c).max(),
+        "mean": lambda c: pl.col(c).mean(),
+        "median": lambda c: pl.col(c).median(),
+        "stddev": lambda c: pl.col(c).std(ddof=0),
+    }
+    levels = []
+    for level in range(depth + 1):
+        aggregations = []
+        for field in fields:
+            head, _, column = field.partition("_")
+            if field == "population":
+                aggregations.append(pl.len().alias(field))
+            elif field == "group_count":
+                child = pl.col("group_path").list.get(level).n_unique() if level < depth else pl.lit(0)
+                aggregations.append(child.alias(field))
+            elif field == "mean_seen_activities":
+                aggregations.append(pl.col("seen").mean().alias(field))
+            elif field == "mean_attempted_percent":
+                aggregations.append(pl.col("attempted_percent").mean().alias(field))
+            elif head in statistics:
+                aggregations.append(statistics[head](column).alias(field))
+            else:  # pNN_score / pNN_percent
+                aggregations.append(pl.col(column).quantile(int(head[1:]) / 100, interpolation="linear").alias(field))
+        levels.append(
+            users.with_columns(pl.col("group_path").list.head(level).alias("path"))
+            .group_by("path")
+            .agg(aggregations)
+            .with_columns(pl.col("population", "group_count").cast(pl.Int64))
+        )
+    return pl.concat(levels)

@@ -13,13 +13,36 @@ class Scale:
     http_seconds: float
     http_clients: int
     repeats: int
+    dataset_tree: tuple[int, int, int] = (1, 1, 1)  # districts, schools per district, classes per school
+    dataset_users: int = 0  # each with SESSIONS_PER_USER sessions
 
 
 START = date(2025, 1, 6)  # a Monday, long past: every generated week is complete
 SCALES = {
-    "small": Scale("small", learners=1_200, days=35, groups=20_000, http_seconds=3, http_clients=4, repeats=3),
-    "full": Scale("full", learners=117_000, days=119, groups=1_000_000, http_seconds=10, http_clients=8, repeats=5),
+    "small": Scale(
+        "small",
+        learners=1_200,
+        days=35,
+        groups=20_000,
+        http_seconds=3,
+        http_clients=4,
+        repeats=3,
+        dataset_tree=(4, 5, 5),
+        dataset_users=2_000,
+    ),
+    "full": Scale(
+        "full",
+        learners=117_000,
+        days=119,
+        groups=1_000_000,
+        http_seconds=10,
+        http_clients=8,
+        repeats=5,
+        dataset_tree=(10, 20, 50),
+        dataset_users=200_000,
+    ),
 }
+SESSIONS_PER_USER = 10
 COURSES = [
     "course-v1:BenchX+MATH101+2025_T1",
     "course-v1:BenchX+PHYS201+2025_T1",

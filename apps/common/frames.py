@@ -75,3 +75,24 @@ def frame_insert(*, table: str, frame: pl.DataFrame, ignore_conflicts: bool = Fa
         before = connection.connection.total_changes
         cursor.executemany(f"{verb} INTO {table} ({columns}) VALUES ({placeholders})", _sqlite_values(frame).rows())
         return connection.connection.total_changes - before
+
+
+def queryset_copy_frame(queryset: QuerySet, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """As `queryset_frame`, for text and numeric columns: PostgreSQL streams the rows by COPY as CSV, which polars
+    parses column-wise, instead of building a Python tuple per row (several times faster on millions of rows).
+    Other databases read through `queryset_frame`."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset_frame(queryset, schema)
+    try:
+        sql, params = queryset.values_list(*schema).query.sql_with_params()
+    except EmptyResultSet:
+        return pl.DataFrame(schema=schema)
+    with connections[queryset.db].cursor() as cursor:
+        # COPY takes no bound parameters: the query is bound on the client (psycopg's own quoting).
+        query = cursor.mogrify(sql, params)
+        buffer = io.BytesIO()
+        with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+            for block in copy:
+                buffer.write(block)
+    buffer.seek(0)
+    return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)

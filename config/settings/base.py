@@ -110,15 +110,25 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("TALLY_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Dataset files (uploads and built outputs): a folder by default, any django-storages backend by configuration.
+DATASETS_STORAGE = {
+    "BACKEND": env_str("TALLY_DATASETS_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": {"location": env_str("TALLY_DATASETS_ROOT", str(VAR_DIR / "datasets"))},
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "datasets": DATASETS_STORAGE,
 }
 
 # Request limits: a body larger than REQUEST_MAX_BYTES is refused with 413 before any view reads it; endpoints that
 # stream large bodies get their own prefix here.
 REQUEST_MAX_BYTES = env_int("TALLY_REQUEST_MAX_BYTES", 2 * 1024 * 1024)
-REQUEST_MAX_BYTES_BY_PATH: dict[str, int] = {"/api/v0/ingest/": env_int("TALLY_INGEST_MAX_BYTES", 50 * 1024 * 1024)}
+REQUEST_MAX_BYTES_BY_PATH: dict[str, int] = {
+    "/api/v0/ingest/": env_int("TALLY_INGEST_MAX_BYTES", 50 * 1024 * 1024),
+    "/api/v1/datasets/sessions/": env_int("TALLY_INGEST_MAX_BYTES", 50 * 1024 * 1024),
+    "/datasets/files/": env_int("TALLY_DATASETS_UPLOAD_MAX_BYTES", 100 * 1024 * 1024),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -165,6 +175,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "tally")
+# Dataset builds can take a queue (and workers) of their own, so that a large one does not delay the nightly jobs.
+DATASETS_QUEUE = env_str("TALLY_DATASETS_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
 # Every task's delivery options (retries are per task, in apps.common.tasks): a task is acknowledged when done, so
 # that a worker that dies hands it to another; results live in JobRun, not in a result backend.
 CELERY_TASK_IGNORE_RESULT = True
@@ -235,6 +247,11 @@ TALLY_DEFAULT_VHOST = env_int("TALLY_DEFAULT_VHOST", 1)
 GROUPS_MAX_PER_CREATOR = env_int("TALLY_GROUPS_MAX_PER_CREATOR", 50)
 GROUPS_MAX_MEMBERS = env_int("TALLY_GROUPS_MAX_MEMBERS", 150)
 GROUPS_MAX_ACTIVITIES = env_int("TALLY_GROUPS_MAX_ACTIVITIES", 20)
+
+# Learnosity Data API: how far a request's timestamp may be from now (the SDK stamps to the minute), and how long
+# the signed upload and download URLs of datasets last (the reference's 60 minutes).
+LEARNOSITY_TIMESTAMP_SKEW_SECONDS = env_int("TALLY_LEARNOSITY_TIMESTAMP_SKEW_SECONDS", 600)
+DATASETS_URL_MAX_AGE_SECONDS = env_int("TALLY_DATASETS_URL_MAX_AGE_SECONDS", 3600)
 
 # Sunbird user tokens (x-authenticated-user-token): JWTs signed with this HS256 secret or one of these RS256 public
 # keys (PEM, concatenated). A user's own Tally API key is accepted as well.

@@ -70,11 +70,8 @@ def _test_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_queue(transactional_db):
-    """A real Celery worker process on the configured broker, consuming a queue of its own (so that no other
-    worker on the broker takes the test's tasks), against the test database. Needs PostgreSQL and a broker."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+def celery_worker_start(queue: str) -> subprocess.Popen:
+    """A real Celery worker process on the configured broker, consuming only `queue`, against the test database."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -96,7 +93,15 @@ def celery_worker_queue(transactional_db):
         "--without-mingle",
         "--without-heartbeat",
     ]
-    worker = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+
+
+@pytest.fixture
+def celery_worker_queue(transactional_db):
+    """A worker process (celery_worker_start) consuming a queue of its own, so that no other worker on the broker
+    takes the test's tasks. Needs PostgreSQL and a broker."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    worker = celery_worker_start(queue)
     yield queue
     worker.terminate()
     worker.wait(timeout=30)

@@ -1,0 +1,98 @@
+"""Reads of datasets: consumers, sessions as a frame, datasets, jobs and output files."""
+
+import uuid
+from datetime import datetime
+
+import polars as pl
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
+
+from apps.common.exceptions import NotFoundError
+from apps.common.frames import queryset_copy_frame, queryset_frame
+from apps.datasets.aggregation import SESSION_SCHEMA
+from apps.datasets.models import Consumer, Dataset, DatasetJob, DatasetOutputFile, JobStatus, Session
+from apps.groups.models import Group, Membership, MemberStatus
+
+
+def consumer_get_usable(*, consumer_key: str) -> Consumer | None:
+    """The active consumer with this key, or None (the Learnosity dialect's lookup)."""
+    return Consumer.objects.filter(consumer_key=consumer_key, is_active=True).first()
+
+
+def sessions_frame(*, mintime: datetime | None, maxtime: datetime | None) -> pl.DataFrame:
+    """Sessions completed inside [mintime, maxtime] (either end open), as a frame of SESSION_SCHEMA, in one query.
+
+    A session with no completion time is outside any filter that sets a bound.
+    """
+    sessions = Session.objects.all()
+    if mintime is not None:
+        sessions = sessions.filter(dt_completed__gte=mintime)
+    if maxtime is not None:
+        sessions = sessions.filter(dt_completed__lte=maxtime)
+    return queryset_copy_frame(sessions, SESSION_SCHEMA)
+
+
+def dataset_get(*, consumer: Consumer, dataset_id: str) -> Dataset:
+    """The consumer's dataset with this id (its job joined); NotFoundError otherwise."""
+    dataset = Dataset.objects.select_related("job").filter(consumer=consumer, dataset_id=uuid.UUID(dataset_id)).first()
+    if dataset is None:
+        raise NotFoundError("Invalid parameter value: dataset_id not found", code="invalid", field="dataset_id")
+    return dataset
+
+
+def dataset_status(*, dataset: Dataset) -> str:
+    """`uploading` until its job exists, then the job's status."""
+    job = getattr(dataset, "job", None)
+    return job.status if job is not None else "uploading"
+
+
+def jobs_list(*, consumer: Consumer, references: list[str] | None) -> QuerySet[DatasetJob]:
+    """The consumer's jobs with these references, or its completed jobs when none are named (as the reference's
+    default status filter), newest first."""
+    jobs = DatasetJob.objects.filter(dataset__consumer=consumer)
+    if references is None:
+        return jobs.filter(status=JobStatus.COMPLETED)
+    wanted = [reference for reference in references if _is_uuid(reference)]
+    return jobs.filter(reference__in=wanted)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def output_file_get(*, dataset_id: str, key: str, page: int) -> DatasetOutputFile | None:
+    return DatasetOutputFile.objects.filter(dataset__dataset_id=dataset_id, key=key, page=page).first()
+
+
+def group_tree_memberships(*, root: Group, depth: int) -> pl.DataFrame:
+    """The active members of the existing groups `depth` levels below `root`, each with the names of the groups
+    from the root's child down to theirs: (user_id, path), user_id being the user's public id (UUID text).
+
+    A group under a gone group is left out with its members. One join per level, whatever the number of groups.
+    """
+    groups = queryset_frame(
+        Group.objects.descendants(root).existing(),
+        {"id": pl.Int64, "parent_id": pl.Int64, "name": pl.String},
+    )
+    paths = pl.DataFrame({"id": [root.pk], "path": [[]]}, schema={"id": pl.Int64, "path": pl.List(pl.String)})
+    for _ in range(depth):
+        paths = groups.join(paths.rename({"id": "parent_id"}), on="parent_id").select(
+            "id", pl.concat_list("path", "name").alias("path")
+        )
+    members = queryset_frame(
+        Membership.objects.filter(group_id__in=paths["id"].to_list(), status=MemberStatus.ACTIVE).annotate(
+            user_uuid=Cast("user__public_id", output_field=CharField())
+        ),
+        {"group_id": pl.Int64, "user_uuid": pl.String},
+    )
+    # SQLite stores a UUID as 32 hex digits; PostgreSQL casts it with its dashes.
+    hex_digits = pl.col("user_uuid").str.replace_all("-", "")
+    dashed = pl.concat_str(
+        [hex_digits.str.slice(start, length) for start, length in ((0, 8), (8, 4), (12, 4), (16, 4), (20, 12))],
+        separator="-",
+    )
+    return members.join(paths, left_on="group_id", right_on="id").select(dashed.alias("user_id"), "path")

@@ -1,0 +1,265 @@
+"""Writes of datasets: consumers, session ingest, dataset creation, uploads, jobs and the build itself."""
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.common.exceptions import ConflictError, NotFoundError, ServiceError
+from apps.common.frames import frame_insert
+from apps.common.services import job_run_execute
+from apps.datasets import selectors
+from apps.datasets.aggregation import (
+    SESSION_SCHEMA,
+    dataset_documents,
+    memberships_combine,
+    memberships_parse,
+    node_statistics,
+    user_scores,
+)
+from apps.datasets.models import (
+    Consumer,
+    Dataset,
+    DatasetInputFile,
+    DatasetJob,
+    DatasetOutputFile,
+    JobStatus,
+    Session,
+)
+from apps.datasets.spec import DatasetSpec
+from apps.datasets.storage import datasets_storage, file_write_complete, folder_delete
+from apps.groups.selectors import group_get
+
+logger = logging.getLogger(__name__)
+
+BUILD_KIND = "datasets.build"
+INGEST_BATCH_LINES = 100_000
+
+
+def consumer_create(*, name: str) -> Consumer:
+    """A new Data API consumer with a random key and secret. Not idempotent: a name is used once."""
+    if Consumer.objects.filter(name=name).exists():
+        raise ConflictError(f"A consumer called {name} exists.", field="name")
+    return Consumer.objects.create(
+        name=name, consumer_key=secrets.token_urlsafe(12), consumer_secret=secrets.token_hex(32)
+    )
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    lines: int
+    added: int
+
+
+SESSION_LINE = pl.Struct({**SESSION_SCHEMA, "status": pl.String, "dt_completed": pl.String})
+
+
+def _sessions_frame(lines: list[str], first_line: int) -> pl.DataFrame:
+    """Parsed and checked session lines; a ServiceError naming the bad lines."""
+    frame = pl.DataFrame({"text": lines}).with_row_index("line", offset=first_line)
+    frame = frame.filter(pl.col("text").str.strip_chars() != "")
+    try:
+        parsed = frame.with_columns(pl.col("text").str.json_decode(SESSION_LINE).alias("s")).unnest("s")
+    except pl.exceptions.PolarsError:
+        raise ServiceError(f"Bad lines from line {first_line}: each must be a session object", code="invalid") from None
+    parsed = parsed.with_columns(
+        pl.col("dt_completed").str.to_datetime(time_zone="UTC", strict=False).alias("completed")
+    )
+    required = ["session_id", "user_id", "activity_id", "score", "max_score", "attempted_max_score"]
+    bad = parsed.filter(
+        pl.any_horizontal(pl.col(required).is_null())
+        | (pl.col("dt_completed").is_not_null() & pl.col("completed").is_null())
+        | pl.col("session_id").is_duplicated()
+    )["line"]
+    if bad.len():
+        listed = ", ".join(str(line) for line in bad.head(20).to_list())
+        raise ServiceError(
+            f"Bad session lines {listed}: session_id, user_id, activity_id, score, max_score and "
+            "attempted_max_score are required, dt_completed is RFC 3339, a session id appears once",
+            code="invalid",
+        )
+    return parsed.with_columns(
+        pl.col("unscored_max_score").fill_null(0.0),
+        pl.col("status").fill_null(""),
+        pl.col("completed").alias("dt_completed"),
+    ).select(*SESSION_SCHEMA, "status", "dt_completed")
+
+
+@transaction.atomic
+def sessions_ingest(*, lines, progress: Callable[[int], object] | None = None) -> IngestReport:
+    """Store the sessions of an NDJSON stream (one session object a line), all or none.
+
+    Idempotent on session_id: a session already stored is kept as it is. Returns the lines read and sessions added.
+    """
+    total = added = 0
+    batch: list[str] = []
+
+    def flush() -> int:
+        frame = _sessions_frame(batch, total - len(batch) + 1)
+        inserted = frame_insert(table=Session._meta.db_table, frame=frame, ignore_conflicts=True)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+        return inserted
+
+    for line in lines:
+        try:
+            batch.append(line.decode() if isinstance(line, bytes) else line)
+        except UnicodeDecodeError:
+            raise ServiceError(f"Bad session line {total + 1}: not UTF-8", code="invalid") from None
+        total += 1
+        if len(batch) == INGEST_BATCH_LINES:
+            added += flush()
+    if batch:
+        added += flush()
+    return IngestReport(lines=total, added=added)
+
+
+def _folder(dataset: Dataset) -> str:
+    return f"{dataset.consumer_id}/{dataset.dataset_id}"
+
+
+@transaction.atomic
+def dataset_create(*, consumer: Consumer, spec: DatasetSpec) -> Dataset:
+    """A dataset awaiting its `file_count` uploads; one built from `group_source` (or with no files) starts at once.
+
+    A dataset id is used once, by any consumer (ConflictError).
+    """
+    if Dataset.objects.filter(dataset_id=spec.dataset_id).exists():
+        raise ConflictError("Invalid parameter value: dataset_id is already used", field="dataset_id")
+    root = group_get(group_id=spec.group_source) if spec.group_source else None
+    dataset = Dataset.objects.create(
+        dataset_id=spec.dataset_id,
+        consumer=consumer,
+        file_count=spec.file_count,
+        spec=spec.stored(),
+        group_source=root,
+        upload_expires_at=timezone.now() + timedelta(seconds=settings.DATASETS_URL_MAX_AGE_SECONDS),
+    )
+    DatasetInputFile.objects.bulk_create(
+        DatasetInputFile(dataset=dataset, index=index, name=f"{_folder(dataset)}/infiles/{index}.ndjson")
+        for index in range(spec.file_count)
+    )
+    if spec.file_count == 0:
+        _job_start(dataset)
+    return dataset
+
+
+def _job_start(dataset: Dataset) -> DatasetJob:
+    """The dataset's job, created and enqueued (after commit) unless it exists and has not failed."""
+    from apps.datasets.tasks import build_dataset
+
+    job, created = DatasetJob.objects.select_for_update().get_or_create(dataset=dataset)
+    if not created and job.status != JobStatus.FAILED:
+        return job
+    if not created:
+        job.status, job.error, job.dt_completed = JobStatus.PENDING, "", None
+        job.save(update_fields=["status", "error", "dt_completed"])
+    queue = settings.DATASETS_QUEUE
+    transaction.on_commit(lambda: build_dataset.apply_async(args=[str(dataset.dataset_id)], queue=queue))
+    return job
+
+
+@transaction.atomic
+def dataset_file_upload(*, dataset_id: str, index: int, content: bytes, now: datetime | None = None) -> Dataset:
+    """Store input file `index` of a dataset (complete or not at all); the last missing file starts the job.
+
+    A file may be uploaded again until the job starts (ConflictError after). Returns the dataset.
+    """
+    dataset = Dataset.objects.select_for_update().filter(dataset_id=dataset_id).first()
+    if dataset is None:
+        raise NotFoundError("The dataset no longer exists")
+    if DatasetJob.objects.filter(dataset=dataset).exclude(status=JobStatus.FAILED).exists():
+        raise ConflictError("The dataset's job has started: its files can no longer change.")
+    input_file = DatasetInputFile.objects.get(dataset=dataset, index=index)
+    file_write_complete(name=input_file.name, content=content)
+    input_file.size, input_file.uploaded_at = len(content), now or timezone.now()
+    input_file.save(update_fields=["size", "uploaded_at"])
+    if not dataset.input_files.filter(uploaded_at__isnull=True).exists():
+        _job_start(dataset)
+    return dataset
+
+
+@transaction.atomic
+def dataset_job_commence(*, consumer: Consumer, dataset_id: str) -> DatasetJob:
+    """Start building a dataset with the files uploaded so far (`set /jobs/reports/datasets`). Idempotent: a job
+    that exists and has not failed is returned as it is."""
+    dataset = selectors.dataset_get(consumer=consumer, dataset_id=dataset_id)
+    if dataset.file_count and not dataset.input_files.filter(uploaded_at__isnull=False).exists():
+        raise ServiceError("Invalid parameter value: no input file of the dataset is uploaded yet", field="dataset_id")
+    return _job_start(dataset)
+
+
+def _memberships(dataset: Dataset) -> pl.DataFrame:
+    depth = len(dataset.spec["groups"])
+    if dataset.group_source is not None:
+        return selectors.group_tree_memberships(root=dataset.group_source, depth=depth)
+    storage = datasets_storage()
+    frames = []
+    for input_file in dataset.input_files.filter(uploaded_at__isnull=False):
+        with storage.open(input_file.name, "rb") as handle:
+            frames.append(memberships_parse(handle.read(), depth=depth, file_index=input_file.index))
+    return memberships_combine(frames)
+
+
+def dataset_documents_compute(*, dataset: Dataset) -> pl.DataFrame:
+    """Every output file of the dataset (key, group_id, page, document), from its memberships and the sessions
+    inside its time filter."""
+    spec = dataset.spec
+    memberships = _memberships(dataset)
+    sessions = selectors.sessions_frame(
+        mintime=datetime.fromisoformat(spec["mintime"]) if spec["mintime"] else None,
+        maxtime=datetime.fromisoformat(spec["maxtime"]) if spec["maxtime"] else None,
+    )
+    users = user_scores(memberships, sessions, by_user=dataset.group_source is not None)
+    nodes = node_statistics(users, depth=len(spec["groups"]), fields=spec["fields"])
+    return dataset_documents(users, nodes, spec=spec)
+
+
+def dataset_build(*, dataset_id: str) -> DatasetJob:
+    """Build every output file of a dataset and publish them together.
+
+    Idempotent on the dataset: a rerun (after a failure, or a worker killed halfway) builds everything again. Files
+    are written under a folder of their own attempt, each complete or not at all; the output rows that make them
+    reachable are inserted in the transaction that completes the job, so a build that dies leaves no file
+    reachable. Once it succeeds, the files of earlier attempts are deleted. A bad input fails the job with its
+    message.
+    """
+    job = DatasetJob.objects.select_related("dataset", "dataset__group_source").get(dataset__dataset_id=dataset_id)
+    dataset = job.dataset
+    DatasetJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
+    attempt = uuid.uuid4().hex
+    outfiles = f"{_folder(dataset)}/outfiles"
+
+    def build() -> int:
+        documents = dataset_documents_compute(dataset=dataset)
+        names = pl.concat_str([pl.lit(f"{outfiles}/{attempt}/"), "group_id", pl.lit("_"), "page", pl.lit(".json")])
+        documents = documents.with_columns(names.alias("name"))
+        for name, document in documents.select("name", "document").iter_rows():
+            file_write_complete(name=name, content=document.encode())
+        DatasetOutputFile.objects.filter(dataset=dataset).delete()
+        frame_insert(
+            table=DatasetOutputFile._meta.db_table,
+            frame=documents.select(pl.lit(dataset.pk).alias("dataset_id"), "key", "group_id", "page", "name"),
+        )
+        DatasetJob.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED, dt_completed=timezone.now())
+        return documents.height
+
+    try:
+        job_run_execute(kind=BUILD_KIND, key=str(dataset.dataset_id), work=build)
+    except ServiceError as exc:
+        DatasetJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=exc.message)
+    except Exception:
+        DatasetJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="An error has occurred")
+        raise
+    else:
+        folder_delete(folder=outfiles, keep=attempt)
+    job.refresh_from_db()
+    return job

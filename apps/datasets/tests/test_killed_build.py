@@ -1,0 +1,95 @@
+"""A build killed halfway (SIGKILL of the worker process) leaves no output reachable; a rerun completes it."""
+
+import json
+import uuid
+
+import pytest
+from django.db import transaction
+from django.test import RequestFactory
+
+from apps.common.testing.fixtures import celery_worker_start, wait_for
+from apps.datasets.api.signing import download_url
+from apps.datasets.models import DatasetJob, DatasetOutputFile, Session
+from apps.datasets.services import dataset_create, dataset_file_upload
+from apps.datasets.spec import dataset_spec_parse
+from apps.datasets.tasks import build_dataset
+from apps.datasets.tests.conftest import THREE_LEVELS, dataset_request
+
+pytestmark = [pytest.mark.postgres, pytest.mark.broker]
+
+
+def _many_small_files(consumer) -> str:
+    """A dataset of 6,000 users in 3,000 classes at one row a page: about 9,000 files, enough for a build that a
+    test can interrupt while it writes them."""
+    users = [
+        {"user_id": f"u{n}", "session_id": [f"s{n}"], "group_path": [f"d{n % 10}", f"s{n % 150}", f"c{n % 3000}"]}
+        for n in range(6000)
+    ]
+    Session.objects.bulk_create(
+        Session(
+            session_id=f"s{n}",
+            user_id=f"u{n}",
+            activity_id="a",
+            score=n % 11,
+            max_score=10,
+            attempted_max_score=10,
+            unscored_max_score=0,
+            status="Completed",
+        )
+        for n in range(6000)
+    )
+    options = {"fields": ["population", "mean_score"], "rows_per_page": 1}
+    spec = dataset_spec_parse(dataset_request(groups=THREE_LEVELS, options=options))
+    with transaction.atomic():
+        dataset_create(consumer=consumer, spec=spec)
+    return spec.dataset_id, "\n".join(json.dumps(user) for user in users).encode()
+
+
+def test_a_build_killed_halfway_shows_nothing_and_a_rerun_completes_it(
+    transactional_db, consumer, dataset_storage, settings
+):
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    settings.DATASETS_QUEUE = queue
+    dataset_id, content = _many_small_files(consumer)
+    worker = celery_worker_start(queue)
+    try:
+        # when the last upload starts the build and the worker is killed once it has written some files
+        with transaction.atomic():
+            dataset_file_upload(dataset_id=dataset_id, index=0, content=content)
+        outfiles = next(dataset_storage.glob("*/*/")) / "outfiles"
+        assert wait_for(lambda: any(outfiles.glob("*/*.json")), seconds=120, interval=0.005)
+        worker.kill()
+        worker.wait(timeout=30)
+    finally:
+        worker.kill()
+
+    # then the job is not complete, no file is reachable, and no partial file has a final name
+    job = DatasetJob.objects.get()
+    written = list(outfiles.glob("*/*.json"))
+    root_url = download_url(RequestFactory().get("/"), dataset_id=dataset_id, key="")
+    assert job.status == "processing"
+    assert 0 < len(written) < 9000
+    assert not DatasetOutputFile.objects.exists()
+    assert all(json.loads(path.read_bytes())["group_id"] for path in written)
+    assert _status(root_url) == 404
+
+    # when the build reruns on a new worker
+    worker = celery_worker_start(queue)
+    try:
+        build_dataset.apply_async(args=[dataset_id], queue=queue)
+        assert wait_for(lambda: DatasetJob.objects.get().status == "completed", seconds=300)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    # then every file is reachable, and the killed attempt's files are gone
+    attempts = [folder.name for folder in outfiles.iterdir()]
+    assert len(attempts) == 1
+    assert DatasetOutputFile.objects.count() == len(list(outfiles.glob("*/*.json")))
+    assert _status(root_url) == 200
+
+
+def _status(url: str) -> int:
+    from django.test import Client
+
+    return Client().get(url.removeprefix("http://testserver")).status_code
