@@ -211,6 +211,7 @@ ENDPOINTS = [
     Endpoint("common-api:whoami", lambda world: Call("get", "/api/v1/auth/whoami/")),
     *_course_endpoints(),
     Endpoint("course_analytics-api:ingest-events", lambda world: Call("post", "/api/v0/ingest/events", [])),
+    Endpoint("datasets-api:sessions", lambda world: Call("post", "/api/v1/datasets/sessions/")),
     *_ckan_endpoints(),
 ]
 ENDPOINT_IDS = [endpoint.key for endpoint in ENDPOINTS]
