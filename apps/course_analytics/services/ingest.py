@@ -113,43 +113,69 @@ def _envelopes(lines: list[str]) -> pl.DataFrame:
     )
 
 
+PAYLOAD_FIELDS = {"course_id": pl.String, "user_id": pl.Int64, "mode": pl.String, "id": pl.String,
+                  "currentTime": pl.Float64, "old_time": pl.Float64, "new_time": pl.Float64, "duration": pl.Float64,
+                  "problem_id": pl.String, "block_id": pl.String, "usage_key": pl.String, "success": pl.String,
+                  "grade": pl.Float64, "max_grade": pl.Float64, "completion": pl.Float64}  # fmt: skip
+PAYLOAD = pl.Struct({**PAYLOAD_FIELDS, "data": pl.Struct(PAYLOAD_FIELDS)})
+
+
+def _payloads(events: pl.Series) -> pl.DataFrame:
+    """The payload fields of each event, one column each, taken from `event.data` where newer events nest them and
+    from `event` otherwise. One native decode when every JSON payload is well typed (the usual case); otherwise one
+    JSON path per field, which reads anything. A payload that is not a JSON object (a browser query string) has
+    none."""
+    frame = events.to_frame("event").with_columns(
+        event=pl.when(pl.col("event").str.starts_with("{")).then(pl.col("event"))
+    )
+    try:
+        decoded = frame.select(payload=pl.col("event").str.json_decode(PAYLOAD))
+    except pl.exceptions.PolarsError:
+        decoded = None
+    if decoded is not None:
+        payload = pl.col("payload")
+        data = payload.struct.field("data")
+        return decoded.select(
+            *[pl.coalesce(data.struct.field(name), payload.struct.field(name)).alias(name) for name in PAYLOAD_FIELDS]
+        )
+    event = pl.col("event")
+    data = pl.coalesce(_json(event, "$.data"), event)
+    return frame.select(
+        *[_json(data, f"$.{name}").cast(dtype, strict=False).alias(name) for name, dtype in PAYLOAD_FIELDS.items()]
+    )
+
+
 def events_frame(lines: list[str]) -> pl.DataFrame:
     """Every stored field, extracted from raw tracking-log lines in vectorised passes.
 
     Columns: `line` (index in `lines`), `event_key` (SHA-256 of the line), `day`, the store's columns
     (`EVENT_SCHEMA`), and `problem` (null, or "skipped" for an event outside any course, or "malformed").
     """
-    frame = _envelopes(lines).with_row_index("line")
-    event = pl.col("event")
+    envelopes = _envelopes(lines)
+    frame = pl.concat([envelopes, _payloads(envelopes["event"])], how="horizontal").with_row_index("line")
     frame = frame.with_columns(
         event_type=pl.coalesce("event_type", "name"),
         time=pl.col("time").str.to_datetime(strict=False, time_zone="UTC"),
         username=pl.col("username").fill_null("").str.slice(0, 150),
         event_source=pl.col("event_source").fill_null("").str.slice(0, 32),
-        data=pl.coalesce(_json(event, "$.data"), event),
     )
-    data = pl.col("data")
     enrollment = pl.col("event_type").is_in(ENROLLMENT_EVENTS)
     video = pl.col("event_type").is_in(list(VIDEO_EVENTS))
     frame = frame.with_columns(
-        raw_course=pl.coalesce(pl.col("context_course"), _json(data, "$.course_id")),
-        lms_user_id=pl.when(enrollment)
-        .then(pl.coalesce(_json(data, "$.user_id").cast(pl.Int64, strict=False), pl.col("context_user")))
-        .otherwise(pl.col("context_user")),
-        mode=pl.when(enrollment).then(_json(data, "$.mode")).otherwise(None).fill_null("").str.slice(0, 64),
-        video_id=pl.when(video).then(_json(event, "$.id")).otherwise(None).fill_null("").str.slice(0, 255),
-        video_position=pl.when(video).then(
-            _number(pl.coalesce(_json(event, "$.currentTime"), _json(event, "$.old_time")))
-        ),
-        video_new_position=pl.when(video).then(_number(_json(event, "$.new_time"))),
-        video_duration=pl.when(video).then(_number(_json(event, "$.duration"))),
-        block_id=pl.coalesce(_json(data, "$.problem_id"), _json(data, "$.block_id"), _json(data, "$.usage_key")),
-        success=_json(data, "$.success"),
-        grade=_number(_json(data, "$.grade")),
-        max_grade=_number(_json(data, "$.max_grade")),
-        completion=_number(_json(data, "$.completion")),
+        raw_course=pl.coalesce("context_course", "course_id"),
+        lms_user_id=pl.when(enrollment).then(pl.coalesce("user_id", "context_user")).otherwise(pl.col("context_user")),
+        mode=pl.when(enrollment).then(pl.col("mode")).otherwise(None).fill_null("").str.slice(0, 64),
+        video_id=pl.when(video).then(pl.col("id")).otherwise(None).fill_null("").str.slice(0, 255),
+        video_position=pl.when(video).then(_number(pl.coalesce("currentTime", "old_time"))),
+        video_new_position=pl.when(video).then(_number(pl.col("new_time"))),
+        video_duration=pl.when(video).then(_number(pl.col("duration"))),
+        block_id=pl.coalesce("problem_id", "block_id", "usage_key"),
+        success=pl.col("success"),
+        grade=_number(pl.col("grade")),
+        max_grade=_number(pl.col("max_grade")),
+        completion=_number(pl.col("completion")),
         event_type=pl.col("event_type").replace(VIDEO_EVENTS).str.slice(0, 255),
-    )
+    ).drop("course_id")
     courses = {raw: _course_key(raw) for raw in frame["raw_course"].unique().to_list()}
     readable = pl.col("event_type").is_not_null() & pl.col("time").is_not_null()
     return frame.with_columns(
