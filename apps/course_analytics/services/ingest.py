@@ -258,8 +258,9 @@ def tracking_lines_ingest(
     source: str,
     report: IngestReport | None = None,
     progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> IngestReport:
-    """Parse and store tracking-log lines in batches of BATCH_SIZE, each batch in its own transaction.
+    """Parse and store tracking-log lines in batches of `batch_size`, each batch stored whole before the next.
 
     Idempotent: an event's key is the SHA-256 of its line, so a line ingested again adds nothing. Malformed lines
     are counted and reported as `source:line`, never fatal; events outside any course are counted as skipped.
@@ -273,7 +274,7 @@ def tracking_lines_ingest(
         if text:
             batch.append(text)
             numbers.append(number)
-        if len(batch) >= BATCH_SIZE:
+        if len(batch) >= batch_size:
             _ingest_batch(batch, numbers, source, report)
             if progress:
                 progress(len(batch))
@@ -294,12 +295,16 @@ def open_log(path: Path) -> Iterator[IO[str]]:
         yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
 
 
-def tracking_files_ingest(*, paths: list[Path], progress: Callable[[int], None] | None = None) -> IngestReport:
+def tracking_files_ingest(
+    *, paths: list[Path], progress: Callable[[int], None] | None = None, batch_size: int = BATCH_SIZE
+) -> IngestReport:
     """Ingest tracking log files (plain or gzip) one after another into one report."""
     report = IngestReport()
     for path in paths:
         with open_log(path) as lines:
-            tracking_lines_ingest(lines=lines, source=str(path), report=report, progress=progress)
+            tracking_lines_ingest(
+                lines=lines, source=str(path), report=report, progress=progress, batch_size=batch_size
+            )
     return report
 
 
