@@ -46,6 +46,8 @@ class IngestReport:
     skipped: int = 0
     malformed: int = 0
     problems: list[str] = field(default_factory=list)
+    # Usernames already made Tally users during this ingest: later batches link only the learners new to it.
+    linked: set[str] = field(default_factory=set, repr=False)
 
     def problem(self, where: str, reason: str) -> None:
         self.malformed += 1
@@ -191,13 +193,17 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
     )
 
 
-def _learners_link(events: pl.DataFrame) -> None:
-    """Make sure every (username, LMS user id) seen is a Tally user carrying that LMS id, in a few set queries."""
+def _learners_link(events: pl.DataFrame, linked: set[str]) -> None:
+    """Make sure every (username, LMS user id) seen, and not in `linked` yet, is a Tally user carrying that LMS id,
+    in a few set queries; adds them to `linked`."""
     user_model = get_user_model()
-    pairs = events.filter((pl.col("username") != "") & pl.col("lms_user_id").is_not_null())
+    pairs = events.filter(
+        (pl.col("username") != "") & pl.col("lms_user_id").is_not_null() & ~pl.col("username").is_in(list(linked))
+    )
     seen = dict(pairs.select("username", "lms_user_id").unique(subset="username", keep="last").iter_rows())
     if not seen:
         return
+    linked.update(seen)
     existing = dict(user_model.objects.filter(username__in=seen).values_list("username", "lms_user_id"))
     taken = set(user_model.objects.filter(lms_user_id__in=seen.values()).values_list("lms_user_id", flat=True))
     unusable = make_password(None)
@@ -213,9 +219,9 @@ def _learners_link(events: pl.DataFrame) -> None:
     user_model.objects.bulk_update([user for user in unlinked if user.lms_user_id is not None], ["lms_user_id"])
 
 
-def tracking_events_store(*, events: pl.DataFrame) -> int:
-    """Store the course events of a parsed batch that are not stored yet and link their learners; returns how
-    many were new.
+def tracking_events_store(*, events: pl.DataFrame, linked: set[str] | None = None) -> int:
+    """Store the course events of a parsed batch that are not stored yet and link their learners (those not in
+    `linked`, the learners an ingest of several batches has linked already); returns how many events were new.
 
     Idempotent on each event's key, checked against the partitions of the days the batch touches, one day at a
     time under that day's lock, so that concurrent ingests of the same day neither lose nor double an event. Each
@@ -225,7 +231,7 @@ def tracking_events_store(*, events: pl.DataFrame) -> int:
     if events.is_empty():
         return 0
     with transaction.atomic():
-        _learners_link(events)
+        _learners_link(events, set() if linked is None else linked)
     added = 0
     enrollment_days = []
     fresh = events.unique(subset="event_key", keep="first")
@@ -249,7 +255,7 @@ def _ingest_batch(lines: list[str], numbers: list[int], source: str, report: Ing
     for index in frame.filter(pl.col("problem") == "malformed")["line"].to_list():
         report.problem(f"{source}:{numbers[index]}", malformed_reason(lines[index]))
     report.skipped += frame.filter(pl.col("problem") == "skipped").height
-    report.added += tracking_events_store(events=frame.filter(pl.col("problem").is_null()))
+    report.added += tracking_events_store(events=frame.filter(pl.col("problem").is_null()), linked=report.linked)
 
 
 def tracking_lines_ingest(

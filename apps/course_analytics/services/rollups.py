@@ -171,16 +171,6 @@ def learner_states_build(*, last: date) -> int:
         return (last - start).days + 1
 
 
-def _daily_states(*, first: date, last: date) -> pl.DataFrame:
-    """`enrollment_states` of [first, last] read from the learner-state table alone (states before `first` and the
-    rows of the range), never from the events."""
-    within = queryset_frame(LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last), STATE_SCHEMA)
-    changes = pl.concat([_prior_states(before=first), within]).select(
-        *LEARNER, day="since", at_end=pl.col("enrolled").cast(pl.Int32), mode="mode"
-    )
-    return _calendar(changes, first=first, last=last)
-
-
 def _profiles() -> pl.DataFrame:
     return queryset_frame(
         LearnerProfile.objects.all(),
@@ -193,29 +183,69 @@ def _valid_countries() -> list[str]:
     return [code for code, _ in countries]
 
 
-def _counts(states: pl.DataFrame, *keys: str) -> pl.DataFrame:
-    return states.group_by("course_id", "date", *keys).agg(count=pl.col("at_end").sum(), cumulative_count=pl.len())
+def _counts(changes: pl.DataFrame, *keys: str, first: date, last: date) -> pl.DataFrame:
+    """Per (course, date, *keys) for every date of [first, last]: learners enrolled (`count`) and learners counted
+    at all (`cumulative_count`, those with an enrollment event so far), from the learners' changes alone.
 
-
-def enrollment_tables(*, states: pl.DataFrame) -> dict[type, pl.DataFrame]:
-    """Every enrollment table's rows for the days of `states` (see enrollment_states), keyed by model (columns named
-    as its fields)."""
-    states = states.join(_profiles(), on="lms_user_id", how="left")
-    demographics = states.with_columns(
-        gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
-        education_level=pl.col("level_of_education").replace_strict(EDUCATION_LEVELS, default=None),
-        birth_year=pl.col("year_of_birth"),
-        country_code=pl.when(pl.col("country").is_in(_valid_countries()))
-        .then(pl.col("country"))
-        .otherwise(pl.lit(UNKNOWN_COUNTRY)),
+    Each change moves a learner's contribution from their previous key to their new one; a running sum of those
+    moves over the days gives the counts, so that the work grows with the changes and the keys, never with
+    learners times days. `changes` holds one row per learner and change day, the state before `first` dated the
+    day before it, and the previous state of the learner beside each (`previous_*`; null on a learner's first).
+    """
+    group = ["course_id", *keys]
+    arrivals = changes.select(*group, date="day", count="enrolled", cumulative_count=pl.lit(1))
+    departures = changes.filter(pl.col("previous_enrolled").is_not_null()).select(
+        "course_id",
+        *[pl.col(f"previous_{key}" if key == "mode" else key).alias(key) for key in keys],
+        date="day",
+        count=-pl.col("previous_enrolled"),
+        cumulative_count=pl.lit(-1),
     )
+    moves = pl.concat([arrivals, departures]).group_by(*group, "date").agg(pl.col("count", "cumulative_count").sum())
+    days = pl.DataFrame({"date": pl.date_range(first - timedelta(days=1), last, eager=True)})
+    grid = moves.select(group).unique().join(days, how="cross")
+    return (
+        grid.join(moves, on=[*group, "date"], how="left", nulls_equal=True)
+        .with_columns(pl.col("count", "cumulative_count").fill_null(0))
+        .sort("date")
+        .with_columns(pl.col("count", "cumulative_count").cum_sum().over(group))
+        .filter((pl.col("date") >= first) & (pl.col("cumulative_count") > 0))
+        .select("course_id", "date", *keys, "count", "cumulative_count")
+    )
+
+
+def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
+    """Every enrollment table's rows for the days [first, last], keyed by model (columns named as its fields), read
+    from the learner-state table alone (the states before `first` and the changes of the range), never from the
+    events."""
+    within = queryset_frame(LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last), STATE_SCHEMA)
+    prior = _prior_states(before=first).with_columns(since=pl.lit(first - timedelta(days=1)))
+    changes = (
+        pl.concat([prior, within])
+        .sort("since")
+        .select(*LEARNER, day="since", enrolled=pl.col("enrolled").cast(pl.Int64), mode="mode")
+        .with_columns(
+            previous_enrolled=pl.col("enrolled").shift(1).over(LEARNER),
+            previous_mode=pl.col("mode").shift(1).over(LEARNER),
+        )
+        .join(_profiles(), on="lms_user_id", how="left")
+        .with_columns(
+            gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
+            education_level=pl.col("level_of_education").replace_strict(EDUCATION_LEVELS, default=None),
+            birth_year=pl.col("year_of_birth"),
+            country_code=pl.when(pl.col("country").is_in(_valid_countries()))
+            .then(pl.col("country"))
+            .otherwise(pl.lit(UNKNOWN_COUNTRY)),
+        )
+    )
+    span = {"first": first, "last": last}
     return {
-        EnrollmentDaily: _counts(states),
-        EnrollmentModeDaily: _counts(states, "mode"),
-        EnrollmentGenderDaily: _counts(demographics, "gender"),
-        EnrollmentBirthYearDaily: _counts(demographics, "birth_year"),
-        EnrollmentEducationDaily: _counts(demographics, "education_level"),
-        EnrollmentLocationDaily: _counts(demographics, "country_code"),
+        EnrollmentDaily: _counts(changes, **span),
+        EnrollmentModeDaily: _counts(changes, "mode", **span),
+        EnrollmentGenderDaily: _counts(changes, "gender", **span),
+        EnrollmentBirthYearDaily: _counts(changes, "birth_year", **span),
+        EnrollmentEducationDaily: _counts(changes, "education_level", **span),
+        EnrollmentLocationDaily: _counts(changes, "country_code", **span),
     }
 
 
@@ -349,12 +379,13 @@ def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] |
     return (week_start, end) if week_start < end else None
 
 
-def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
+def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = True) -> JobRun:
     """Recompute every rollup that the days [first, last] feed. First the learner states are brought up to `last`
     (a no-op when they are: see learner_states_build); then, in one transaction, the enrollment tables of each day
     (from the learner-state table alone), the ISO weeks holding those days that are over (the current partial
     week never is; each week's partitions only), the video viewings of those days (their partitions only), and the
-    video summaries over all viewings rolled up so far. Every table is written in bulk, COPY on PostgreSQL.
+    video summaries over all viewings rolled up so far (unless `summaries` is false: a backfill's earlier ranges
+    leave them to its last). Every table is written in bulk, COPY on PostgreSQL.
 
     Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
     changes nothing. Ranges that share an ISO week queue behind one another; disjoint ranges run side by side.
@@ -365,7 +396,7 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
         created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
         written = sum(
             _replace(model, {"date__gte": first, "date__lte": last}, frame.with_columns(created))
-            for model, frame in enrollment_tables(states=_daily_states(first=first, last=last)).items()
+            for model, frame in enrollment_tables(first=first, last=last).items()
         )
         weeks = _complete_weeks(first, last, now.date())
         week = weeks[0] if weeks else None
@@ -375,9 +406,11 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
             week += timedelta(days=7)
         viewings = video_viewings_table(first=first, last=last)
         written += _replace(VideoViewing, {"day__gte": first, "day__lte": last}, viewings)
-        # Ranges rolled up in parallel each end here, one after another, each seeing the viewings of those before.
-        job_transaction_lock(kind=SUMMARY_KIND, key="*")
-        written += _replace(VideoSummary, {}, video_summaries().with_columns(created))
+        if summaries:
+            # Ranges rolled up in parallel each end here one after another, each seeing the viewings of the others
+            # that ended before it, so that the last to end sees them all.
+            job_transaction_lock(kind=SUMMARY_KIND, key="*")
+            written += _replace(VideoSummary, {}, video_summaries().with_columns(created))
         return written
 
     learner_states_build(last=last)
@@ -413,7 +446,7 @@ def course_analytics_backfill(*, first: date, last: date, progress: Callable[[in
     its own idempotent run). Returns the number of days; `progress` is told how many days each range covered."""
     learner_states_build(last=last)
     for range_first, range_last in backfill_ranges(first=first, last=last):
-        course_analytics_rollup_range(first=range_first, last=range_last)
+        course_analytics_rollup_range(first=range_first, last=range_last, summaries=range_last == last)
         if progress:
             progress((range_last - range_first).days + 1)
     return (last - first).days + 1
