@@ -18,20 +18,8 @@ from django.core.management import call_command
 
 from apps.common.models import JobRun
 from apps.common.testing.fixtures import _test_database_url, wait_for
+from apps.course_analytics import models
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
-from apps.course_analytics.models import (
-    ActivityWeekly,
-    EnrollmentBirthYearDaily,
-    EnrollmentDaily,
-    EnrollmentEducationDaily,
-    EnrollmentGenderDaily,
-    EnrollmentLocationDaily,
-    EnrollmentModeDaily,
-    LearnerEnrollmentState,
-    LearnerStateDay,
-    VideoSummary,
-    VideoViewing,
-)
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
 from apps.course_analytics.services.rollups import (
@@ -43,9 +31,12 @@ from apps.course_analytics.tasks import rollup_range
 
 COURSES = ["course-v1:TallyX+MATH101+2026_T1", "TallyX/HIST100/2025_Fall"]
 START = date(2026, 3, 2)  # a Monday
-TABLES = (EnrollmentDaily, EnrollmentModeDaily, EnrollmentGenderDaily, EnrollmentBirthYearDaily,
-          EnrollmentEducationDaily, EnrollmentLocationDaily, ActivityWeekly, VideoViewing, VideoSummary,
-          LearnerEnrollmentState)  # fmt: skip
+TABLES = tuple(
+    getattr(models, name)
+    for name in ("EnrollmentDaily", "EnrollmentModeDaily", "EnrollmentGenderDaily", "EnrollmentBirthYearDaily",
+                 "EnrollmentEducationDaily", "EnrollmentLocationDaily", "ActivityWeekly", "VideoViewing",
+                 "VideoSummary", "LearnerEnrollmentState")
+)  # fmt: skip
 
 
 def _lines(*, learners: int = 60, days: int = 21) -> list[str]:
@@ -70,7 +61,7 @@ def _profiles(learners: int = 60) -> None:
 
 
 def _clear_rollups() -> None:
-    for model in (*TABLES, LearnerStateDay):
+    for model in (*TABLES, models.LearnerStateDay):
         model.objects.all().delete()
 
 
@@ -250,7 +241,7 @@ def test_the_incremental_night_over_n_days_equals_the_tables_from_scratch():
 
     assert incremental == _snapshot()
     assert len(incremental["EnrollmentDaily"]) == days * len(COURSES)
-    assert LearnerStateDay.objects.count() == days
+    assert models.LearnerStateDay.objects.count() == days
 
 
 @pytest.mark.django_db
@@ -265,7 +256,7 @@ def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_
     late["time"] = (START + timedelta(days=2, hours=23)).isoformat()
 
     tracking_lines_ingest(lines=[json.dumps(late)], source="late")
-    stale = LearnerStateDay.objects.count()
+    stale = models.LearnerStateDay.objects.count()
     course_analytics_backfill(first=START + timedelta(days=2), last=last)
     nightly = _snapshot()
     _clear_rollups()
