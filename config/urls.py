@@ -5,11 +5,17 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.common.views import healthz
+from apps.course_analytics.admin import tracking_events_day_view
 
 docs_page = csp_update({"script-src": [UNSAFE_INLINE]})
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path(
+        "admin/course_analytics/tracking-events/",
+        admin.site.admin_view(tracking_events_day_view),
+        name="course_analytics_tracking_events",
+    ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Both pages start their viewer with an inline script.

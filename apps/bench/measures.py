@@ -18,30 +18,35 @@ from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
 from pathlib import Path
 
+import fsspec
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
 
 from apps.bench import baselines
-from apps.bench.runner import Result, Timer, compared
+from apps.bench.runner import Result, Timer, compared, run_isolated
 from apps.bench.scales import COURSES, SESSIONS_PER_USER, START, Scale
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
+from apps.course_analytics.eventstore import EVENT_SCHEMA, partition_files
 from apps.course_analytics.models import (
     ActivityWeekly,
+    EnrollmentBirthYearDaily,
     EnrollmentDaily,
+    EnrollmentEducationDaily,
+    EnrollmentGenderDaily,
+    EnrollmentLocationDaily,
     EnrollmentModeDaily,
+    LearnerEnrollmentState,
     LearnerProfile,
-    TrackingEvent,
+    LearnerStateDay,
+    VideoSummary,
+    VideoViewing,
 )
-from apps.course_analytics.services.ingest import (
-    STORED_COLUMNS,
-    events_frame,
-    learner_profiles_ingest,
-    tracking_files_ingest,
-)
+from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
+from apps.course_analytics.services.ingest import events_frame, learner_profiles_ingest, tracking_files_ingest
 from apps.course_analytics.services.rollups import course_analytics_backfill, course_analytics_rollup
 from apps.datasets.models import Consumer, DatasetInputFile, DatasetJob, DatasetOutputFile, Session
 from apps.datasets.services import consumer_create, dataset_build, dataset_create, sessions_ingest
@@ -53,16 +58,14 @@ from apps.stats.query import group_count_query_parse
 from apps.stats.selectors import group_count
 
 BENCH_DIR = Path(settings.VAR_DIR) / "bench"
-EVENT_COLUMNS = {
-    "id": pl.Int64,
-    "time": pl.Datetime("us", "UTC"),
-    "day": pl.Date,
-    "course_id": pl.String,
-    "lms_user_id": pl.Int64,
-    "event_type": pl.String,
-    "event_source": pl.String,
-    "mode": pl.String,
-}
+ROLLUP_TABLES = (EnrollmentDaily, EnrollmentModeDaily, EnrollmentGenderDaily, EnrollmentBirthYearDaily,
+                 EnrollmentEducationDaily, EnrollmentLocationDaily, ActivityWeekly)  # fmt: skip
+# The same rows in a bare PostgreSQL table, for the COPY baseline of ingest.
+COPY_COLUMNS = {"day": "date", "event_key": "text", "time": "timestamptz", "course_id": "text", "lms_user_id": "bigint",
+                "username": "text", "event_type": "text", "event_source": "text", "mode": "text", "video_id": "text",
+                "video_position": "float8", "video_new_position": "float8", "video_duration": "float8",
+                "block_id": "text", "success": "text", "grade": "float8", "max_grade": "float8",
+                "completion": "float8"}  # fmt: skip
 
 
 def _log_file(scale: Scale) -> Path:
@@ -78,17 +81,15 @@ def _log_file(scale: Scale) -> Path:
     return path
 
 
-def _events_parquet(scale: Scale) -> str:
-    """The stored events as Parquet, a file per week, exported week by week to bound memory; returns the glob."""
-    folder = BENCH_DIR / f"events-{scale.name}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.parquet"):
-        stale.unlink()
-    for week in range(0, scale.days, 7):
-        first = START + timedelta(days=week)
-        events = TrackingEvent.objects.filter(day__gte=first, day__lt=first + timedelta(days=7)).order_by("id")
-        queryset_frame(events, EVENT_COLUMNS).write_parquet(folder / f"{first.isoformat()}.parquet")
-    return str(folder / "*.parquet")
+def _store_files() -> list[str]:
+    """Every file of the event store: the baselines scan the very partitions Tally's rollups read."""
+    return [path for files in partition_files().values() for path in files]
+
+
+def _store_clear() -> None:
+    filesystem, root = fsspec.core.url_to_fs(str(settings.TRACKING_EVENT_STORE))
+    if filesystem.exists(root):
+        filesystem.rm(root, recursive=True)
 
 
 def _log_batches(path: Path, size: int = 200_000):
@@ -106,13 +107,13 @@ def _log_batches(path: Path, size: int = 200_000):
 def _copy_rate(log: Path) -> tuple[int, float]:
     """COPY (PostgreSQL; executemany on SQLite) of the rows Tally's parser makes of the log, into a table of the
     same columns without indexes; only the COPY itself is timed."""
-    columns = ", ".join(STORED_COLUMNS)
+    columns = ", ".join(f"{name} {kind}" for name, kind in COPY_COLUMNS.items())
     copied, seconds = 0, 0.0
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy")
-        cursor.execute(f"CREATE TABLE bench_copy AS SELECT {columns} FROM course_analytics_trackingevent WHERE 1 = 0")
+        cursor.execute(f"CREATE TABLE bench_copy ({columns})")
     for batch in _log_batches(log):
-        rows = events_frame(batch).filter(pl.col("problem").is_null()).select(STORED_COLUMNS)
+        rows = events_frame(batch).filter(pl.col("problem").is_null()).select(list(COPY_COLUMNS))
         with Timer() as timer:
             copied += frame_insert(table="bench_copy", frame=rows)
         seconds += timer.seconds
@@ -122,9 +123,9 @@ def _copy_rate(log: Path) -> tuple[int, float]:
 
 
 def ingest(scale: Scale) -> Result:
-    """Tally's ingest of the log file against COPY of the same rows."""
+    """Tally's ingest of the log file into the event store against COPY of the same rows into a bare table."""
     log = _log_file(scale)
-    TrackingEvent.objects.all().delete()
+    _store_clear()
     with Timer() as tally:
         report = tracking_files_ingest(paths=[log])
     copied, copy_seconds = _copy_rate(log)
@@ -141,14 +142,14 @@ def ingest(scale: Scale) -> Result:
 
 
 def _rollup_tables_clear() -> None:
-    for model in (EnrollmentDaily, EnrollmentModeDaily, ActivityWeekly):
+    for model in (*ROLLUP_TABLES, LearnerEnrollmentState, LearnerStateDay, VideoViewing, VideoSummary):
         model.objects.all().delete()
     JobRun.objects.filter(kind="course_analytics.rollup").delete()
 
 
 def _ensure_events(scale: Scale) -> None:
     """The scale's log and the matching profile export, ingested once (the demographic rollups join them)."""
-    if not TrackingEvent.objects.exists():
+    if not tracking_events_days():
         tracking_files_ingest(paths=[_log_file(scale)])
     if not LearnerProfile.objects.exists():
         profiles = io.StringIO("\n".join(profile_csv_lines(learners=scale.learners)))
@@ -161,6 +162,20 @@ def _same(tally: pl.DataFrame, baseline: pl.DataFrame, keys: list[str], name: st
         raise AssertionError(f"{name}: Tally and the baseline differ ({left.height} vs {right.height} rows)")
 
 
+def _isolated_timing(name: str, work) -> list[Result]:
+    """`work` timed in a forked process of its own: a Result holding its seconds (`tally`) and its peak memory."""
+
+    def timed() -> list[Result]:
+        with Timer() as timer:
+            work()
+        return [Result(name, "s", timer.seconds, 0.0, 0.0, "", None)]
+
+    outcome = run_isolated(timed)
+    if isinstance(outcome, str):
+        raise RuntimeError(f"{name}: {outcome}")
+    return outcome
+
+
 def rollups(scale: Scale) -> list[Result]:
     """Every rollup from scratch over the whole log (Tally: the backfill service) against polars and against
     DuckDB, each over Parquet of the same events computing the same tables in one program; then one nightly
@@ -168,14 +183,13 @@ def rollups(scale: Scale) -> list[Result]:
     _ensure_events(scale)
     _rollup_tables_clear()
     days = [START + timedelta(days=n) for n in range(scale.days)]
-    with Timer() as tally:
-        course_analytics_backfill(first=days[0], last=days[-1])
-    with Timer() as increment:
-        course_analytics_rollup(day=days[-1])
-    parquet = _events_parquet(scale)
+    # Tally's runs each in a process of their own, so that their peak memory is theirs, not the baselines'.
+    (tally,) = _isolated_timing("from scratch", lambda: course_analytics_backfill(first=days[0], last=days[-1]))
+    (increment,) = _isolated_timing("nightly", lambda: course_analytics_rollup(day=days[-1]))
+    parquet = _store_files()
     last_complete = baselines.last_complete_day(START, scale.days)
     with Timer() as baseline:
-        events = pl.scan_parquet(parquet)
+        events = pl.scan_parquet(parquet, hive_partitioning=True, hive_schema={"day": pl.Date}, schema=EVENT_SCHEMA)
         daily, modes = baselines.enrollment_all_days(events, last_day=days[-1])
         weeks = baselines.activity_all_weeks(events, last_complete_day=last_complete)
     with Timer() as duck:
@@ -208,28 +222,32 @@ def rollups(scale: Scale) -> list[Result]:
     )
     _same(tally_daily, duck_daily, ["course_id", "day"], "enrollment daily (DuckDB)")
     _same(tally_weeks, duck_weeks, ["course_id", "week", "activity_type"], "activity (DuckDB)")
-    events_count = TrackingEvent.objects.count()
-    detail = {"events": events_count, "days": len(days)}
-    return [
+    events_count = tracking_events_scan(columns=["event_key"]).select(pl.len()).collect().item()
+    detail = {"events": events_count, "days": len(days), "nightly peak MB": increment.peak_mb}
+    from_scratch = [
         compared(
             "all course_analytics rollups from scratch (vs DuckDB; daily and weekly tables)",
             "s",
-            tally.seconds,
+            tally.tally,
             duck.seconds,
             detail=detail,
         ),
         compared(
             "all course_analytics rollups from scratch",
             "s",
-            tally.seconds,
+            tally.tally,
             baseline.seconds,
             at_most=1.5,
             detail=detail,
         ),
-        compared(
-            "nightly increment for one day (of from scratch)", "s", increment.seconds, tally.seconds, at_most=0.01
-        ),
     ]
+    for result in from_scratch:
+        result.peak_mb = tally.peak_mb
+    nightly = compared(
+        "nightly increment for one day (of from scratch)", "s", increment.tally, tally.tally, at_most=0.01
+    )
+    nightly.peak_mb = increment.peak_mb
+    return [*from_scratch, nightly]
 
 
 def _groups_ensure(scale: Scale) -> None:

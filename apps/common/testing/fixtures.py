@@ -163,3 +163,12 @@ def served_sqlite(tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def tracking_event_store(tmp_path_factory, settings, monkeypatch):
+    """Every test gets an empty tracking-event store of its own; the environment carries it to worker processes."""
+    root = str(tmp_path_factory.mktemp("events"))
+    settings.TRACKING_EVENT_STORE = root
+    monkeypatch.setenv("TALLY_EVENT_STORE", root)
+    return root
