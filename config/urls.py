@@ -3,9 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.common.views import healthz
+from apps.course_analytics.admin import tracking_events_day_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path(
+        "admin/course_analytics/tracking-events/",
+        admin.site.admin_view(tracking_events_day_view),
+        name="course_analytics_tracking_events",
+    ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

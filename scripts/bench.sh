@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make bench: runs `manage.py bench` on a PostgreSQL database of its own (BENCH_DATABASE_URL, created when missing),
-# so that the generated data never touches the database the platform serves from.
+# and an event store of its own, so that the generated data never touches what the platform serves from.
 set -euo pipefail
 PY="${PY:-.venv/bin/python}"
 export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tally_bench}"
+# The bench's tracking-event store, apart from the one `make run` serves (var/events) for the same reason.
+export TALLY_EVENT_STORE="${BENCH_EVENT_STORE:-var/bench/events}"
 "$PY" - "$DATABASE_URL" <<'PYEOF'
 import sys
 from urllib.parse import urlsplit, urlunsplit

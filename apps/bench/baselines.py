@@ -14,7 +14,7 @@ def enrollment_all_days(events: pl.LazyFrame, *, last_day: date) -> tuple[pl.Dat
         events.filter(
             pl.col("event_type").str.starts_with("edx.course.enrollment.") & pl.col("lms_user_id").is_not_null()
         )
-        .sort("time", "id")
+        .sort("time", "event_key")
         .with_columns(
             state=pl.when(pl.col("event_type") == ACTIVATED)
             .then(1)
@@ -87,19 +87,19 @@ WHERE created_at >= %s AND created_at < %s
 
 DUCKDB_DAILY_SQL = """
 WITH events AS (
-    SELECT course_id, lms_user_id, day, time, id, mode,
+    SELECT course_id, lms_user_id, day, time, event_key, mode,
            CASE event_type WHEN $activated THEN 1 WHEN $deactivated THEN 0 END AS change
-    FROM read_parquet($files)
+    FROM read_parquet($files, hive_partitioning = true)
     WHERE event_type LIKE 'edx.course.enrollment.%' AND lms_user_id IS NOT NULL
 ), states AS (
-    SELECT course_id, lms_user_id, day, time, id, mode,
+    SELECT course_id, lms_user_id, day, time, event_key, mode,
            coalesce(last_value(change IGNORE NULLS) OVER (
-               PARTITION BY course_id, lms_user_id ORDER BY time, id
+               PARTITION BY course_id, lms_user_id ORDER BY time, event_key
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS state
     FROM events
 ), changes AS (
     SELECT course_id, lms_user_id, day, state, mode FROM states
-    QUALIFY row_number() OVER (PARTITION BY course_id, lms_user_id, day ORDER BY time DESC, id DESC) = 1
+    QUALIFY row_number() OVER (PARTITION BY course_id, lms_user_id, day ORDER BY time DESC, event_key DESC) = 1
 ), calendar AS (
     SELECT course_id, lms_user_id, unnest(generate_series(min(day), $last_day::DATE, INTERVAL 1 DAY))::DATE AS day
     FROM changes GROUP BY course_id, lms_user_id
@@ -114,7 +114,7 @@ SELECT course_id, day, sum(state)::BIGINT AS count, count(*)::BIGINT AS cumulati
 DUCKDB_WEEKLY_SQL = """
 WITH usable AS (
     SELECT course_id, lms_user_id, event_type, event_source, date_trunc('week', day)::DATE AS week
-    FROM read_parquet($files)
+    FROM read_parquet($files, hive_partitioning = true)
     WHERE lms_user_id IS NOT NULL AND event_source <> 'task' AND event_type NOT LIKE 'edx.course.enrollment.%'
       AND day <= $last_complete_day::DATE
 ), labelled AS (
@@ -130,7 +130,7 @@ SELECT course_id, week, activity_type, count(DISTINCT lms_user_id)::BIGINT AS co
 """
 
 
-def duckdb_rollups(files: str, *, last_day: date, last_complete_day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def duckdb_rollups(files: list[str], *, last_day: date, last_complete_day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Daily enrollment and weekly activity for every day and complete week, in DuckDB SQL over the Parquet files."""
     import duckdb
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
 from pathlib import Path
 
+import fsspec
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,35 +29,29 @@ from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
+from apps.course_analytics.eventstore import EVENT_SCHEMA, partition_files
 from apps.course_analytics.models import (
     ActivityWeekly,
     EnrollmentDaily,
     EnrollmentModeDaily,
+    LearnerEnrollmentState,
     LearnerProfile,
-    TrackingEvent,
+    LearnerStateDay,
 )
-from apps.course_analytics.services.ingest import (
-    STORED_COLUMNS,
-    events_frame,
-    learner_profiles_ingest,
-    tracking_files_ingest,
-)
+from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
+from apps.course_analytics.services.ingest import events_frame, learner_profiles_ingest, tracking_files_ingest
 from apps.course_analytics.services.rollups import course_analytics_backfill, course_analytics_rollup
 from apps.groups.models import Group
 from apps.stats.query import group_count_query_parse
 from apps.stats.selectors import group_count
 
 BENCH_DIR = Path(settings.VAR_DIR) / "bench"
-EVENT_COLUMNS = {
-    "id": pl.Int64,
-    "time": pl.Datetime("us", "UTC"),
-    "day": pl.Date,
-    "course_id": pl.String,
-    "lms_user_id": pl.Int64,
-    "event_type": pl.String,
-    "event_source": pl.String,
-    "mode": pl.String,
-}
+# The same rows in a bare PostgreSQL table, for the COPY baseline of ingest.
+COPY_COLUMNS = {"day": "date", "event_key": "text", "time": "timestamptz", "course_id": "text", "lms_user_id": "bigint",
+                "username": "text", "event_type": "text", "event_source": "text", "mode": "text", "video_id": "text",
+                "video_position": "float8", "video_new_position": "float8", "video_duration": "float8",
+                "block_id": "text", "success": "text", "grade": "float8", "max_grade": "float8",
+                "completion": "float8"}  # fmt: skip
 
 
 def _log_file(scale: Scale) -> Path:
@@ -72,17 +67,15 @@ def _log_file(scale: Scale) -> Path:
     return path
 
 
-def _events_parquet(scale: Scale) -> str:
-    """The stored events as Parquet, a file per week, exported week by week to bound memory; returns the glob."""
-    folder = BENCH_DIR / f"events-{scale.name}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.parquet"):
-        stale.unlink()
-    for week in range(0, scale.days, 7):
-        first = START + timedelta(days=week)
-        events = TrackingEvent.objects.filter(day__gte=first, day__lt=first + timedelta(days=7)).order_by("id")
-        queryset_frame(events, EVENT_COLUMNS).write_parquet(folder / f"{first.isoformat()}.parquet")
-    return str(folder / "*.parquet")
+def _store_files() -> list[str]:
+    """Every file of the event store: the baselines scan the very partitions Tally's rollups read."""
+    return [path for files in partition_files().values() for path in files]
+
+
+def _store_clear() -> None:
+    filesystem, root = fsspec.core.url_to_fs(str(settings.TRACKING_EVENT_STORE))
+    if filesystem.exists(root):
+        filesystem.rm(root, recursive=True)
 
 
 def _log_batches(path: Path, size: int = 200_000):
@@ -100,13 +93,13 @@ def _log_batches(path: Path, size: int = 200_000):
 def _copy_rate(log: Path) -> tuple[int, float]:
     """COPY (PostgreSQL; executemany on SQLite) of the rows Tally's parser makes of the log, into a table of the
     same columns without indexes; only the COPY itself is timed."""
-    columns = ", ".join(STORED_COLUMNS)
+    columns = ", ".join(f"{name} {kind}" for name, kind in COPY_COLUMNS.items())
     copied, seconds = 0, 0.0
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy")
-        cursor.execute(f"CREATE TABLE bench_copy AS SELECT {columns} FROM course_analytics_trackingevent WHERE 1 = 0")
+        cursor.execute(f"CREATE TABLE bench_copy ({columns})")
     for batch in _log_batches(log):
-        rows = events_frame(batch).filter(pl.col("problem").is_null()).select(STORED_COLUMNS)
+        rows = events_frame(batch).filter(pl.col("problem").is_null()).select(list(COPY_COLUMNS))
         with Timer() as timer:
             copied += frame_insert(table="bench_copy", frame=rows)
         seconds += timer.seconds
@@ -116,9 +109,9 @@ def _copy_rate(log: Path) -> tuple[int, float]:
 
 
 def ingest(scale: Scale) -> Result:
-    """Tally's ingest of the log file against COPY of the same rows."""
+    """Tally's ingest of the log file into the event store against COPY of the same rows into a bare table."""
     log = _log_file(scale)
-    TrackingEvent.objects.all().delete()
+    _store_clear()
     with Timer() as tally:
         report = tracking_files_ingest(paths=[log])
     copied, copy_seconds = _copy_rate(log)
@@ -135,14 +128,14 @@ def ingest(scale: Scale) -> Result:
 
 
 def _rollup_tables_clear() -> None:
-    for model in (EnrollmentDaily, EnrollmentModeDaily, ActivityWeekly):
+    for model in (EnrollmentDaily, EnrollmentModeDaily, ActivityWeekly, LearnerEnrollmentState, LearnerStateDay):
         model.objects.all().delete()
     JobRun.objects.filter(kind="course_analytics.rollup").delete()
 
 
 def _ensure_events(scale: Scale) -> None:
     """The scale's log and the matching profile export, ingested once (the demographic rollups join them)."""
-    if not TrackingEvent.objects.exists():
+    if not tracking_events_days():
         tracking_files_ingest(paths=[_log_file(scale)])
     if not LearnerProfile.objects.exists():
         profiles = io.StringIO("\n".join(profile_csv_lines(learners=scale.learners)))
@@ -166,10 +159,10 @@ def rollups(scale: Scale) -> list[Result]:
         course_analytics_backfill(first=days[0], last=days[-1])
     with Timer() as increment:
         course_analytics_rollup(day=days[-1])
-    parquet = _events_parquet(scale)
+    parquet = _store_files()
     last_complete = baselines.last_complete_day(START, scale.days)
     with Timer() as baseline:
-        events = pl.scan_parquet(parquet)
+        events = pl.scan_parquet(parquet, hive_partitioning=True, hive_schema={"day": pl.Date}, schema=EVENT_SCHEMA)
         daily, modes = baselines.enrollment_all_days(events, last_day=days[-1])
         weeks = baselines.activity_all_weeks(events, last_complete_day=last_complete)
     with Timer() as duck:
@@ -202,7 +195,7 @@ def rollups(scale: Scale) -> list[Result]:
     )
     _same(tally_daily, duck_daily, ["course_id", "day"], "enrollment daily (DuckDB)")
     _same(tally_weeks, duck_weeks, ["course_id", "week", "activity_type"], "activity (DuckDB)")
-    events_count = TrackingEvent.objects.count()
+    events_count = tracking_events_scan(columns=["event_key"]).select(pl.len()).collect().item()
     detail = {"events": events_count, "days": len(days)}
     return [
         compared(

@@ -1,6 +1,8 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from apps.course_analytics.models import (
     ActivityWeekly,
@@ -10,21 +12,55 @@ from apps.course_analytics.models import (
     EnrollmentGenderDaily,
     EnrollmentLocationDaily,
     EnrollmentModeDaily,
+    LearnerEnrollmentState,
     LearnerProfile,
-    TrackingEvent,
     VideoSummary,
     VideoViewing,
 )
+from apps.course_analytics.selectors import tracking_events_day_list, tracking_events_days
 from apps.course_analytics.tasks import rollup_day
 
+TRACKING_EVENTS_SHOWN = 500
 
-@admin.register(TrackingEvent)
-class TrackingEventAdmin(admin.ModelAdmin):
-    list_display = ("time", "event_type", "course_id", "username", "lms_user_id", "event_source")
-    list_filter = ("event_source", "day")
-    search_fields = ("course_id", "username", "event_type")
-    date_hierarchy = "time"
+
+def tracking_events_day_view(request: HttpRequest) -> HttpResponse:
+    """Staff look up the stored tracking events of one UTC day (read-only), optionally of one course and one event
+    type: the first TRACKING_EVENTS_SHOWN of them, oldest first, and how many match."""
+    raw_day = request.GET.get("day", "")
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else None
+    except ValueError:
+        day = None
+    course_id, event_type = request.GET.get("course_id", "").strip(), request.GET.get("event_type", "").strip()
+    total, events = (
+        tracking_events_day_list(day=day, course_id=course_id, event_type=event_type, limit=TRACKING_EVENTS_SHOWN)
+        if day
+        else (0, [])
+    )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Tracking events of a day",
+        "days": tracking_events_days()[::-1],
+        "day": day,
+        "bad_day": bool(raw_day) and day is None,
+        "course_id": course_id,
+        "event_type": event_type,
+        "total": total,
+        "events": events,
+        "shown": TRACKING_EVENTS_SHOWN,
+    }
+    return render(request, "admin/course_analytics/tracking_events_day.html", context)
+
+
+@admin.register(LearnerEnrollmentState)
+class LearnerEnrollmentStateAdmin(admin.ModelAdmin):
+    list_display = ("course_id", "lms_user_id", "since", "enrolled", "mode")
+    list_filter = ("enrolled", "since")
+    search_fields = ("course_id", "lms_user_id")
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

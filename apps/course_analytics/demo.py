@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from opaque_keys.edx.keys import CourseKey
 
 from apps.common.demo import DEMO_COURSE_IDS
-from apps.course_analytics.models import TrackingEvent
+from apps.course_analytics.selectors import tracking_events_days
 from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
 from apps.course_analytics.services.rollups import course_analytics_backfill, yesterday
 
@@ -157,7 +157,7 @@ DEMO_DAYS = 60
 def demo_course_analytics_seed(*, progress) -> int:
     """Ingest a generated tracking log (the demo courses, DEMO_LEARNERS learners, the last DEMO_DAYS days up to
     yesterday) and profile export, then roll up every day. Runs once: with events present it adds nothing."""
-    if TrackingEvent.objects.exists():
+    if tracking_events_days():
         return 0
     last_day = yesterday()
     first_day = last_day - timedelta(days=DEMO_DAYS - 1)

@@ -1,4 +1,6 @@
-"""Raw Open edX inputs (tracking events, learner profiles) and the rollup tables behind the Analytics Data API.
+"""Open edX inputs kept in the database (learner profiles), the learner state carried between nights, and the
+rollup tables behind the Analytics Data API. Tracking events themselves live in the Parquet event store
+(`apps.course_analytics.eventstore`).
 
 Rollup tables follow the reference pipeline's result store: one row per (course, day[, breakdown]) or per
 (course, week, activity type), `created` being when the row was computed.
@@ -6,36 +8,39 @@ Rollup tables follow the reference pipeline's result store: one row per (course,
 
 from django.db import models
 
+UNKNOWN_COUNTRY = "UNKNOWN"
 
-class TrackingEvent(models.Model):
-    """One tracking-log event of a course, reduced to the fields the rollups read.
 
-    `event_key` is the SHA-256 of the event's canonical JSON: ingesting the same event twice adds nothing.
+class LearnerEnrollmentState(models.Model):
+    """A learner's enrollment in a course at the end of `since`, a UTC day with enrollment events of theirs; it
+    holds until their next row. The rollups carry it from day to day, so that a night reads only its own events.
     """
 
-    event_key = models.CharField(max_length=64, unique=True)
-    time = models.DateTimeField()
-    day = models.DateField(help_text="UTC day of `time`: the partition every rollup reads by.")
     course_id = models.CharField(max_length=255)
-    lms_user_id = models.BigIntegerField(null=True, blank=True)
-    username = models.CharField(max_length=150, blank=True, default="")
-    event_type = models.CharField(max_length=255)
-    event_source = models.CharField(max_length=32, blank=True, default="")
-    mode = models.CharField(max_length=64, blank=True, default="", help_text="Enrollment mode (enrollment events).")
-    video_id = models.CharField(max_length=255, blank=True, default="", help_text="Encoded module id (video events).")
-    video_position = models.FloatField(null=True, blank=True, help_text="currentTime, or old_time of a seek.")
-    video_new_position = models.FloatField(null=True, blank=True, help_text="new_time of a seek.")
-    video_duration = models.FloatField(null=True, blank=True)
+    lms_user_id = models.BigIntegerField()
+    since = models.DateField()
+    enrolled = models.BooleanField()
+    mode = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        indexes = [
-            models.Index(fields=["day", "course_id"], name="event_day_course"),
-            models.Index(fields=["event_type", "day"], name="event_type_day"),
-            models.Index(fields=["course_id", "video_id"], name="event_course_video"),
+        constraints = [
+            models.UniqueConstraint(fields=["course_id", "lms_user_id", "since"], name="learner_state_unique")
         ]
+        indexes = [models.Index(fields=["since"], name="learner_state_since")]
 
     def __str__(self) -> str:
-        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.event_type} {self.course_id}"
+        return f"{self.lms_user_id} in {self.course_id} from {self.since}"
+
+
+class LearnerStateDay(models.Model):
+    """A UTC day whose learner states are computed from every event stored so far. Ingesting an enrollment event
+    of a day removes that day and the later ones, so that the next rollup recomputes them."""
+
+    day = models.DateField(unique=True)
+    computed = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"learner states of {self.day}"
 
 
 class LearnerProfile(models.Model):

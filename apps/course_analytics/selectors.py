@@ -6,13 +6,17 @@ an empty list; the API turns that into a 404.
 """
 
 from collections import defaultdict
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
+import polars as pl
 from django.db.models import Max, QuerySet
 from django_countries import countries
 
 from apps.common.api.edx_analytics import DATE_FORMAT, edx_datetime
+from apps.course_analytics.eventstore import events_scan, partition_files
 from apps.course_analytics.models import (
+    UNKNOWN_COUNTRY,
     ActivityWeekly,
     EnrollmentBirthYearDaily,
     EnrollmentDaily,
@@ -22,7 +26,6 @@ from apps.course_analytics.models import (
     EnrollmentModeDaily,
     VideoSummary,
 )
-from apps.course_analytics.services.rollups import UNKNOWN_COUNTRY
 
 ACTIVITY_TYPES = ("any", "attempted_problem", "played_video", "posted_forum")
 ENROLLMENT_MODES = ("audit", "credit", "honor", "professional", "verified", "masters")
@@ -235,3 +238,39 @@ def video_list(*, course_id: str, start=None, end=None) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def tracking_events_scan(
+    *, days: Iterable[date] | None = None, course_ids: Iterable[str] | None = None, columns: Iterable[str] | None = None
+) -> pl.LazyFrame:
+    """The stored tracking events as a lazy polars scan: only the partitions of `days` (every day when None), only
+    `columns` (any of `EVENT_SCHEMA`; all when None) plus `day`, and only `course_ids` when given.
+
+    Columns: event_key, time, course_id, lms_user_id, username, event_type, event_source, mode (enrollment),
+    video_id / video_position / video_new_position / video_duration (video events), block_id (the usage id of a
+    problem or completion event), success / grade / max_grade (problem checks), completion (completion events).
+    """
+    chosen = None if columns is None else list(columns)
+    if course_ids is None:
+        return events_scan(days=days, columns=chosen)
+    with_course = chosen if chosen is None or "course_id" in chosen else [*chosen, "course_id"]
+    scan = events_scan(days=days, columns=with_course).filter(pl.col("course_id").is_in(list(course_ids)))
+    return scan if with_course == chosen else scan.drop("course_id")
+
+
+def tracking_events_days() -> list[date]:
+    """The UTC days that have stored tracking events, oldest first."""
+    return sorted(partition_files())
+
+
+def tracking_events_day_list(
+    *, day: date, course_id: str = "", event_type: str = "", limit: int
+) -> tuple[int, list[dict]]:
+    """A day's stored events for staff, oldest first: how many match, and the first `limit` of them."""
+    events = tracking_events_scan(days=[day])
+    if course_id:
+        events = events.filter(pl.col("course_id") == course_id)
+    if event_type:
+        events = events.filter(pl.col("event_type") == event_type)
+    matching = events.sort("time", "event_key").collect()
+    return matching.height, matching.head(limit).to_dicts()

@@ -94,6 +94,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("TALLY_MEDIA_ROOT", str(VAR_DIR / "media")))
+# The tracking-event store (day-partitioned Parquet): a folder by default, any fsspec URL (s3://bucket/events) in
+# production, where the filesystem library reads its credentials from its own environment variables.
+TRACKING_EVENT_STORE = env_str("TALLY_EVENT_STORE", str(VAR_DIR / "events"))
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -107,3 +107,12 @@ def wait_for(predicate, *, seconds: float = 60, interval: float = 0.25) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+@pytest.fixture(autouse=True)
+def tracking_event_store(tmp_path_factory, settings, monkeypatch):
+    """Every test gets an empty tracking-event store of its own; the environment carries it to worker processes."""
+    root = str(tmp_path_factory.mktemp("events"))
+    settings.TRACKING_EVENT_STORE = root
+    monkeypatch.setenv("TALLY_EVENT_STORE", root)
+    return root

@@ -20,8 +20,8 @@ from django.db import transaction
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from apps.common.frames import frame_insert
-from apps.course_analytics.models import LearnerProfile, TrackingEvent
+from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
+from apps.course_analytics.models import LearnerProfile, LearnerStateDay
 
 BATCH_SIZE = 50_000
 MAX_REPORTED_PROBLEMS = 100
@@ -83,26 +83,50 @@ def _number(expr: pl.Expr) -> pl.Expr:
     return pl.when(number.is_finite() & (number.abs() < 1e9)).then(number).otherwise(None)
 
 
-def events_frame(lines: list[str]) -> pl.DataFrame:
-    """Every field the rollups read, extracted from raw tracking-log lines in one vectorised pass.
+ENVELOPE = {"event_type": pl.String, "name": pl.String, "time": pl.String, "username": pl.String,
+            "event_source": pl.String, "context": pl.Struct({"course_id": pl.String, "user_id": pl.Int64}),
+            "event": pl.String}  # fmt: skip
 
-    Columns: `line` (index in `lines`), `event_key` (SHA-256 of the line), the TrackingEvent fields, and `problem`
-    (null, or "skipped" for an event outside any course, or "malformed").
-    """
-    frame = pl.DataFrame({"text": lines}).with_row_index("line")
+
+def _envelopes(lines: list[str]) -> pl.DataFrame:
+    """The top-level fields of each line, `event` as JSON text. One native NDJSON parse of the batch when every
+    line is a well-typed object (the usual case); otherwise one JSON path per field, which reads any line."""
+    try:
+        parsed = pl.read_ndjson(io.BytesIO("\n".join(lines).encode()), schema=ENVELOPE)
+    except pl.exceptions.PolarsError:
+        parsed = None
+    if parsed is not None and parsed.height == len(lines):
+        context = pl.col("context")
+        return parsed.with_columns(
+            context_course=context.struct.field("course_id"), context_user=context.struct.field("user_id")
+        ).drop("context")
     text = pl.col("text")
-    event = pl.col("event")
-    payload_data = _json(event, "$.data")
-    frame = frame.with_columns(
-        event_type=pl.coalesce(_json(text, "$.event_type"), _json(text, "$.name")),
-        time=_json(text, "$.time").str.to_datetime(strict=False, time_zone="UTC"),
-        username=_json(text, "$.username").fill_null("").str.slice(0, 150),
-        event_source=_json(text, "$.event_source").fill_null("").str.slice(0, 32),
+    return pl.DataFrame({"text": lines}).select(
+        event_type=_json(text, "$.event_type"),
+        name=_json(text, "$.name"),
+        time=_json(text, "$.time"),
+        username=_json(text, "$.username"),
+        event_source=_json(text, "$.event_source"),
+        event=_json(text, "$.event"),
         context_course=_json(text, "$.context.course_id"),
         context_user=_json(text, "$.context.user_id").cast(pl.Int64, strict=False),
-        event=_json(text, "$.event"),
-    ).with_columns(
-        data=pl.coalesce(payload_data, event),
+    )
+
+
+def events_frame(lines: list[str]) -> pl.DataFrame:
+    """Every stored field, extracted from raw tracking-log lines in vectorised passes.
+
+    Columns: `line` (index in `lines`), `event_key` (SHA-256 of the line), `day`, the store's columns
+    (`EVENT_SCHEMA`), and `problem` (null, or "skipped" for an event outside any course, or "malformed").
+    """
+    frame = _envelopes(lines).with_row_index("line")
+    event = pl.col("event")
+    frame = frame.with_columns(
+        event_type=pl.coalesce("event_type", "name"),
+        time=pl.col("time").str.to_datetime(strict=False, time_zone="UTC"),
+        username=pl.col("username").fill_null("").str.slice(0, 150),
+        event_source=pl.col("event_source").fill_null("").str.slice(0, 32),
+        data=pl.coalesce(_json(event, "$.data"), event),
     )
     data = pl.col("data")
     enrollment = pl.col("event_type").is_in(ENROLLMENT_EVENTS)
@@ -119,6 +143,11 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
         ),
         video_new_position=pl.when(video).then(_number(_json(event, "$.new_time"))),
         video_duration=pl.when(video).then(_number(_json(event, "$.duration"))),
+        block_id=pl.coalesce(_json(data, "$.problem_id"), _json(data, "$.block_id"), _json(data, "$.usage_key")),
+        success=_json(data, "$.success"),
+        grade=_number(_json(data, "$.grade")),
+        max_grade=_number(_json(data, "$.max_grade")),
+        completion=_number(_json(data, "$.completion")),
         event_type=pl.col("event_type").replace(VIDEO_EVENTS).str.slice(0, 255),
     )
     courses = {raw: _course_key(raw) for raw in frame["raw_course"].unique().to_list()}
@@ -158,19 +187,35 @@ def _learners_link(events: pl.DataFrame) -> None:
     user_model.objects.bulk_update([user for user in unlinked if user.lms_user_id is not None], ["lms_user_id"])
 
 
-STORED_COLUMNS = ("event_key", "time", "day", "course_id", "lms_user_id", "username", "event_type", "event_source",
-                  "mode", "video_id", "video_position", "video_new_position", "video_duration")  # fmt: skip
-
-
-@transaction.atomic
 def tracking_events_store(*, events: pl.DataFrame) -> int:
     """Store the course events of a parsed batch that are not stored yet and link their learners; returns how
-    many were new. Idempotent on each event's key."""
+    many were new.
+
+    Idempotent on each event's key, checked against the partitions of the days the batch touches, one day at a
+    time under that day's lock, so that concurrent ingests of the same day neither lose nor double an event. Each
+    day's new events become one file of its partition, and the learner state from that day on is marked stale
+    for the next rollup.
+    """
     if events.is_empty():
         return 0
-    _learners_link(events)
-    fresh = events.unique(subset="event_key", keep="first").select(STORED_COLUMNS)
-    return frame_insert(table=TrackingEvent._meta.db_table, frame=fresh, ignore_conflicts=True)
+    with transaction.atomic():
+        _learners_link(events)
+    added = 0
+    enrollment_days = []
+    fresh = events.unique(subset="event_key", keep="first")
+    for (day,), batch in sorted(fresh.partition_by("day", as_dict=True).items()):
+        with day_lock(day):
+            stored = events_scan(days=[day], columns=["event_key"]).collect()
+            new = batch.join(stored, on="event_key", how="anti")
+            if new.height:
+                partition_append(day=day, frame=new.sort("course_id", "time"))
+        added += new.height
+        if new.filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS)).height:
+            enrollment_days.append(day)
+    if enrollment_days:
+        # The carried learner state of these days and every later one no longer holds.
+        LearnerStateDay.objects.filter(day__gte=min(enrollment_days)).delete()
+    return added
 
 
 def _ingest_batch(lines: list[str], numbers: list[int], source: str, report: IngestReport) -> None:

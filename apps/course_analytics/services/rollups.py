@@ -15,6 +15,7 @@ from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute
 from apps.course_analytics.models import (
+    UNKNOWN_COUNTRY,
     ActivityWeekly,
     EnrollmentBirthYearDaily,
     EnrollmentDaily,
@@ -22,11 +23,13 @@ from apps.course_analytics.models import (
     EnrollmentGenderDaily,
     EnrollmentLocationDaily,
     EnrollmentModeDaily,
+    LearnerEnrollmentState,
     LearnerProfile,
-    TrackingEvent,
+    LearnerStateDay,
     VideoSummary,
     VideoViewing,
 )
+from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS
 
 ROLLUP_KIND = "course_analytics.rollup"
@@ -35,12 +38,12 @@ EDUCATION_LEVELS = {
     "el": "primary", "jhs": "junior_secondary", "hs": "secondary", "a": "associates", "b": "bachelors",
     "m": "masters", "p": "doctorate", "p_se": "doctorate", "p_oth": "doctorate", "none": "none", "other": "other",
 }  # fmt: skip
-UNKNOWN_COUNTRY = "UNKNOWN"
 SEGMENT_LENGTH = 5
 MIN_VIEWING_SECONDS = 0.25
 MAX_VIDEO_SECONDS = 10 * 3600
-EVENT_SCHEMA = {"course_id": pl.String, "lms_user_id": pl.Int64, "event_type": pl.String, "mode": pl.String,
-                "time": pl.Datetime("us", "UTC"), "id": pl.Int64}  # fmt: skip
+LEARNER = ["course_id", "lms_user_id"]
+STATE_SCHEMA = {"course_id": pl.String, "lms_user_id": pl.Int64, "since": pl.Date, "enrolled": pl.Boolean,
+                "mode": pl.String}  # fmt: skip
 
 
 def _midnight(day: date) -> datetime:
@@ -56,21 +59,56 @@ def week_of(day: date) -> tuple[date, date]:
 # Enrollment ------------------------------------------------------------------------------------------------------
 
 
-def enrollment_states(*, first: date, last: date) -> pl.DataFrame:
-    """Per (course, learner, date) for every date in [first, last] from the learner's first enrollment event on:
-    `at_end` (enrolled at the end of that UTC day) and `mode` (end-of-day mode).
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def learner_states_start(*, first: date) -> date:
+    """The first day whose learner states must be computed to roll up `first`: `first` itself when every stored
+    day before it has its states, else the earliest stored day before it that lacks them (never rolled up, or
+    given new enrollment events since)."""
+    computed = set(LearnerStateDay.objects.filter(day__lt=first).values_list("day", flat=True))
+    stale = [day for day in tracking_events_days() if day < first and day not in computed]
+    return min(stale, default=first)
+
+
+def _prior_states(*, before: date) -> pl.DataFrame:
+    """Each learner's latest state row before `before` (on PostgreSQL chosen by the database: DISTINCT ON)."""
+    rows = LearnerEnrollmentState.objects.filter(since__lt=before)
+    if connection.vendor == "postgresql":
+        rows = rows.order_by("course_id", "lms_user_id", "-since").distinct("course_id", "lms_user_id")
+    return queryset_frame(rows, STATE_SCHEMA).sort("since").group_by(LEARNER).last()
+
+
+def enrollment_states(*, first: date, last: date, start: date | None = None) -> pl.DataFrame:
+    """Per (course, learner, date) for every date from `start` (by default `learner_states_start(first)`) to `last`
+    from the learner's first enrollment event on: `at_end` (enrolled at the end of that UTC day), `mode`
+    (end-of-day mode) and `changed` (the learner had enrollment events that day).
 
     The per-user state machine of the reference reduces to this: the last activation or deactivation so far decides
-    the state (duplicates change nothing), and every enrollment event, mode changes included, sets the mode. Each
-    learner's state after each day with events is carried forward over the days that follow (an as-of join).
+    the state (duplicates change nothing), and every enrollment event, mode changes included, sets the mode. The
+    state carried in from before `start` (the learner-state table) enters as one event at the start; only the
+    enrollment events of [start, last] are read. Each learner's state after each day with events is carried
+    forward over the days that follow (an as-of join).
     """
-    events = queryset_frame(
-        TrackingEvent.objects.filter(event_type__in=ENROLLMENT_EVENTS, day__lte=last, lms_user_id__isnull=False),
-        EVENT_SCHEMA,
+    start = start or learner_states_start(first=first)
+    before = _midnight(start) - timedelta(microseconds=1)
+    prior = _prior_states(before=start).select(
+        *LEARNER,
+        event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
+        mode=pl.col("mode"),
+        time=pl.lit(before, dtype=pl.Datetime("us", "UTC")),
+        event_key=pl.lit(""),
     )
-    learner = ["course_id", "lms_user_id"]
+    events = (
+        tracking_events_scan(days=_days(start, last), columns=[*LEARNER, "event_type", "mode", "time", "event_key"])
+        .filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS) & pl.col("lms_user_id").is_not_null())
+        .drop("day")
+        .collect()
+    )
     changes = (
-        events.sort("time", "id")
+        pl.concat([prior, events])
+        .sort("time", "event_key")
         .with_columns(
             at_end=pl.when(pl.col("event_type") == ACTIVATED)
             .then(1)
@@ -78,25 +116,30 @@ def enrollment_states(*, first: date, last: date) -> pl.DataFrame:
             .then(0)
             .otherwise(None)
             .forward_fill()
-            .over(learner)
+            .over(LEARNER)
             .fill_null(0),
             day=pl.col("time").dt.date(),
         )
-        .group_by(*learner, "day", maintain_order=True)
+        .group_by(*LEARNER, "day", maintain_order=True)
         .agg(pl.col("at_end").last(), pl.col("mode").last())
         .sort("day")
     )
     calendar = (
-        changes.group_by(learner)
+        changes.group_by(LEARNER)
         .agg(since=pl.col("day").min())
-        .with_columns(date=pl.date_ranges(pl.max_horizontal("since", pl.lit(first)), pl.lit(last)))
+        .with_columns(date=pl.date_ranges(pl.max_horizontal("since", pl.lit(start)), pl.lit(last)))
         .explode("date")
         .drop("since")
         .drop_nulls("date")
         .sort("date")
     )
-    return calendar.join_asof(
-        changes.rename({"day": "date"}), on="date", by=learner, strategy="backward", check_sortedness=False
+    changed = changes.select(*LEARNER, date="day", changed=pl.lit(True))
+    return (
+        calendar.join_asof(
+            changes.rename({"day": "date"}), on="date", by=LEARNER, strategy="backward", check_sortedness=False
+        )
+        .join(changed, on=[*LEARNER, "date"], how="left")
+        .with_columns(pl.col("changed").fill_null(False))
     )
 
 
@@ -116,9 +159,10 @@ def _counts(states: pl.DataFrame, *keys: str) -> pl.DataFrame:
     return states.group_by("course_id", "date", *keys).agg(count=pl.col("at_end").sum(), cumulative_count=pl.len())
 
 
-def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
-    """Every enrollment table's rows for the days [first, last], keyed by model (columns named as its fields)."""
-    states = enrollment_states(first=first, last=last).join(_profiles(), on="lms_user_id", how="left")
+def enrollment_tables(*, states: pl.DataFrame) -> dict[type, pl.DataFrame]:
+    """Every enrollment table's rows for the days of `states` (see enrollment_states), keyed by model (columns named
+    as its fields)."""
+    states = states.join(_profiles(), on="lms_user_id", how="left")
     demographics = states.with_columns(
         gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
         education_level=pl.col("level_of_education").replace_strict(EDUCATION_LEVELS, default=None),
@@ -147,13 +191,13 @@ def activity_table(*, first_week: date, end: date) -> pl.DataFrame:
     "any" is every event of a learner in the course except enrollment events and events the platform itself
     emitted (`event_source` task); the other types are as the reference labels them.
     """
-    events = queryset_frame(
-        TrackingEvent.objects.filter(day__gte=first_week, day__lt=end, lms_user_id__isnull=False).exclude(
-            event_source="task"
-        ),
-        {"course_id": pl.String, "lms_user_id": pl.Int64, "event_type": pl.String, "event_source": pl.String,
-         "day": pl.Date},
-    ).filter(~pl.col("event_type").str.starts_with("edx.course.enrollment."))  # fmt: skip
+    events = tracking_events_scan(
+        days=_days(first_week, end - timedelta(days=1)), columns=[*LEARNER, "event_type", "event_source"]
+    ).filter(
+        pl.col("lms_user_id").is_not_null()
+        & (pl.col("event_source") != "task")
+        & ~pl.col("event_type").str.starts_with("edx.course.enrollment.")
+    )
     server = pl.col("event_source") == "server"
     labelled = pl.concat(
         [
@@ -174,6 +218,7 @@ def activity_table(*, first_week: date, end: date) -> pl.DataFrame:
         labelled.with_columns(interval_start=week_start, interval_end=week_start.dt.offset_by("1w"))
         .group_by("course_id", "interval_start", "interval_end", "activity_type")
         .agg(count=pl.col("lms_user_id").n_unique())
+        .collect()
     )
 
 
@@ -185,12 +230,13 @@ def video_viewings_table(*, first: date, last: date) -> pl.DataFrame:
     the same day (pause, seek, stop or play); viewings under MIN_VIEWING_SECONDS, or ending past
     MAX_VIDEO_SECONDS, are dropped. Each carries its learner-day's longest reported duration and furthest position.
     """
-    events = queryset_frame(
-        TrackingEvent.objects.exclude(video_id="").filter(lms_user_id__isnull=False, day__gte=first, day__lte=last),
-        {"course_id": pl.String, "video_id": pl.String, "lms_user_id": pl.Int64, "day": pl.Date,
-         "event_type": pl.String, "time": pl.Datetime("us", "UTC"), "id": pl.Int64, "video_position": pl.Float64,
-         "video_duration": pl.Float64},
-    ).sort("time", "id")  # fmt: skip
+    columns = [*LEARNER, "video_id", "event_type", "time", "event_key", "video_position", "video_duration"]
+    events = (
+        tracking_events_scan(days=_days(first, last), columns=columns)
+        .filter((pl.col("video_id") != "") & pl.col("lms_user_id").is_not_null())
+        .collect()
+        .sort("time", "event_key")
+    )
     viewer_day = ["course_id", "video_id", "lms_user_id", "day"]
     return (
         events.with_columns(
@@ -227,7 +273,7 @@ GROUP BY s.course_id, s.video_id, s.duration
 """
 
 
-def video_summaries(*, now: datetime) -> list[VideoSummary]:
+def video_summaries() -> pl.DataFrame:
     """Per course video, over every viewing so far: duration (the longest reported, else the furthest position),
     and the distinct viewers of its first segment and of the segment holding max(duration - 30, 0.95 duration),
     so that credits do not count. One aggregate query in the database."""
@@ -235,25 +281,25 @@ def video_summaries(*, now: datetime) -> list[VideoSummary]:
     with connection.cursor() as cursor:
         cursor.execute(VIDEO_SUMMARY_SQL.format(greatest=greatest), {"segment": SEGMENT_LENGTH})
         rows = cursor.fetchall()
-    return [
-        VideoSummary(pipeline_video_id=f"{course_id}|{video_id}", course_id=course_id, encoded_module_id=video_id,
-                     duration=round(duration), segment_length=SEGMENT_LENGTH, users_at_start=at_start,
-                     users_at_end=at_end, created=now)
-        for course_id, video_id, duration, at_start, at_end in rows
-    ]  # fmt: skip
+    return pl.DataFrame(
+        [
+            (f"{course_id}|{video_id}", course_id, video_id, round(duration), SEGMENT_LENGTH, at_start, at_end)
+            for course_id, video_id, duration, at_start, at_end in rows
+        ],
+        schema={"pipeline_video_id": pl.String, "course_id": pl.String, "encoded_module_id": pl.String,
+                "duration": pl.Int64, "segment_length": pl.Int64, "users_at_start": pl.Int64,
+                "users_at_end": pl.Int64},
+        orient="row",
+    )  # fmt: skip
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
 
 
-def _rows(model: type, frame: pl.DataFrame, **constant) -> list:
-    return [model(**row, **constant) for row in frame.to_dicts()]
-
-
-def _replace(model: type, scope: dict, objects: list) -> int:
+def _replace(model: type, scope: dict, frame: pl.DataFrame) -> int:
+    """Delete the rows of `scope` and write `frame` in their place in one bulk statement (COPY on PostgreSQL)."""
     model.objects.filter(**scope).delete()
-    model.objects.bulk_create(objects, batch_size=2000)
-    return len(objects)
+    return frame_insert(table=model._meta.db_table, frame=frame)
 
 
 def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] | None:
@@ -266,9 +312,10 @@ def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] |
 
 
 def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
-    """Recompute every rollup that the days [first, last] feed, in one pass and one transaction: the enrollment
-    tables of each day, the ISO weeks holding those days that are over (the current partial week never is), the
-    video viewings of those days, and the video summaries over all viewings rolled up so far.
+    """Recompute every rollup that the days [first, last] feed, in one pass and one transaction: the learner states
+    of those days (and of any earlier stored day whose states are missing or stale), the enrollment tables of each
+    day, the ISO weeks holding those days that are over (the current partial week never is), the video viewings of
+    those days, and the video summaries over all viewings rolled up so far. Every table is written in bulk.
 
     Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
     changes nothing. Runs of the kind queue behind one another, so that overlapping ranges never interleave.
@@ -276,21 +323,33 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
 
     def work() -> int:
         now = timezone.now()
-        written = sum(
-            _replace(model, {"date__gte": first, "date__lte": last}, _rows(model, frame, created=now))
-            for model, frame in enrollment_tables(first=first, last=last).items()
+        created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
+        start = learner_states_start(first=first)
+        states = enrollment_states(first=first, last=last, start=start)
+        LearnerEnrollmentState.objects.filter(since__gte=start, since__lte=last).delete()
+        written = frame_insert(
+            table=LearnerEnrollmentState._meta.db_table,
+            frame=states.filter("changed").select(
+                *LEARNER, since="date", enrolled=pl.col("at_end").cast(pl.Boolean), mode="mode"
+            ),
+        )
+        LearnerStateDay.objects.filter(day__gte=start, day__lte=last).delete()
+        LearnerStateDay.objects.bulk_create(LearnerStateDay(day=day, computed=now) for day in _days(start, last))
+        in_range = states.filter(pl.col("date") >= first)
+        written += sum(
+            _replace(model, {"date__gte": first, "date__lte": last}, frame.with_columns(created))
+            for model, frame in enrollment_tables(states=in_range).items()
         )
         weeks = _complete_weeks(first, last, now.date())
         week = weeks[0] if weeks else None
         while week is not None and week < weeks[1]:  # a week at a time bounds the events held in memory
-            scope = {"interval_start": _midnight(week)}
             frame = activity_table(first_week=week, end=week + timedelta(days=7))
-            written += _replace(ActivityWeekly, scope, _rows(ActivityWeekly, frame, created=now))
+            written += _replace(ActivityWeekly, {"interval_start": _midnight(week)}, frame.with_columns(created))
             week += timedelta(days=7)
-        VideoViewing.objects.filter(day__gte=first, day__lte=last).delete()
-        viewings = video_viewings_table(first=first, last=last)
-        written += frame_insert(table=VideoViewing._meta.db_table, frame=viewings)
-        written += _replace(VideoSummary, {}, video_summaries(now=now))
+        written += _replace(
+            VideoViewing, {"day__gte": first, "day__lte": last}, video_viewings_table(first=first, last=last)
+        )
+        written += _replace(VideoSummary, {}, video_summaries().with_columns(created))
         return written
 
     key = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"

@@ -1,0 +1,125 @@
+"""The store of record for tracking events: Parquet files partitioned by UTC day in the Hive layout
+(`<root>/day=YYYY-MM-DD/part-<uuid>.parquet`), under `settings.TRACKING_EVENT_STORE`.
+
+The root is a local folder by default and any fsspec URL in production (fsspec is the filesystem layer that polars,
+DuckDB, Spark and ClickHouse users share, so the same partitions serve a distributed engine too). A file is written
+whole under a temporary name and renamed into place, so that a reader (or a crashed writer) never sees half a file;
+writers of a day hold that day's lock. Readers scan lazily, only the partitions and columns they ask for.
+"""
+
+import io
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import fsspec
+import polars as pl
+from django.conf import settings
+from django.db import connection
+from filelock import FileLock
+from fsspec.implementations.local import LocalFileSystem
+
+from apps.common.services import job_lock
+
+# Every column the rollups and the activity aggregator read. `event_key` (SHA-256 of the line) makes ingest
+# idempotent; `day` is the partition, kept in the path, not in the files.
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "event_key": pl.String(),
+    "time": pl.Datetime("us", "UTC"),
+    "course_id": pl.String(),
+    "lms_user_id": pl.Int64(),
+    "username": pl.String(),
+    "event_type": pl.String(),
+    "event_source": pl.String(),
+    "mode": pl.String(),
+    "video_id": pl.String(),
+    "video_position": pl.Float64(),
+    "video_new_position": pl.Float64(),
+    "video_duration": pl.Float64(),
+    "block_id": pl.String(),
+    "success": pl.String(),
+    "grade": pl.Float64(),
+    "max_grade": pl.Float64(),
+    "completion": pl.Float64(),
+}
+PARTITION = "day"
+LOCK_KIND = "course_analytics.event_day"
+
+
+def _store() -> tuple[fsspec.AbstractFileSystem, str]:
+    filesystem, root = fsspec.core.url_to_fs(str(settings.TRACKING_EVENT_STORE))
+    return filesystem, root.rstrip("/")
+
+
+def _day_of(path: str) -> date:
+    folder = path.rsplit("/", 2)[-2]
+    return date.fromisoformat(folder.removeprefix(f"{PARTITION}="))
+
+
+def partition_files(*, days: Iterable[date] | None = None) -> dict[date, list[str]]:
+    """The complete files of each stored day (all days when `days` is None), in one listing of the store."""
+    filesystem, root = _store()
+    wanted = None if days is None else set(days)
+    files: dict[date, list[str]] = {}
+    for path in sorted(filesystem.glob(f"{root}/{PARTITION}=*/*.parquet")):
+        day = _day_of(path)
+        if wanted is None or day in wanted:
+            files.setdefault(day, []).append(path)
+    return files
+
+
+def _readable(filesystem: fsspec.AbstractFileSystem, path: str) -> str:
+    return path if isinstance(filesystem, LocalFileSystem) else filesystem.unstrip_protocol(path)
+
+
+def events_scan(*, days: Iterable[date] | None = None, columns: Iterable[str] | None = None) -> pl.LazyFrame:
+    """A lazy scan of the stored events of `days` (every day when None), with `day` and the chosen columns."""
+    chosen = list(columns) if columns is not None else list(EVENT_SCHEMA)
+    schema = {PARTITION: pl.Date(), **{name: EVENT_SCHEMA[name] for name in chosen if name != PARTITION}}
+    filesystem, _ = _store()
+    paths = [_readable(filesystem, path) for files in partition_files(days=days).values() for path in files]
+    if not paths:
+        return pl.LazyFrame(schema=schema)
+    scan = pl.scan_parquet(
+        paths,
+        hive_partitioning=True,
+        hive_schema={PARTITION: pl.Date()},
+        schema=EVENT_SCHEMA,
+    )
+    return scan.select(list(schema))
+
+
+@contextmanager
+def day_lock(day: date) -> Iterator[None]:
+    """Serialise the writers of one day's partition: a PostgreSQL advisory lock (across machines), or a lock file
+    beside the embedded SQLite database (one machine, which is all the embedded default serves)."""
+    if connection.vendor == "postgresql":
+        with job_lock(kind=LOCK_KIND, key=day.isoformat()):
+            yield
+        return
+    folder = Path(settings.VAR_DIR) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(folder / f"events-{day.isoformat()}.lock"):
+        yield
+
+
+def partition_append(*, day: date, frame: pl.DataFrame) -> None:
+    """Add `frame` (EVENT_SCHEMA columns) to the day's partition as one new file, written whole and then renamed.
+
+    The caller holds `day_lock(day)`: leftovers of a writer that died mid-file are removed here, since no other
+    writer of the day can be running.
+    """
+    filesystem, root = _store()
+    folder = f"{root}/{PARTITION}={day.isoformat()}"
+    filesystem.makedirs(folder, exist_ok=True)
+    for leftover in filesystem.glob(f"{folder}/*.tmp"):
+        filesystem.rm(leftover)
+    name = f"part-{uuid.uuid4().hex}"
+    temporary, final = f"{folder}/{name}.tmp", f"{folder}/{name}.parquet"
+    buffer = io.BytesIO()
+    frame.select(list(EVENT_SCHEMA)).write_parquet(buffer, statistics=True)
+    with filesystem.open(temporary, "wb") as out:
+        out.write(buffer.getbuffer())
+    filesystem.mv(temporary, final)
