@@ -178,6 +178,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "activity_agg.refresh": {
+        "task": "activity_agg.refresh",
+        "schedule": crontab(hour=1, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
     "common.prune_job_runs": {
         "task": "common.prune_job_runs",
         "schedule": crontab(hour=3, minute=30),
@@ -235,3 +240,6 @@ GROUPS_MAX_ACTIVITIES = env_int("TALLY_GROUPS_MAX_ACTIVITIES", 20)
 SUNBIRD_JWT_HS256_SECRET = env_str("TALLY_SUNBIRD_JWT_HS256_SECRET")
 SUNBIRD_JWT_RS256_PUBLIC_KEYS = env_str("TALLY_SUNBIRD_JWT_RS256_PUBLIC_KEYS", "")
 SUNBIRD_JWT_AUDIENCE = env_str("TALLY_SUNBIRD_JWT_AUDIENCE")
+
+# Activity aggregator: how long a group's aggregate response is cached (writes invalidate it sooner).
+ACTIVITY_AGG_CACHE_SECONDS = env_int("TALLY_ACTIVITY_AGG_CACHE_SECONDS", 60)
