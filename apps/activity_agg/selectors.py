@@ -22,9 +22,8 @@ def enrolled_learners(*, course_ids: list[str]) -> pl.DataFrame:
     course_analytics computes (the last activation or deactivation decides)."""
     today = timezone.now().date()
     states = enrollment_states(first=today, last=today)
-    return states.filter(pl.col("course_id").is_in(course_ids) & (pl.col("at_end") == 1)).select(
-        "course_id", "lms_user_id"
-    )
+    now_enrolled = (pl.col("date") == today) & (pl.col("at_end") == 1)
+    return states.filter(pl.col("course_id").is_in(course_ids) & now_enrolled).select("course_id", "lms_user_id")
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,13 @@ def group_activity_agg(*, actor: User, group_id: uuid.UUID | str, activity_id: s
     return group_agg.agg
 
 
-def group_aggs(*, actor: User, group_id: uuid.UUID | str) -> list[ActivityAgg]:
+@dataclass(frozen=True)
+class GroupAggs:
+    group_id: uuid.UUID
+    activities: list[ActivityAgg]
+
+
+def group_aggs(*, actor: User, group_id: uuid.UUID | str) -> GroupAggs:
     """The aggregate of every activity of an existing group, in the order they were added (see group_activity_agg)."""
     group = group_get(group_id=group_id)
     activities = Activity.objects.filter(group=group).order_by("id").values_list("activity_id", "activity_type")
@@ -145,4 +150,4 @@ def group_aggs(*, actor: User, group_id: uuid.UUID | str) -> list[ActivityAgg]:
     if not aggs:
         member_ids = frozenset(group_members(group=group).values_list("user_id", flat=True))
         _require_member(actor=actor, member_ids=member_ids)
-    return aggs
+    return GroupAggs(group_id=group.public_id, activities=aggs)
