@@ -9,20 +9,22 @@ from apps.activity_agg.selectors import ActivityAgg, GroupAggs, MemberAgg
 
 
 # Sunbird requests: field names are the reference's own.
-class ActivityAggRequestSerializer(serializers.Serializer):
-    class Inner(serializers.Serializer):
-        groupId = serializers.CharField()
-        activityId = serializers.CharField()
-        activityType = serializers.CharField(help_text="`Course` for a course's progress.")
+class ActivityAggFieldsSerializer(serializers.Serializer):
+    groupId = serializers.CharField()
+    activityId = serializers.CharField()
+    activityType = serializers.CharField(help_text="`Course` for a course's progress.")
 
-    request = Inner()
+
+class ActivityAggRequestSerializer(serializers.Serializer):
+    request = ActivityAggFieldsSerializer()
+
+
+class GroupAggFieldsSerializer(serializers.Serializer):
+    groupId = serializers.CharField()
 
 
 class GroupAggRequestSerializer(serializers.Serializer):
-    class Inner(serializers.Serializer):
-        groupId = serializers.CharField()
-
-    request = Inner()
+    request = GroupAggFieldsSerializer()
 
 
 def epoch_ms(moment: datetime) -> int:

@@ -26,6 +26,7 @@ class GroupActivityAggView(DialectAPIView):
 
     dialect = SunbirdAggregator
     sunbird_api_id = "api.group.activity.agg"
+    extra_error_codes = ["404"]
 
     def post(self, request):
         data = aggregator_request(
@@ -52,6 +53,7 @@ class GroupAggView(DialectAPIView):
 
     dialect = SunbirdAggregator
     sunbird_api_id = "api.group.agg"
+    extra_error_codes = ["404"]
 
     def post(self, request):
         data = aggregator_request(request.data, required=(("groupId", GROUP_ID_MISSING),))

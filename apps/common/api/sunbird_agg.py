@@ -13,6 +13,7 @@ table as CSV (one row per activity and member, a column per metric); errors stay
 import uuid
 from dataclasses import dataclass
 
+from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser
@@ -135,6 +136,8 @@ class SunbirdAggregator(Dialect):
 
     @classmethod
     def error_response(cls, exc, context):
+        if isinstance(exc, Http404):  # an unknown `format`
+            exc = exceptions.NotFound()
         if isinstance(exc, AggregatorError):
             code = exc.code
         elif isinstance(exc, ServiceError):
