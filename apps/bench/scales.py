@@ -18,27 +18,11 @@ class Scale:
 
 START = date(2025, 1, 6)  # a Monday, long past: every generated week is complete
 SCALES = {
-    "small": Scale(
-        "small",
-        learners=1_200,
-        days=35,
-        groups=20_000,
-        http_seconds=3,
-        http_clients=4,
-        repeats=3,
-        aggregate_rows=30_000,
-    ),
-    "full": Scale(
-        "full",
-        learners=117_000,
-        days=119,
-        groups=1_000_000,
-        http_seconds=10,
-        http_clients=8,
-        repeats=5,
-        aggregate_rows=1_000_000,
-    ),
-}
+    "small": Scale("small", learners=1_200, days=35, groups=20_000, http_seconds=3, http_clients=4, repeats=3,
+                   aggregate_rows=30_000),
+    "full": Scale("full", learners=117_000, days=119, groups=1_000_000, http_seconds=10, http_clients=8, repeats=5,
+                  aggregate_rows=1_000_000),
+}  # fmt: skip
 COURSES = [
     "course-v1:BenchX+MATH101+2025_T1",
     "course-v1:BenchX+PHYS201+2025_T1",
