@@ -463,11 +463,11 @@ def _agg_group(course_id: str) -> dict:
     """A group of AGG_MEMBERS (its admin and AGG_MEMBERS - 1 learners with aggregates) doing `course_id`."""
     from apps.groups.services import ActivitySpec, MemberSpec, group_create
 
-    owner = user_ensure(username="bench-agg-owner")
+    owner = user_ensure(username="bench-activity-owner")
     _, key = api_key_create(user=owner, name="bench")
     group = Group.objects.filter(created_by=owner, name="Bench activity agg").first()
     if group is None:
-        members = get_user_model().objects.filter(username__startswith="bench-agg-").exclude(pk=owner.pk)
+        members = get_user_model().objects.filter(username__startswith="bench-agg-")
         specs = [
             MemberSpec(str(public_id)) for public_id in members.values_list("public_id", flat=True)[: AGG_MEMBERS - 1]
         ]
