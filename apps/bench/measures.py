@@ -426,11 +426,16 @@ AGG_MEMBERS = 150
 AGG_METRICS = ("completedCount", "score", "progress")
 
 
+def _agg_learners():
+    return get_user_model().objects.filter(username__regex=r"^bench-agg-[0-9]+$")
+
+
 def _aggregate_rows_ensure(scale: Scale) -> list[str]:
     """`scale.aggregate_rows` activity aggregates (AGG_USERS users x courses x AGG_METRICS), bulk-copied once;
     returns the course ids, the first being the one the group reads."""
-    courses = [f"course-v1:BenchX+AGG{n:03d}+2025_T1" for n in range(max(1, scale.aggregate_rows // 3 // AGG_USERS))]
-    if ActivityAggregate.objects.count() == len(courses) * AGG_USERS * len(AGG_METRICS):
+    per_course = AGG_USERS * len(AGG_METRICS)
+    courses = [f"course-v1:BenchX+AGG{n:03d}+2025_T1" for n in range(-(-scale.aggregate_rows // per_course))]
+    if ActivityAggregate.objects.count() == len(courses) * per_course:
         return courses
     ActivityAggregate.objects.all().delete()
     user_model = get_user_model()
@@ -439,7 +444,8 @@ def _aggregate_rows_ensure(scale: Scale) -> list[str]:
         ignore_conflicts=True,
         batch_size=5000,
     )
-    users = queryset_frame(user_model.objects.filter(username__startswith="bench-agg-"), {"id": pl.Int64})
+    learners = _agg_learners()
+    users = queryset_frame(learners, {"id": pl.Int64})
     rows = (
         users.join(pl.DataFrame({"activity_id": courses}), how="cross")
         .join(pl.DataFrame({"metric": AGG_METRICS}), how="cross")
@@ -467,7 +473,7 @@ def _agg_group(course_id: str) -> dict:
     _, key = api_key_create(user=owner, name="bench")
     group = Group.objects.filter(created_by=owner, name="Bench activity agg").first()
     if group is None:
-        members = get_user_model().objects.filter(username__startswith="bench-agg-")
+        members = _agg_learners().order_by("id")
         specs = [
             MemberSpec(str(public_id)) for public_id in members.values_list("public_id", flat=True)[: AGG_MEMBERS - 1]
         ]

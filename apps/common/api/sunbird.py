@@ -24,7 +24,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apps.common.api.authentication import api_key_authenticate, raw_key_from_headers
+from apps.common.api.authentication import api_keys_authenticate, raw_key_from_headers
 from apps.common.exceptions import ServiceError
 from apps.common.ids import uuid_or_none
 
@@ -58,11 +58,11 @@ class SunbirdError(exceptions.APIException):
         super().__init__(self.message)
 
 
-def _user_from_token(token: str):
-    """The active user a Sunbird user token names: a JWT (`sub`, last `:` segment) or the user's own API key."""
-    api_key = api_key_authenticate(token)
-    if api_key is not None:
-        return api_key.user
+def _user_from_token(token: str, api_keys: dict):
+    """The active user a Sunbird user token names: the user's own API key (among `api_keys`, looked up with the
+    client key) or a JWT (`sub`, last `:` segment)."""
+    if token in api_keys:
+        return api_keys[token].user
     subject = _jwt_subject(token)
     if subject is None:
         return None
@@ -102,9 +102,10 @@ class SunbirdAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         client_key = raw_key_from_headers({"Authorization": request.headers.get("Authorization", "")})
-        client = api_key_authenticate(client_key) if client_key else None
         token = request.headers.get("x-authenticated-user-token", "").strip()
-        user = _user_from_token(token) if client and token else None
+        api_keys = api_keys_authenticate([key for key in (client_key, token) if key])
+        client = api_keys.get(client_key) if client_key else None
+        user = _user_from_token(token, api_keys) if client and token else None
         if user is None:
             raise exceptions.AuthenticationFailed()
         return user, client
