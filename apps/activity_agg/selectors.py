@@ -19,7 +19,8 @@ from apps.groups.selectors import group_get, group_members
 
 def enrolled_learners(*, course_ids: list[str]) -> pl.DataFrame:
     """(course_id, lms_user_id) of the learners enrolled now in these courses, from the enrollment state that
-    course_analytics computes (the last activation or deactivation decides)."""
+    course_analytics computes: its learner-state table up to yesterday and today's enrollment events (the last
+    activation or deactivation decides). Call learner_states_build(last=yesterday) first for late events."""
     today = timezone.now().date()
     states = enrollment_states(first=today, last=today)
     now_enrolled = (pl.col("date") == today) & (pl.col("at_end") == 1)

@@ -25,7 +25,7 @@ from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_run_execute
 from apps.course_analytics.selectors import tracking_events_scan
-from apps.course_analytics.services.rollups import SEGMENT_LENGTH
+from apps.course_analytics.services.rollups import SEGMENT_LENGTH, learner_states_build
 
 REFRESH_KIND = "activity_agg.refresh"
 LEARNER_CONTENT = ["course_id", "lms_user_id", "content_id"]
@@ -180,11 +180,13 @@ def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
 
 
 def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
-    """Rewrite every aggregate row of these courses from the stored content progress and enrollment state, in
-    the caller's transaction; their cached responses are invalidated when it commits. Returns the rows written."""
+    """Rewrite every aggregate row of these courses from the stored content progress and enrollment state (the
+    learner-state table is brought up to yesterday first), in the caller's transaction; their cached responses are
+    invalidated when it commits. Returns the rows written."""
     course_ids = sorted(set(course_ids))
     if not course_ids:
         return 0
+    learner_states_build(last=timezone.now().date() - timedelta(days=1))
     rows = course_aggregates_frame(course_ids=course_ids).rename({"course_id": "activity_id"})
     rows = rows.with_columns(activity_type=pl.lit(COURSE_ACTIVITY_TYPE))
     ActivityAggregate.objects.filter(activity_type=COURSE_ACTIVITY_TYPE, activity_id__in=course_ids).delete()

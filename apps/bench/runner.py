@@ -75,7 +75,8 @@ def _child(measure: Callable[[], list[Result]], queue) -> None:
         results = measure()
         peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         for result in results:
-            result.peak_mb = peak_mb
+            # A measure that ran Tally in a process of its own reports that process's peak instead.
+            result.peak_mb = result.peak_mb or peak_mb
         queue.put(("ok", results))
     except Exception as exc:  # reported in the table's place, not hidden
         queue.put(("error", f"{type(exc).__name__}: {exc}"))

@@ -87,6 +87,13 @@ def job_lock(*, kind: str, key: str) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
 
 
+def job_transaction_lock(*, kind: str, key: str) -> None:
+    """Hold the lock of (kind, key) until the current transaction ends (PostgreSQL; SQLite has a single writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(kind, key)])
+
+
 def job_run_execute(*, kind: str, key: str, work: Callable[[], int]) -> JobRun:
     """Run `work` for (kind, key) under the job lock, inside one transaction, and record the run.
 

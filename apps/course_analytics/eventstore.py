@@ -59,14 +59,17 @@ def _day_of(path: str) -> date:
 
 
 def partition_files(*, days: Iterable[date] | None = None) -> dict[date, list[str]]:
-    """The complete files of each stored day (all days when `days` is None), in one listing of the store."""
+    """The complete files of each stored day: of `days` (one listing per day), or of every day (one listing)."""
     filesystem, root = _store()
-    wanted = None if days is None else set(days)
+    patterns = (
+        [f"{root}/{PARTITION}=*/*.parquet"]
+        if days is None
+        else [f"{root}/{PARTITION}={day.isoformat()}/*.parquet" for day in sorted(set(days))]
+    )
     files: dict[date, list[str]] = {}
-    for path in sorted(filesystem.glob(f"{root}/{PARTITION}=*/*.parquet")):
-        day = _day_of(path)
-        if wanted is None or day in wanted:
-            files.setdefault(day, []).append(path)
+    for pattern in patterns:
+        for path in sorted(filesystem.glob(pattern)):
+            files.setdefault(_day_of(path), []).append(path)
     return files
 
 

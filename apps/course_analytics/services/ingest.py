@@ -47,6 +47,8 @@ class IngestReport:
     skipped: int = 0
     malformed: int = 0
     problems: list[str] = field(default_factory=list)
+    # Usernames already made Tally users during this ingest: later batches link only the learners new to it.
+    linked: set[str] = field(default_factory=set, repr=False)
 
     def problem(self, where: str, reason: str) -> None:
         self.malformed += 1
@@ -114,43 +116,69 @@ def _envelopes(lines: list[str]) -> pl.DataFrame:
     )
 
 
+PAYLOAD_FIELDS = {"course_id": pl.String, "user_id": pl.Int64, "mode": pl.String, "id": pl.String,
+                  "currentTime": pl.Float64, "old_time": pl.Float64, "new_time": pl.Float64, "duration": pl.Float64,
+                  "problem_id": pl.String, "block_id": pl.String, "usage_key": pl.String, "success": pl.String,
+                  "grade": pl.Float64, "max_grade": pl.Float64, "completion": pl.Float64}  # fmt: skip
+PAYLOAD = pl.Struct({**PAYLOAD_FIELDS, "data": pl.Struct(PAYLOAD_FIELDS)})
+
+
+def _payloads(events: pl.Series) -> pl.DataFrame:
+    """The payload fields of each event, one column each, taken from `event.data` where newer events nest them and
+    from `event` otherwise. One native decode when every JSON payload is well typed (the usual case); otherwise one
+    JSON path per field, which reads anything. A payload that is not a JSON object (a browser query string) has
+    none."""
+    frame = events.to_frame("event").with_columns(
+        event=pl.when(pl.col("event").str.starts_with("{")).then(pl.col("event"))
+    )
+    try:
+        decoded = frame.select(payload=pl.col("event").str.json_decode(PAYLOAD))
+    except pl.exceptions.PolarsError:
+        decoded = None
+    if decoded is not None:
+        payload = pl.col("payload")
+        data = payload.struct.field("data")
+        return decoded.select(
+            *[pl.coalesce(data.struct.field(name), payload.struct.field(name)).alias(name) for name in PAYLOAD_FIELDS]
+        )
+    event = pl.col("event")
+    data = pl.coalesce(_json(event, "$.data"), event)
+    return frame.select(
+        *[_json(data, f"$.{name}").cast(dtype, strict=False).alias(name) for name, dtype in PAYLOAD_FIELDS.items()]
+    )
+
+
 def events_frame(lines: list[str]) -> pl.DataFrame:
     """Every stored field, extracted from raw tracking-log lines in vectorised passes.
 
     Columns: `line` (index in `lines`), `event_key` (SHA-256 of the line), `day`, the store's columns
     (`EVENT_SCHEMA`), and `problem` (null, or "skipped" for an event outside any course, or "malformed").
     """
-    frame = _envelopes(lines).with_row_index("line")
-    event = pl.col("event")
+    envelopes = _envelopes(lines)
+    frame = pl.concat([envelopes, _payloads(envelopes["event"])], how="horizontal").with_row_index("line")
     frame = frame.with_columns(
         event_type=pl.coalesce("event_type", "name"),
         time=pl.col("time").str.to_datetime(strict=False, time_zone="UTC"),
         username=pl.col("username").fill_null("").str.slice(0, 150),
         event_source=pl.col("event_source").fill_null("").str.slice(0, 32),
-        data=pl.coalesce(_json(event, "$.data"), event),
     )
-    data = pl.col("data")
     enrollment = pl.col("event_type").is_in(ENROLLMENT_EVENTS)
     video = pl.col("event_type").is_in(list(VIDEO_EVENTS))
     frame = frame.with_columns(
-        raw_course=pl.coalesce(pl.col("context_course"), _json(data, "$.course_id")),
-        lms_user_id=pl.when(enrollment)
-        .then(pl.coalesce(_json(data, "$.user_id").cast(pl.Int64, strict=False), pl.col("context_user")))
-        .otherwise(pl.col("context_user")),
-        mode=pl.when(enrollment).then(_json(data, "$.mode")).otherwise(None).fill_null("").str.slice(0, 64),
-        video_id=pl.when(video).then(_json(event, "$.id")).otherwise(None).fill_null("").str.slice(0, 255),
-        video_position=pl.when(video).then(
-            _number(pl.coalesce(_json(event, "$.currentTime"), _json(event, "$.old_time")))
-        ),
-        video_new_position=pl.when(video).then(_number(_json(event, "$.new_time"))),
-        video_duration=pl.when(video).then(_number(_json(event, "$.duration"))),
-        block_id=pl.coalesce(_json(data, "$.problem_id"), _json(data, "$.block_id"), _json(data, "$.usage_key")),
-        success=_json(data, "$.success"),
-        grade=_number(_json(data, "$.grade")),
-        max_grade=_number(_json(data, "$.max_grade")),
-        completion=_number(_json(data, "$.completion")),
+        raw_course=pl.coalesce("context_course", "course_id"),
+        lms_user_id=pl.when(enrollment).then(pl.coalesce("user_id", "context_user")).otherwise(pl.col("context_user")),
+        mode=pl.when(enrollment).then(pl.col("mode")).otherwise(None).fill_null("").str.slice(0, 64),
+        video_id=pl.when(video).then(pl.col("id")).otherwise(None).fill_null("").str.slice(0, 255),
+        video_position=pl.when(video).then(_number(pl.coalesce("currentTime", "old_time"))),
+        video_new_position=pl.when(video).then(_number(pl.col("new_time"))),
+        video_duration=pl.when(video).then(_number(pl.col("duration"))),
+        block_id=pl.coalesce("problem_id", "block_id", "usage_key"),
+        success=pl.col("success"),
+        grade=_number(pl.col("grade")),
+        max_grade=_number(pl.col("max_grade")),
+        completion=_number(pl.col("completion")),
         event_type=pl.col("event_type").replace(VIDEO_EVENTS).str.slice(0, 255),
-    )
+    ).drop("course_id")
     courses = {raw: _course_key(raw) for raw in frame["raw_course"].unique().to_list()}
     readable = pl.col("event_type").is_not_null() & pl.col("time").is_not_null()
     return frame.with_columns(
@@ -166,13 +194,17 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
     )
 
 
-def _learners_link(events: pl.DataFrame) -> None:
-    """Make sure every (username, LMS user id) seen is a Tally user carrying that LMS id, in a few set queries."""
+def _learners_link(events: pl.DataFrame, linked: set[str]) -> None:
+    """Make sure every (username, LMS user id) seen, and not in `linked` yet, is a Tally user carrying that LMS id,
+    in a few set queries; adds them to `linked`."""
     user_model = get_user_model()
-    pairs = events.filter((pl.col("username") != "") & pl.col("lms_user_id").is_not_null())
+    pairs = events.filter(
+        (pl.col("username") != "") & pl.col("lms_user_id").is_not_null() & ~pl.col("username").is_in(list(linked))
+    )
     seen = dict(pairs.select("username", "lms_user_id").unique(subset="username", keep="last").iter_rows())
     if not seen:
         return
+    linked.update(seen)
     existing = dict(user_model.objects.filter(username__in=seen).values_list("username", "lms_user_id"))
     taken = set(user_model.objects.filter(lms_user_id__in=seen.values()).values_list("lms_user_id", flat=True))
     unusable = make_password(None)
@@ -188,9 +220,9 @@ def _learners_link(events: pl.DataFrame) -> None:
     user_model.objects.bulk_update([user for user in unlinked if user.lms_user_id is not None], ["lms_user_id"])
 
 
-def tracking_events_store(*, events: pl.DataFrame) -> int:
-    """Store the course events of a parsed batch that are not stored yet and link their learners; returns how
-    many were new.
+def tracking_events_store(*, events: pl.DataFrame, linked: set[str] | None = None) -> int:
+    """Store the course events of a parsed batch that are not stored yet and link their learners (those not in
+    `linked`, the learners an ingest of several batches has linked already); returns how many events were new.
 
     Idempotent on each event's key, checked against the partitions of the days the batch touches, one day at a
     time under that day's lock, so that concurrent ingests of the same day neither lose nor double an event. Each
@@ -200,7 +232,7 @@ def tracking_events_store(*, events: pl.DataFrame) -> int:
     if events.is_empty():
         return 0
     with transaction.atomic():
-        _learners_link(events)
+        _learners_link(events, set() if linked is None else linked)
     added = 0
     enrollment_days, stored_days = [], []
     fresh = events.unique(subset="event_key", keep="first")
@@ -227,7 +259,7 @@ def _ingest_batch(lines: list[str], numbers: list[int], source: str, report: Ing
     for index in frame.filter(pl.col("problem") == "malformed")["line"].to_list():
         report.problem(f"{source}:{numbers[index]}", malformed_reason(lines[index]))
     report.skipped += frame.filter(pl.col("problem") == "skipped").height
-    report.added += tracking_events_store(events=frame.filter(pl.col("problem").is_null()))
+    report.added += tracking_events_store(events=frame.filter(pl.col("problem").is_null()), linked=report.linked)
 
 
 def tracking_lines_ingest(
@@ -236,8 +268,9 @@ def tracking_lines_ingest(
     source: str,
     report: IngestReport | None = None,
     progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> IngestReport:
-    """Parse and store tracking-log lines in batches of BATCH_SIZE, each batch in its own transaction.
+    """Parse and store tracking-log lines in batches of `batch_size`, each batch stored whole before the next.
 
     Idempotent: an event's key is the SHA-256 of its line, so a line ingested again adds nothing. Malformed lines
     are counted and reported as `source:line`, never fatal; events outside any course are counted as skipped.
@@ -251,7 +284,7 @@ def tracking_lines_ingest(
         if text:
             batch.append(text)
             numbers.append(number)
-        if len(batch) >= BATCH_SIZE:
+        if len(batch) >= batch_size:
             _ingest_batch(batch, numbers, source, report)
             if progress:
                 progress(len(batch))
@@ -272,12 +305,16 @@ def open_log(path: Path) -> Iterator[IO[str]]:
         yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
 
 
-def tracking_files_ingest(*, paths: list[Path], progress: Callable[[int], None] | None = None) -> IngestReport:
+def tracking_files_ingest(
+    *, paths: list[Path], progress: Callable[[int], None] | None = None, batch_size: int = BATCH_SIZE
+) -> IngestReport:
     """Ingest tracking log files (plain or gzip) one after another into one report."""
     report = IngestReport()
     for path in paths:
         with open_log(path) as lines:
-            tracking_lines_ingest(lines=lines, source=str(path), report=report, progress=progress)
+            tracking_lines_ingest(
+                lines=lines, source=str(path), report=report, progress=progress, batch_size=batch_size
+            )
     return report
 
 

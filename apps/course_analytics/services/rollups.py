@@ -4,16 +4,17 @@ transaction, so that readers see either the old figures or the new ones, and a r
 """
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_countries import countries
 
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
-from apps.common.services import job_lock, job_run_execute
+from apps.common.services import job_lock, job_run_execute, job_transaction_lock
 from apps.course_analytics.models import (
     UNKNOWN_COUNTRY,
     ActivityWeekly,
@@ -33,6 +34,8 @@ from apps.course_analytics.selectors import tracking_events_days, tracking_event
 from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS
 
 ROLLUP_KIND = "course_analytics.rollup"
+STATE_KIND = "course_analytics.learner_state"
+SUMMARY_KIND = "course_analytics.video_summary"
 ACTIVATED, DEACTIVATED = "edx.course.enrollment.activated", "edx.course.enrollment.deactivated"
 EDUCATION_LEVELS = {
     "el": "primary", "jhs": "junior_secondary", "hs": "secondary", "a": "associates", "b": "bachelors",
@@ -63,13 +66,11 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
-def learner_states_start(*, first: date) -> date:
-    """The first day whose learner states must be computed to roll up `first`: `first` itself when every stored
-    day before it has its states, else the earliest stored day before it that lacks them (never rolled up, or
-    given new enrollment events since)."""
-    computed = set(LearnerStateDay.objects.filter(day__lt=first).values_list("day", flat=True))
-    stale = [day for day in tracking_events_days() if day < first and day not in computed]
-    return min(stale, default=first)
+def _stale_state_days(*, last: date) -> list[date]:
+    """The stored days up to `last` whose learner states are missing (never rolled up) or stale (given new
+    enrollment events since)."""
+    computed = set(LearnerStateDay.objects.filter(day__lte=last).values_list("day", flat=True))
+    return [day for day in tracking_events_days() if day <= last and day not in computed]
 
 
 def _prior_states(*, before: date) -> pl.DataFrame:
@@ -80,20 +81,16 @@ def _prior_states(*, before: date) -> pl.DataFrame:
     return queryset_frame(rows, STATE_SCHEMA).sort("since").group_by(LEARNER).last()
 
 
-def enrollment_states(*, first: date, last: date, start: date | None = None) -> pl.DataFrame:
-    """Per (course, learner, date) for every date from `start` (by default `learner_states_start(first)`) to `last`
-    from the learner's first enrollment event on: `at_end` (enrolled at the end of that UTC day), `mode`
-    (end-of-day mode) and `changed` (the learner had enrollment events that day).
+def _state_changes(*, first: date, last: date) -> pl.DataFrame:
+    """Each learner's end-of-day (`at_end`, `mode`) on each `day` of [first, last] with enrollment events of theirs,
+    after one row per learner for the state carried in from before `first` (the learner-state table).
 
     The per-user state machine of the reference reduces to this: the last activation or deactivation so far decides
     the state (duplicates change nothing), and every enrollment event, mode changes included, sets the mode. The
-    state carried in from before `start` (the learner-state table) enters as one event at the start; only the
-    enrollment events of [start, last] are read. Each learner's state after each day with events is carried
-    forward over the days that follow (an as-of join).
+    carried state enters as one event just before `first`; only the enrollment events of [first, last] are read.
     """
-    start = start or learner_states_start(first=first)
-    before = _midnight(start) - timedelta(microseconds=1)
-    prior = _prior_states(before=start).select(
+    before = _midnight(first) - timedelta(microseconds=1)
+    prior = _prior_states(before=first).select(
         *LEARNER,
         event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
         mode=pl.col("mode"),
@@ -101,12 +98,12 @@ def enrollment_states(*, first: date, last: date, start: date | None = None) -> 
         event_key=pl.lit(""),
     )
     events = (
-        tracking_events_scan(days=_days(start, last), columns=[*LEARNER, "event_type", "mode", "time", "event_key"])
+        tracking_events_scan(days=_days(first, last), columns=[*LEARNER, "event_type", "mode", "time", "event_key"])
         .filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS) & pl.col("lms_user_id").is_not_null())
         .drop("day")
         .collect()
     )
-    changes = (
+    return (
         pl.concat([prior, events])
         .sort("time", "event_key")
         .with_columns(
@@ -122,25 +119,56 @@ def enrollment_states(*, first: date, last: date, start: date | None = None) -> 
         )
         .group_by(*LEARNER, "day", maintain_order=True)
         .agg(pl.col("at_end").last(), pl.col("mode").last())
-        .sort("day")
     )
+
+
+def _calendar(changes: pl.DataFrame, *, first: date, last: date) -> pl.DataFrame:
+    """Per (course, learner, date) for every date of [first, last] from the learner's first change on: the state of
+    their latest change so far, carried forward over the days that follow (an as-of join)."""
+    changes = changes.sort("day")
     calendar = (
         changes.group_by(LEARNER)
         .agg(since=pl.col("day").min())
-        .with_columns(date=pl.date_ranges(pl.max_horizontal("since", pl.lit(start)), pl.lit(last)))
+        .with_columns(date=pl.date_ranges(pl.max_horizontal("since", pl.lit(first)), pl.lit(last)))
         .explode("date")
         .drop("since")
         .drop_nulls("date")
         .sort("date")
     )
-    changed = changes.select(*LEARNER, date="day", changed=pl.lit(True))
-    return (
-        calendar.join_asof(
-            changes.rename({"day": "date"}), on="date", by=LEARNER, strategy="backward", check_sortedness=False
-        )
-        .join(changed, on=[*LEARNER, "date"], how="left")
-        .with_columns(pl.col("changed").fill_null(False))
+    return calendar.join_asof(
+        changes.rename({"day": "date"}), on="date", by=LEARNER, strategy="backward", check_sortedness=False
     )
+
+
+def enrollment_states(*, first: date, last: date) -> pl.DataFrame:
+    """Per (course, learner, date) for every date in [first, last] from the learner's first enrollment event on:
+    `at_end` (enrolled at the end of that UTC day) and `mode` (end-of-day mode), computed from the enrollment events
+    of [first, last] and the learner-state table before `first`."""
+    return _calendar(_state_changes(first=first, last=last), first=first, last=last)
+
+
+def learner_states_build(*, last: date) -> int:
+    """Bring the learner-state table up to date through `last`: from the earliest stored day whose states are
+    missing or stale, recompute every learner's end-of-day state from the states before it and the enrollment
+    events from it on, and mark those days computed. Returns the number of days recomputed (0 when up to date).
+
+    Idempotent; runs under the ("course_analytics.learner_state", "*") lock in one transaction, so that a rollup
+    killed midway leaves the previous states.
+    """
+    with job_lock(kind=STATE_KIND, key="*"), transaction.atomic():
+        stale = _stale_state_days(last=last)
+        if not stale:
+            return 0
+        start, now = min(stale), timezone.now()
+        changes = _state_changes(first=start, last=last).filter(pl.col("day") >= start)
+        LearnerEnrollmentState.objects.filter(since__gte=start, since__lte=last).delete()
+        frame_insert(
+            table=LearnerEnrollmentState._meta.db_table,
+            frame=changes.select(*LEARNER, since="day", enrolled=pl.col("at_end").cast(pl.Boolean), mode="mode"),
+        )
+        LearnerStateDay.objects.filter(day__gte=start, day__lte=last).delete()
+        LearnerStateDay.objects.bulk_create(LearnerStateDay(day=day, computed=now) for day in _days(start, last))
+        return (last - start).days + 1
 
 
 def _profiles() -> pl.DataFrame:
@@ -155,29 +183,69 @@ def _valid_countries() -> list[str]:
     return [code for code, _ in countries]
 
 
-def _counts(states: pl.DataFrame, *keys: str) -> pl.DataFrame:
-    return states.group_by("course_id", "date", *keys).agg(count=pl.col("at_end").sum(), cumulative_count=pl.len())
+def _counts(changes: pl.DataFrame, *keys: str, first: date, last: date) -> pl.DataFrame:
+    """Per (course, date, *keys) for every date of [first, last]: learners enrolled (`count`) and learners counted
+    at all (`cumulative_count`, those with an enrollment event so far), from the learners' changes alone.
 
-
-def enrollment_tables(*, states: pl.DataFrame) -> dict[type, pl.DataFrame]:
-    """Every enrollment table's rows for the days of `states` (see enrollment_states), keyed by model (columns named
-    as its fields)."""
-    states = states.join(_profiles(), on="lms_user_id", how="left")
-    demographics = states.with_columns(
-        gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
-        education_level=pl.col("level_of_education").replace_strict(EDUCATION_LEVELS, default=None),
-        birth_year=pl.col("year_of_birth"),
-        country_code=pl.when(pl.col("country").is_in(_valid_countries()))
-        .then(pl.col("country"))
-        .otherwise(pl.lit(UNKNOWN_COUNTRY)),
+    Each change moves a learner's contribution from their previous key to their new one; a running sum of those
+    moves over the days gives the counts, so that the work grows with the changes and the keys, never with
+    learners times days. `changes` holds one row per learner and change day, the state before `first` dated the
+    day before it, and the previous state of the learner beside each (`previous_*`; null on a learner's first).
+    """
+    group = ["course_id", *keys]
+    arrivals = changes.select(*group, date="day", count="enrolled", cumulative_count=pl.lit(1))
+    departures = changes.filter(pl.col("previous_enrolled").is_not_null()).select(
+        "course_id",
+        *[pl.col(f"previous_{key}" if key == "mode" else key).alias(key) for key in keys],
+        date="day",
+        count=-pl.col("previous_enrolled"),
+        cumulative_count=pl.lit(-1),
     )
+    moves = pl.concat([arrivals, departures]).group_by(*group, "date").agg(pl.col("count", "cumulative_count").sum())
+    days = pl.DataFrame({"date": pl.date_range(first - timedelta(days=1), last, eager=True)})
+    grid = moves.select(group).unique().join(days, how="cross")
+    return (
+        grid.join(moves, on=[*group, "date"], how="left", nulls_equal=True)
+        .with_columns(pl.col("count", "cumulative_count").fill_null(0))
+        .sort("date")
+        .with_columns(pl.col("count", "cumulative_count").cum_sum().over(group))
+        .filter((pl.col("date") >= first) & (pl.col("cumulative_count") > 0))
+        .select("course_id", "date", *keys, "count", "cumulative_count")
+    )
+
+
+def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
+    """Every enrollment table's rows for the days [first, last], keyed by model (columns named as its fields), read
+    from the learner-state table alone (the states before `first` and the changes of the range), never from the
+    events."""
+    within = queryset_frame(LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last), STATE_SCHEMA)
+    prior = _prior_states(before=first).with_columns(since=pl.lit(first - timedelta(days=1)))
+    changes = (
+        pl.concat([prior, within])
+        .sort("since")
+        .select(*LEARNER, day="since", enrolled=pl.col("enrolled").cast(pl.Int64), mode="mode")
+        .with_columns(
+            previous_enrolled=pl.col("enrolled").shift(1).over(LEARNER),
+            previous_mode=pl.col("mode").shift(1).over(LEARNER),
+        )
+        .join(_profiles(), on="lms_user_id", how="left")
+        .with_columns(
+            gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
+            education_level=pl.col("level_of_education").replace_strict(EDUCATION_LEVELS, default=None),
+            birth_year=pl.col("year_of_birth"),
+            country_code=pl.when(pl.col("country").is_in(_valid_countries()))
+            .then(pl.col("country"))
+            .otherwise(pl.lit(UNKNOWN_COUNTRY)),
+        )
+    )
+    span = {"first": first, "last": last}
     return {
-        EnrollmentDaily: _counts(states),
-        EnrollmentModeDaily: _counts(states, "mode"),
-        EnrollmentGenderDaily: _counts(demographics, "gender"),
-        EnrollmentBirthYearDaily: _counts(demographics, "birth_year"),
-        EnrollmentEducationDaily: _counts(demographics, "education_level"),
-        EnrollmentLocationDaily: _counts(demographics, "country_code"),
+        EnrollmentDaily: _counts(changes, **span),
+        EnrollmentModeDaily: _counts(changes, "mode", **span),
+        EnrollmentGenderDaily: _counts(changes, "gender", **span),
+        EnrollmentBirthYearDaily: _counts(changes, "birth_year", **span),
+        EnrollmentEducationDaily: _counts(changes, "education_level", **span),
+        EnrollmentLocationDaily: _counts(changes, "country_code", **span),
     }
 
 
@@ -311,34 +379,24 @@ def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] |
     return (week_start, end) if week_start < end else None
 
 
-def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
-    """Recompute every rollup that the days [first, last] feed, in one pass and one transaction: the learner states
-    of those days (and of any earlier stored day whose states are missing or stale), the enrollment tables of each
-    day, the ISO weeks holding those days that are over (the current partial week never is), the video viewings of
-    those days, and the video summaries over all viewings rolled up so far. Every table is written in bulk.
+def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = True) -> JobRun:
+    """Recompute every rollup that the days [first, last] feed. First the learner states are brought up to `last`
+    (a no-op when they are: see learner_states_build); then, in one transaction, the enrollment tables of each day
+    (from the learner-state table alone), the ISO weeks holding those days that are over (the current partial
+    week never is; each week's partitions only), the video viewings of those days (their partitions only), and the
+    video summaries over all viewings rolled up so far (unless `summaries` is false: a backfill's earlier ranges
+    leave them to its last). Every table is written in bulk, COPY on PostgreSQL.
 
     Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
-    changes nothing. Runs of the kind queue behind one another, so that overlapping ranges never interleave.
+    changes nothing. Ranges that share an ISO week queue behind one another; disjoint ranges run side by side.
     """
 
     def work() -> int:
         now = timezone.now()
         created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
-        start = learner_states_start(first=first)
-        states = enrollment_states(first=first, last=last, start=start)
-        LearnerEnrollmentState.objects.filter(since__gte=start, since__lte=last).delete()
-        written = frame_insert(
-            table=LearnerEnrollmentState._meta.db_table,
-            frame=states.filter("changed").select(
-                *LEARNER, since="date", enrolled=pl.col("at_end").cast(pl.Boolean), mode="mode"
-            ),
-        )
-        LearnerStateDay.objects.filter(day__gte=start, day__lte=last).delete()
-        LearnerStateDay.objects.bulk_create(LearnerStateDay(day=day, computed=now) for day in _days(start, last))
-        in_range = states.filter(pl.col("date") >= first)
-        written += sum(
+        written = sum(
             _replace(model, {"date__gte": first, "date__lte": last}, frame.with_columns(created))
-            for model, frame in enrollment_tables(states=in_range).items()
+            for model, frame in enrollment_tables(first=first, last=last).items()
         )
         weeks = _complete_weeks(first, last, now.date())
         week = weeks[0] if weeks else None
@@ -346,34 +404,63 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
             frame = activity_table(first_week=week, end=week + timedelta(days=7))
             written += _replace(ActivityWeekly, {"interval_start": _midnight(week)}, frame.with_columns(created))
             week += timedelta(days=7)
-        written += _replace(
-            VideoViewing, {"day__gte": first, "day__lte": last}, video_viewings_table(first=first, last=last)
-        )
-        written += _replace(VideoSummary, {}, video_summaries().with_columns(created))
+        viewings = video_viewings_table(first=first, last=last)
+        written += _replace(VideoViewing, {"day__gte": first, "day__lte": last}, viewings)
+        if summaries:
+            # Ranges rolled up in parallel each end here one after another, each seeing the viewings of the others
+            # that ended before it, so that the last to end sees them all.
+            job_transaction_lock(kind=SUMMARY_KIND, key="*")
+            written += _replace(VideoSummary, {}, video_summaries().with_columns(created))
         return written
 
+    learner_states_build(last=last)
     key = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
-    with job_lock(kind=ROLLUP_KIND, key="*"):
+    with ExitStack() as weeks:
+        # Ranges that share an ISO week (its days or its weekly rows) queue behind one another; the others run
+        # side by side.
+        monday, _ = week_of(first)
+        while monday <= last:
+            weeks.enter_context(job_lock(kind=ROLLUP_KIND, key=f"week:{monday.isoformat()}"))
+            monday += timedelta(days=7)
         return job_run_execute(kind=ROLLUP_KIND, key=key, work=work)
 
 
-# Days rolled up in one pass by a backfill: long enough to be set-based, short enough to bound memory.
-BACKFILL_CHUNK_DAYS = 31
+BACKFILL_WEEKS = 4  # weeks rolled up in one pass: long enough to be set-based, short enough to bound memory
+
+
+def backfill_ranges(*, first: date, last: date) -> list[tuple[date, date]]:
+    """[first, last] cut into ranges of at most BACKFILL_WEEKS ISO weeks, oldest first (the first and last ranges
+    may start or end mid-week)."""
+    ranges = []
+    start = first
+    while start <= last:
+        monday, _ = week_of(start)
+        end = min(monday + timedelta(days=7 * BACKFILL_WEEKS - 1), last)
+        ranges.append((start, end))
+        start = end + timedelta(days=1)
+    return ranges
 
 
 def course_analytics_backfill(*, first: date, last: date, progress: Callable[[int], None] | None = None) -> int:
-    """Roll up [first, last] oldest first, BACKFILL_CHUNK_DAYS days per pass (each its own idempotent run).
-
-    Returns the number of days; `progress` is told how many days each pass covered.
-    """
-    total = (last - first).days + 1
-    for offset in range(0, total, BACKFILL_CHUNK_DAYS):
-        chunk_first = first + timedelta(days=offset)
-        chunk_last = min(chunk_first + timedelta(days=BACKFILL_CHUNK_DAYS - 1), last)
-        course_analytics_rollup_range(first=chunk_first, last=chunk_last)
+    """Roll up [first, last] in this process: the learner states once, then each backfill range oldest first (each
+    its own idempotent run). Returns the number of days; `progress` is told how many days each range covered."""
+    learner_states_build(last=last)
+    for range_first, range_last in backfill_ranges(first=first, last=last):
+        course_analytics_rollup_range(first=range_first, last=range_last, summaries=range_last == last)
         if progress:
-            progress((chunk_last - chunk_first).days + 1)
-    return total
+            progress((range_last - range_first).days + 1)
+    return (last - first).days + 1
+
+
+def course_analytics_backfill_enqueue(*, first: date, last: date, enqueue: Callable[[date, date], None]) -> int:
+    """Fan a backfill out: bring the learner states up to `last` here (they carry from day to day, so they are
+    built in order, and cheaply: enrollment events only), then hand each backfill range to `enqueue` (a Celery
+    task per range), so that the ranges run on as many workers as there are. Returns the number of ranges."""
+    learner_states_build(last=last)
+    ranges = backfill_ranges(first=first, last=last)
+    for range_first, range_last in ranges:
+        enqueue(range_first, range_last)
+    return len(ranges)
 
 
 def course_analytics_rollup(*, day: date) -> JobRun:

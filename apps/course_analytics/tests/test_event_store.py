@@ -1,0 +1,339 @@
+"""The tracking-event store: exact idempotence, concurrent and interrupted ingests, interrupted rollups, and the
+incremental night against a from-scratch run."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from apps.common.models import JobRun
+from apps.common.testing.fixtures import _test_database_url, wait_for
+from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
+from apps.course_analytics.models import (
+    ActivityWeekly,
+    EnrollmentBirthYearDaily,
+    EnrollmentDaily,
+    EnrollmentEducationDaily,
+    EnrollmentGenderDaily,
+    EnrollmentLocationDaily,
+    EnrollmentModeDaily,
+    LearnerEnrollmentState,
+    LearnerStateDay,
+    VideoSummary,
+    VideoViewing,
+)
+from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
+from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
+from apps.course_analytics.services.rollups import (
+    course_analytics_backfill,
+    course_analytics_backfill_enqueue,
+    course_analytics_rollup,
+)
+from apps.course_analytics.tasks import rollup_range
+
+COURSES = ["course-v1:TallyX+MATH101+2026_T1", "TallyX/HIST100/2025_Fall"]
+START = date(2026, 3, 2)  # a Monday
+TABLES = (EnrollmentDaily, EnrollmentModeDaily, EnrollmentGenderDaily, EnrollmentBirthYearDaily,
+          EnrollmentEducationDaily, EnrollmentLocationDaily, ActivityWeekly, VideoViewing, VideoSummary,
+          LearnerEnrollmentState)  # fmt: skip
+
+
+def _lines(*, learners: int = 60, days: int = 21) -> list[str]:
+    return list(tracking_log_lines(course_ids=COURSES, learners=learners, start=START, days=days, seed=5))
+
+
+def _stored_keys() -> list[str]:
+    return tracking_events_scan(columns=["event_key"]).collect()["event_key"].to_list()
+
+
+def _snapshot(models=TABLES) -> dict:
+    """Every rollup table's rows, without ids and computation times, in a stable order."""
+    rows = {
+        model: [tuple(v for k, v in row.items() if k not in ("id", "created")) for row in model.objects.values()]
+        for model in models
+    }
+    return {model.__name__: sorted(values, key=repr) for model, values in rows.items()}
+
+
+def _profiles(learners: int = 60) -> None:
+    learner_profiles_ingest(stream=io.StringIO("\n".join(profile_csv_lines(learners=learners, seed=5))), source="p")
+
+
+def _clear_rollups() -> None:
+    for model in (*TABLES, LearnerStateDay):
+        model.objects.all().delete()
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _manage(*args: str) -> subprocess.Popen:
+    """manage.py in a process of its own, on the test database and the test's event store."""
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "TALLY_EVENT_STORE": settings.TRACKING_EVENT_STORE}
+    env.pop("CELERY_BROKER_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args, "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.django_db
+def test_reingesting_a_file_adds_nothing(tmp_path):
+    log = _write(tmp_path / "tracking.log", _lines(days=7))
+    out = io.StringIO()
+
+    call_command("ingest_tracking_logs", str(log), stdout=out, verbosity=0)
+    files = sorted(str(path) for path in Path(settings.TRACKING_EVENT_STORE).rglob("*.parquet"))
+    call_command("ingest_tracking_logs", str(log), stdout=out, verbosity=0)
+
+    first, second = out.getvalue().splitlines()
+    assert "added=0" not in first
+    assert second.endswith("added=0 skipped=0 malformed=0")
+    assert sorted(str(path) for path in Path(settings.TRACKING_EVENT_STORE).rglob("*.parquet")) == files
+    keys = _stored_keys()
+    assert len(keys) == len(set(keys)) == len(log.read_text().splitlines())
+
+
+@pytest.mark.django_db
+def test_the_store_is_hive_partitioned_by_day_and_keeps_what_the_aggregator_reads():
+    problem = {
+        "username": "ada",
+        "event_source": "server",
+        "event_type": "problem_check",
+        "time": "2026-03-02T10:00:00Z",
+        "context": {"course_id": COURSES[0], "user_id": 7},
+        "event": {"problem_id": "block-v1:TallyX+MATH101+2026_T1+type@problem+block@p1", "success": "correct",
+                  "grade": 2, "max_grade": 3},
+    }  # fmt: skip
+    completion = {
+        "username": "ada",
+        "event_source": "server",
+        "name": "edx.completion.block_completion.changed",
+        "time": "2026-03-03T10:00:00Z",
+        "context": {"course_id": COURSES[0], "user_id": 7},
+        "event": {"block_id": "block-v1:TallyX+MATH101+2026_T1+type@html+block@h1", "completion": 1.0},
+    }
+
+    tracking_lines_ingest(lines=[json.dumps(problem), json.dumps(completion)], source="t")
+
+    folders = sorted(path.name for path in Path(settings.TRACKING_EVENT_STORE).iterdir())
+    assert folders == ["day=2026-03-02", "day=2026-03-03"]
+    rows = (
+        tracking_events_scan(
+            course_ids=[COURSES[0]],
+            days=[date(2026, 3, 2), date(2026, 3, 3)],
+            columns=["lms_user_id", "event_type", "block_id", "success", "grade", "max_grade", "completion"],
+        )
+        .sort("day")
+        .collect()
+        .to_dicts()
+    )
+    assert rows == [
+        {"day": date(2026, 3, 2), "lms_user_id": 7, "event_type": "problem_check",
+         "block_id": problem["event"]["problem_id"], "success": "correct", "grade": 2.0, "max_grade": 3.0,
+         "completion": None},
+        {"day": date(2026, 3, 3), "lms_user_id": 7, "event_type": "edx.completion.block_completion.changed",
+         "block_id": completion["event"]["block_id"], "success": None, "grade": None, "max_grade": None,
+         "completion": 1.0},
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_file_left_by_a_dead_writer_is_never_read_and_goes_with_the_next_write():
+    lines = _lines(learners=10, days=1)
+    tracking_lines_ingest(lines=lines[:5], source="t")
+    folder = next(Path(settings.TRACKING_EVENT_STORE).iterdir())
+    (folder / "part-dead.tmp").write_bytes(b"PAR1 half a file")
+
+    readable = len(_stored_keys())
+    tracking_lines_ingest(lines=lines, source="t")
+
+    assert readable == 5
+    assert len(_stored_keys()) == len(lines)
+    assert not list(folder.glob("*.tmp"))
+
+
+@pytest.mark.postgres
+def test_two_concurrent_ingests_of_overlapping_files_give_the_union_once(tmp_path, transactional_db):
+    lines = _lines(learners=120, days=14)
+    third = len(lines) // 3
+    first = _write(tmp_path / "a.log", lines[: 2 * third])
+    second = _write(tmp_path / "b.log", lines[third:])
+
+    ingests = [_manage("ingest_tracking_logs", str(path), "--batch-size", "500") for path in (first, second)]
+    errors = [process.communicate(timeout=300)[1] for process in ingests]
+
+    assert [process.returncode for process in ingests] == [0, 0], errors
+    keys = _stored_keys()
+    assert len(keys) == len(set(keys)) == len(lines)
+
+
+@pytest.mark.postgres
+def test_an_ingest_killed_midway_leaves_whole_files_and_a_rerun_completes_it(tmp_path, transactional_db):
+    lines = _lines(learners=120, days=21)
+    log = _write(tmp_path / "tracking.log", lines)
+    store = Path(settings.TRACKING_EVENT_STORE)
+
+    ingest = _manage("ingest_tracking_logs", str(log), "--batch-size", "200")
+    assert wait_for(lambda: len(list(store.rglob("*.parquet"))) >= 3, seconds=120, interval=0.02)
+    ingest.send_signal(signal.SIGKILL)
+    ingest.wait(timeout=30)
+    partial = _stored_keys()
+    rerun = _manage("ingest_tracking_logs", str(log))
+    _, error = rerun.communicate(timeout=300)
+
+    assert ingest.returncode == -signal.SIGKILL
+    assert 0 < len(partial) < len(lines)
+    assert rerun.returncode == 0, error
+    keys = _stored_keys()
+    assert len(keys) == len(set(keys)) == len(lines)
+
+
+@pytest.mark.postgres
+def test_a_rollup_killed_midway_leaves_the_previous_tables_and_a_rerun_completes_it(transactional_db):
+    tracking_lines_ingest(lines=_lines(learners=150, days=63), source="t")
+    _profiles(150)
+    last = START + timedelta(days=62)
+    course_analytics_backfill(first=START, last=START + timedelta(days=27))
+    served = TABLES[:-1]  # the learner states are built (and committed) ahead of the rollups that read them
+    before = _snapshot(served)
+
+    backfill = _manage("backfill_course_analytics", "--from", START.isoformat(), "--to", last.isoformat())
+    started = time.monotonic()
+    assert wait_for(
+        lambda: JobRun.objects.filter(kind="course_analytics.rollup", status="running").exists(),
+        seconds=120,
+        interval=0.01,
+    )
+    backfill.send_signal(signal.SIGKILL)
+    backfill.wait(timeout=30)
+    after_kill = _snapshot(served)
+    rerun = _manage("backfill_course_analytics", "--from", START.isoformat(), "--to", last.isoformat())
+    _, error = rerun.communicate(timeout=300)
+    completed = _snapshot()
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=last)
+
+    assert backfill.returncode == -signal.SIGKILL, time.monotonic() - started
+    assert after_kill == before
+    assert rerun.returncode == 0, error
+    assert completed == _snapshot()
+
+
+@pytest.mark.django_db
+def test_the_incremental_night_over_n_days_equals_the_tables_from_scratch():
+    days = 24
+    tracking_lines_ingest(lines=_lines(days=days), source="t")
+    _profiles()
+    nights = [START + timedelta(days=n) for n in range(days)]
+
+    for night in nights:
+        course_analytics_rollup(day=night)
+    incremental = _snapshot()
+    _clear_rollups()
+    course_analytics_backfill(first=nights[0], last=nights[-1])
+
+    assert incremental == _snapshot()
+    assert len(incremental["EnrollmentDaily"]) == days * len(COURSES)
+    assert LearnerStateDay.objects.count() == days
+
+
+@pytest.mark.django_db
+def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_its_day():
+    lines = _lines(days=14)
+    tracking_lines_ingest(lines=lines, source="t")
+    _profiles()
+    last = START + timedelta(days=13)
+    course_analytics_backfill(first=START, last=last)
+    late = json.loads(next(line for line in lines if "enrollment.activated" in line))
+    late["event_type"] = late["name"] = "edx.course.enrollment.deactivated"
+    late["time"] = (START + timedelta(days=2, hours=23)).isoformat()
+
+    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+    stale = LearnerStateDay.objects.count()
+    course_analytics_backfill(first=START + timedelta(days=2), last=last)
+    nightly = _snapshot()
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=last)
+
+    assert stale == 2
+    assert nightly == _snapshot()
+
+
+@pytest.mark.django_db
+def test_the_nightly_run_reads_only_its_day_once_the_states_are_built(monkeypatch):
+    tracking_lines_ingest(lines=_lines(days=14), source="t")
+    last = START + timedelta(days=13)
+    course_analytics_backfill(first=START, last=last - timedelta(days=1))
+    from apps.course_analytics.services import rollups
+
+    read: list[list[date]] = []
+    scan = rollups.tracking_events_scan
+
+    def recording_scan(**kwargs):
+        read.append(sorted(kwargs["days"]))
+        return scan(**kwargs)
+
+    monkeypatch.setattr(rollups, "tracking_events_scan", recording_scan)
+    course_analytics_rollup(day=last)
+
+    week = [last - timedelta(days=6) + timedelta(days=n) for n in range(7)]
+    assert sorted(read) == sorted([[last], week, [last]])
+
+
+@pytest.mark.broker
+def test_a_backfill_fans_out_as_range_tasks_that_workers_run(celery_worker_queue):
+    tracking_lines_ingest(lines=_lines(days=56), source="t")
+    _profiles()
+    last = START + timedelta(days=55)
+
+    ranges = course_analytics_backfill_enqueue(
+        first=START,
+        last=last,
+        enqueue=lambda a, b: rollup_range.apply_async(args=[a.isoformat(), b.isoformat()], queue=celery_worker_queue),
+    )
+    done = wait_for(
+        lambda: JobRun.objects.filter(kind="course_analytics.rollup", status="succeeded").count() == ranges,
+        seconds=180,
+    )
+    fanned_out = _snapshot()
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=last)
+
+    assert (ranges, done) == (2, True)
+    assert fanned_out == _snapshot()
+
+
+@pytest.mark.django_db
+def test_staff_look_up_a_days_events_in_the_admin(client):
+    from apps.common.testing.factories import SysadminFactory
+
+    tracking_lines_ingest(lines=_lines(learners=10, days=2), source="t")
+    client.force_login(SysadminFactory())
+    day = tracking_events_days()[0]
+    count = tracking_events_scan(days=[day], course_ids=[COURSES[0]]).select(pl.len()).collect().item()
+
+    page = client.get("/admin/course_analytics/tracking-events/", {"day": day.isoformat(), "course_id": COURSES[0]})
+    bad = client.get("/admin/course_analytics/tracking-events/", {"day": "yesterday"})
+    anonymous = client.__class__().get("/admin/course_analytics/tracking-events/")
+
+    assert page.status_code == 200
+    assert f"{count} event(s) on {day.isoformat()}" in page.content.decode()
+    assert page.content.decode().count("<tr><td>") == count
+    assert "The day must be YYYY-MM-DD." in bad.content.decode()
+    assert anonymous.status_code == 302
