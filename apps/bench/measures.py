@@ -357,12 +357,34 @@ def _load(port: int, path: str, headers: dict, *, seconds: float, clients: int, 
         thread.start()
     for thread in threads:
         thread.join()
-    latencies.sort()
+    return _load_figures(latencies, seconds=seconds, errors=errors[0])
+
+
+def _load_figures(latencies: list[float], *, seconds: float, errors: int) -> dict:
+    latencies = sorted(latencies)
     return {
         "rps": len(latencies) / seconds,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-        "errors": errors[0],
+        "errors": errors,
+        "latencies": latencies,
     }
+
+
+def _load_alternating(port: int, targets: list[tuple], *, seconds: float, clients: int, rounds: int = 6) -> list:
+    """`_load` of each (path, headers, body) target in turn, `rounds` times, `seconds` in all per target: on a shared
+    machine whose load drifts, every target meets the same conditions."""
+    runs: list[list[dict]] = [[] for _ in targets]
+    for _ in range(rounds):
+        for runs_of, (path, headers, body) in zip(runs, targets, strict=True):
+            runs_of.append(_load(port, path, headers, seconds=seconds / rounds, clients=clients, body=body))
+    return [
+        _load_figures(
+            [latency for run in runs_of for latency in run["latencies"]],
+            seconds=seconds,
+            errors=sum(run["errors"] for run in runs_of),
+        )
+        for runs_of in runs
+    ]
 
 
 def _versus_bare(name: str, measured: dict, bare: dict, **detail) -> Result:
@@ -546,9 +568,12 @@ def activity_agg(scale: Scale) -> Result:
         conn.request("GET", bare_path)
         _same_members(tally_answer, json.loads(conn.getresponse().read()))
         conn.close()
-        load = {"seconds": scale.http_seconds, "clients": scale.http_clients}
-        bare = _load(port, bare_path, {}, **load)
-        measured = _load(port, path, headers, body=body, **load)
+        bare, measured = _load_alternating(
+            port,
+            [(bare_path, {}, None), (path, headers, body)],
+            seconds=scale.http_seconds,
+            clients=scale.http_clients,
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
