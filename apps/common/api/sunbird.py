@@ -58,9 +58,10 @@ class SunbirdError(exceptions.APIException):
         super().__init__(self.message)
 
 
-def _user_from_token(token: str, api_keys: dict):
-    """The active user a Sunbird user token names: the user's own API key (among `api_keys`, looked up with the
-    client key) or a JWT (`sub`, last `:` segment)."""
+def _user_from_token(token: str, api_keys: dict | None = None):
+    """The active user a Sunbird user token names: the user's own API key (`api_keys` holds it when the caller
+    looked it up already, together with the client key) or a JWT (`sub`, last `:` segment)."""
+    api_keys = api_keys_authenticate([token]) if api_keys is None else api_keys
     if token in api_keys:
         return api_keys[token].user
     subject = _jwt_subject(token)
