@@ -15,6 +15,7 @@ class Scale:
     repeats: int
     dataset_tree: tuple[int, int, int] = (1, 1, 1)  # districts, schools per district, classes per school
     dataset_users: int = 0  # each with SESSIONS_PER_USER sessions
+    aggregate_rows: int = 0  # activity_agg rows (users x courses x metrics) behind the aggregator's endpoint
 
 
 START = date(2025, 1, 6)  # a Monday, long past: every generated week is complete
@@ -29,6 +30,7 @@ SCALES = {
         repeats=3,
         dataset_tree=(4, 5, 5),
         dataset_users=2_000,
+        aggregate_rows=30_000,
     ),
     "full": Scale(
         "full",
@@ -40,6 +42,7 @@ SCALES = {
         repeats=5,
         dataset_tree=(10, 20, 50),
         dataset_users=200_000,
+        aggregate_rows=1_000_000,
     ),
 }
 SESSIONS_PER_USER = 10

@@ -3,7 +3,8 @@
 from django.http import JsonResponse
 from django.urls import include, path
 
-from apps.groups.models import Group
+from apps.activity_agg.models import ActivityAggregate
+from apps.groups.models import Group, Membership
 
 
 def bare_group(request, pk: int):
@@ -12,7 +13,37 @@ def bare_group(request, pk: int):
     return JsonResponse(row or {}, status=200 if row else 404)
 
 
+def bare_activity_agg(request, pk: int):
+    """The same members and aggregate rows as the aggregator's endpoint, through the ORM straight into JSON: no
+    DRF, no auth, no cache, no envelope."""
+    members = {
+        row["user_id"]: row
+        for row in Membership.objects.filter(group_id=pk, status="active").values(
+            "user_id", "user__public_id", "user__first_name", "user__last_name", "role", "status"
+        )
+    }
+    rows = ActivityAggregate.objects.filter(
+        activity_id=request.GET["activity_id"], activity_type="Course", user_id__in=list(members)
+    ).values_list("user_id", "metric", "value", "last_updated")
+    agg: dict[int, list] = {}
+    for user_id, metric, value, last_updated in rows:
+        moment = int(last_updated.timestamp() * 1000) if last_updated else None
+        agg.setdefault(user_id, []).append({"metric": metric, "value": value, "lastUpdatedOn": moment})
+    result = [
+        {
+            "userId": str(members[user_id]["user__public_id"]),
+            "name": f"{members[user_id]['user__first_name']} {members[user_id]['user__last_name']}".strip(),
+            "role": members[user_id]["role"],
+            "status": members[user_id]["status"],
+            "agg": metrics,
+        }
+        for user_id, metrics in agg.items()
+    ]
+    return JsonResponse({"enrolmentCount": len(result), "members": result})
+
+
 urlpatterns = [
     path("bench/bare/group/<int:pk>", bare_group),
+    path("bench/bare/agg/<int:pk>", bare_activity_agg),
     path("", include("config.urls")),
 ]

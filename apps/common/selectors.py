@@ -11,14 +11,15 @@ from apps.common.models import API_KEY_PREFIX, ApiKey, User, api_key_digest
 from config.celery import app as celery_app
 
 
-def api_key_get_usable(*, raw_key: str, now: datetime | None = None) -> ApiKey | None:
-    """The key matching `raw_key` when it exists, is not revoked or expired, and its owner is active; else None."""
-    if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 128:
-        return None
-    api_key = ApiKey.objects.select_related("user").filter(digest=api_key_digest(raw_key)).first()
-    if api_key is None or not api_key.is_usable(now=now or timezone.now()):
-        return None
-    return api_key
+def api_keys_get_usable(*, raw_keys: list[str], now: datetime | None = None) -> dict[str, ApiKey]:
+    """The keys matching `raw_keys` that exist, are not revoked or expired, and whose owner is active, by raw key,
+    read in one query."""
+    digests = {api_key_digest(raw): raw for raw in raw_keys if raw.startswith(API_KEY_PREFIX) and len(raw) <= 128}
+    if not digests:
+        return {}
+    now = now or timezone.now()
+    api_keys = ApiKey.objects.select_related("user").filter(digest__in=digests)
+    return {digests[api_key.digest]: api_key for api_key in api_keys if api_key.is_usable(now=now)}
 
 
 def user_get_active(*, public_id: uuid.UUID) -> User | None:

@@ -196,6 +196,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "activity_agg.refresh": {
+        "task": "activity_agg.refresh",
+        "schedule": crontab(hour=1, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
     "common.prune_job_runs": {
         "task": "common.prune_job_runs",
         "schedule": crontab(hour=3, minute=30),
@@ -282,3 +287,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# Activity aggregator: how long a group's aggregate response is cached (writes invalidate it sooner).
+ACTIVITY_AGG_CACHE_SECONDS = env_int("TALLY_ACTIVITY_AGG_CACHE_SECONDS", 60)

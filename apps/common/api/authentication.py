@@ -7,7 +7,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 
 from apps.common.models import ApiKey
-from apps.common.selectors import api_key_get_usable
+from apps.common.selectors import api_keys_get_usable
 from apps.common.services import api_key_touch
 
 # Read in this order; the first header present decides. CKAN/EDX clients send the first two, everyone else the last.
@@ -30,11 +30,16 @@ def raw_key_from_headers(headers) -> str | None:
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
     """The usable key `raw_key` names, its use recorded; None when unknown, expired or revoked."""
+    return api_keys_authenticate([raw_key]).get(raw_key)
+
+
+def api_keys_authenticate(raw_keys: list[str]) -> dict[str, ApiKey]:
+    """The usable keys among `raw_keys`, by raw key, looked up in one query; their use recorded."""
     now = timezone.now()
-    api_key = api_key_get_usable(raw_key=raw_key, now=now)
-    if api_key is not None:
+    api_keys = api_keys_get_usable(raw_keys=raw_keys, now=now)
+    for api_key in api_keys.values():
         api_key_touch(api_key=api_key, now=now)
-    return api_key
+    return api_keys
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -22,12 +22,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apps.common.api.authentication import api_key_authenticate, jwt_claims_decode, raw_key_from_headers
+from apps.common.api.authentication import api_keys_authenticate, jwt_claims_decode, raw_key_from_headers
 from apps.common.api.dialects import Dialect
 from apps.common.api.parsers import StrictJSONParser
 from apps.common.exceptions import ServiceError
 from apps.common.ids import uuid_or_none
-from apps.common.models import User
 from apps.common.selectors import user_get_active
 
 UNAUTHORIZED = ("GS_UNAUTHORIZED", 401, "You are an unauthorized.Contact your system administrator")
@@ -58,11 +57,12 @@ class SunbirdError(exceptions.APIException):
         super().__init__(self.message)
 
 
-def _user_from_token(token: str) -> User | None:
-    """The active user a Sunbird user token names: a JWT (`sub`, last `:` segment) or the user's own API key."""
-    api_key = api_key_authenticate(token)
-    if api_key is not None:
-        return api_key.user
+def _user_from_token(token: str, api_keys: dict | None = None):
+    """The active user a Sunbird user token names: the user's own API key (`api_keys` holds it when the caller
+    looked it up already, together with the client key) or a JWT (`sub`, last `:` segment)."""
+    api_keys = api_keys_authenticate([token]) if api_keys is None else api_keys
+    if token in api_keys:
+        return api_keys[token].user
     subject = _jwt_subject(token)
     if subject is None:
         return None
@@ -108,9 +108,10 @@ class SunbirdAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         client_key = raw_key_from_headers({"Authorization": request.headers.get("Authorization", "")})
-        client = api_key_authenticate(client_key) if client_key else None
         token = request.headers.get("x-authenticated-user-token", "").strip()
-        user = _user_from_token(token) if client and token else None
+        api_keys = api_keys_authenticate([key for key in (client_key, token) if key])
+        client = api_keys.get(client_key) if client_key else None
+        user = _user_from_token(token, api_keys) if client and token else None
         if user is None:
             raise exceptions.AuthenticationFailed()
         managed_token = request.headers.get("x-authenticated-for", "").strip()

@@ -24,6 +24,7 @@ from opaque_keys.edx.keys import CourseKey
 from apps.common.safe_json import JSONError, json_load, json_value_check
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
 from apps.course_analytics.models import LearnerProfile, LearnerStateDay
+from apps.course_analytics.signals import tracking_events_stored
 
 BATCH_SIZE = 50_000
 MAX_REPORTED_PROBLEMS = 100
@@ -242,14 +243,14 @@ def tracking_events_store(*, events: pl.DataFrame, linked: set[str] | None = Non
     Idempotent on each event's key, checked against the partitions of the days the batch touches, one day at a
     time under that day's lock, so that concurrent ingests of the same day neither lose nor double an event. Each
     day's new events become one file of its partition, and the learner state from that day on is marked stale
-    for the next rollup.
+    for the next rollup. Sends `tracking_events_stored` with the days that received new events.
     """
     if events.is_empty():
         return 0
     with transaction.atomic():
         _learners_link(events, set() if linked is None else linked)
     added = 0
-    enrollment_days = []
+    enrollment_days, stored_days = [], []
     fresh = events.unique(subset="event_key", keep="first")
     for (day,), batch in sorted(fresh.partition_by("day", as_dict=True).items()):
         with day_lock(day):
@@ -257,12 +258,15 @@ def tracking_events_store(*, events: pl.DataFrame, linked: set[str] | None = Non
             new = batch.join(stored, on="event_key", how="anti")
             if new.height:
                 partition_append(day=day, frame=new.sort("course_id", "time"))
+                stored_days.append(day)
         added += new.height
         if new.filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS)).height:
             enrollment_days.append(day)
     if enrollment_days:
         # The carried learner state of these days and every later one no longer holds.
         LearnerStateDay.objects.filter(day__gte=min(enrollment_days)).delete()
+    if added:
+        tracking_events_stored.send(sender=tracking_events_store, days=stored_days)
     return added
 
 

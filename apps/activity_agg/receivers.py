@@ -1,0 +1,26 @@
+"""How the aggregator hears of changes in the apps below it: new tracking events start an incremental refresh,
+and a group write invalidates the group's cached aggregates. Both act once the writing transaction commits."""
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from apps.activity_agg import cache
+from apps.activity_agg.tasks import refresh
+from apps.course_analytics.signals import tracking_events_stored
+from apps.groups.models import Group
+
+# A refresh queued behind a backlog for longer than this is dropped: the nightly run covers its days.
+REFRESH_EXPIRES_SECONDS = 6 * 3600
+
+
+@receiver(tracking_events_stored, dispatch_uid="activity_agg.refresh_after_ingest")
+def refresh_after_ingest(sender, *, days, **kwargs) -> None:
+    span = {"first": days[0].isoformat(), "last": days[-1].isoformat()}
+    transaction.on_commit(lambda: refresh.apply_async(kwargs=span, expires=REFRESH_EXPIRES_SECONDS))
+
+
+@receiver(post_save, sender=Group, dispatch_uid="activity_agg.group_saved")
+def group_saved(sender, *, instance: Group, **kwargs) -> None:
+    # Every group write (members, activities, status) saves the group row, through apps.groups.services.
+    transaction.on_commit(lambda: cache.group_changed(group_id=instance.public_id))

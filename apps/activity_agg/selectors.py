@@ -1,0 +1,154 @@
+"""Reads of the activity aggregator: who is enrolled (from course_analytics), and a group's aggregate for one
+activity or all of them, as plain data (the API's serializers own the wire format)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+from django.utils import timezone
+
+from apps.activity_agg import cache
+from apps.activity_agg.models import ActivityAggregate
+from apps.common.exceptions import PermissionDeniedError
+from apps.common.models import User
+from apps.course_analytics.services.rollups import enrollment_states
+from apps.groups.models import Activity, Group
+from apps.groups.selectors import group_get, group_members
+
+
+def enrolled_learners(*, course_ids: list[str]) -> pl.DataFrame:
+    """(course_id, lms_user_id) of the learners enrolled now in these courses, from the enrollment state that
+    course_analytics computes: its learner-state table up to yesterday and today's enrollment events (the last
+    activation or deactivation decides). Call learner_states_build(last=yesterday) first for late events."""
+    today = timezone.now().date()
+    states = enrollment_states(first=today, last=today)
+    now_enrolled = (pl.col("date") == today) & (pl.col("at_end") == 1)
+    return states.filter(pl.col("course_id").is_in(course_ids) & now_enrolled).select("course_id", "lms_user_id")
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    metric: str
+    value: float
+    last_updated: datetime | None
+
+
+@dataclass(frozen=True)
+class MemberAgg:
+    """An active member of the group who is enrolled in the activity, with their metrics (sorted by name)."""
+
+    user_id: uuid.UUID
+    name: str
+    role: str
+    status: str
+    created_by: uuid.UUID | None
+    metrics: tuple[MetricValue, ...]
+
+
+@dataclass(frozen=True)
+class ActivityAgg:
+    """A group's aggregate for one activity: `enrolment_count` enrolled active members; `last_updated` the latest
+    of their metrics' times (None when there is none)."""
+
+    group_id: uuid.UUID
+    activity_id: str
+    activity_type: str
+    enrolment_count: int
+    last_updated: datetime | None
+    members: tuple[MemberAgg, ...]
+
+
+@dataclass(frozen=True)
+class GroupAgg:
+    """What a group's cached aggregate holds: the ids of its active members (who may read it) and the aggregate."""
+
+    member_ids: frozenset[int]
+    agg: ActivityAgg
+
+
+def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str) -> GroupAgg:
+    """In three queries: the group's activity, its active members with their users, and their aggregate rows."""
+    memberships = list(group_members(group=group).select_related(None).select_related("user", "created_by"))
+    is_activity = Activity.objects.filter(group=group, activity_id=activity_id, activity_type=activity_type).exists()
+    rows = (
+        ActivityAggregate.objects.filter(
+            activity_id=activity_id, activity_type=activity_type, user_id__in=[m.user_id for m in memberships]
+        ).order_by("metric")
+        if is_activity
+        else []
+    )
+    metrics: dict[int, list[MetricValue]] = {}
+    for row in rows:
+        metrics.setdefault(row.user_id, []).append(MetricValue(row.metric, row.value, row.last_updated))
+    members = tuple(
+        sorted(
+            (
+                MemberAgg(
+                    user_id=m.user.public_id,
+                    name=f"{m.user.first_name} {m.user.last_name}".strip(),
+                    role=m.role,
+                    status=m.status,
+                    created_by=m.created_by.public_id if m.created_by else None,
+                    metrics=tuple(metrics[m.user_id]),
+                )
+                for m in memberships
+                if m.user_id in metrics
+            ),
+            key=lambda member: (member.name, str(member.user_id)),
+        )
+    )
+    times = [metric.last_updated for member in members for metric in member.metrics if metric.last_updated]
+    agg = ActivityAgg(
+        group_id=group.public_id,
+        activity_id=activity_id,
+        activity_type=activity_type,
+        enrolment_count=len(members),
+        last_updated=max(times, default=None),
+        members=members,
+    )
+    return GroupAgg(member_ids=frozenset(m.user_id for m in memberships), agg=agg)
+
+
+def _require_member(*, actor: User, member_ids: frozenset[int]) -> None:
+    if not (actor.is_staff or actor.is_superuser) and actor.pk not in member_ids:
+        raise PermissionDeniedError("Only the group's members may read its aggregates.", code="not_group_member")
+
+
+def group_activity_agg(*, actor: User, group_id: uuid.UUID | str, activity_id: str, activity_type: str) -> ActivityAgg:
+    """The aggregate of one activity of an existing group, for a member of the group (or staff).
+
+    Only the group's active members who are enrolled are listed; an activity the group does not have, or nobody
+    is enrolled in, has none. Served from the cache while neither the group nor the activity's figures changed.
+    Raises NotFoundError (no such group) or PermissionDeniedError (the actor is not a member).
+    """
+    group_agg = cache.cached_group_agg(
+        group_id=group_id,
+        activity_id=activity_id,
+        activity_type=activity_type,
+        compute=lambda: _group_activity_agg(
+            group=group_get(group_id=group_id), activity_id=activity_id, activity_type=activity_type
+        ),
+    )
+    _require_member(actor=actor, member_ids=group_agg.member_ids)
+    return group_agg.agg
+
+
+@dataclass(frozen=True)
+class GroupAggs:
+    group_id: uuid.UUID
+    activities: list[ActivityAgg]
+
+
+def group_aggs(*, actor: User, group_id: uuid.UUID | str) -> GroupAggs:
+    """The aggregate of every activity of an existing group, in the order they were added (see group_activity_agg)."""
+    group = group_get(group_id=group_id)
+    activities = Activity.objects.filter(group=group).order_by("id").values_list("activity_id", "activity_type")
+    aggs = [
+        group_activity_agg(actor=actor, group_id=group.public_id, activity_id=activity_id, activity_type=kind)
+        for activity_id, kind in activities
+    ]
+    if not aggs:
+        member_ids = frozenset(group_members(group=group).values_list("user_id", flat=True))
+        _require_member(actor=actor, member_ids=member_ids)
+    return GroupAggs(group_id=group.public_id, activities=aggs)

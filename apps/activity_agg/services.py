@@ -1,0 +1,241 @@
+"""Writes of the activity aggregator: content progress merged from tracking events, and the per-user, per-course
+aggregates recomputed from it. Set-based throughout (polars, then one bulk statement per table), never a loop per
+learner. Readers never wait: a refresh rewrites a course's aggregate rows in one transaction, and the cached
+responses of what it changed are invalidated when it commits.
+"""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import polars as pl
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.activity_agg import cache
+from apps.activity_agg.models import (
+    COURSE_ACTIVITY_TYPE,
+    ActivityAggregate,
+    ContentProgress,
+    CourseContentCount,
+    Metric,
+)
+from apps.activity_agg.selectors import enrolled_learners
+from apps.common.frames import frame_insert, queryset_frame
+from apps.common.models import JobRun
+from apps.common.services import job_run_execute
+from apps.course_analytics.selectors import tracking_events_scan
+from apps.course_analytics.services.rollups import SEGMENT_LENGTH, learner_states_build
+
+REFRESH_KIND = "activity_agg.refresh"
+LEARNER_CONTENT = ["course_id", "lms_user_id", "content_id"]
+# Where a video's end segment starts: the segment holding max(duration - 30 s, 95 % of it), as the video summaries
+# of course_analytics count "watched to the end", so that credits do not have to be sat through.
+CREDITS_SECONDS = 30
+VIDEO_LEAVING_EVENTS = ("pause_video", "stop_video", "seek_video")
+EVENT_COLUMNS = ["course_id", "lms_user_id", "time", "event_type", "event_source", "block_id", "video_id", "success",
+                 "grade", "max_grade", "completion", "video_position", "video_duration"]  # fmt: skip
+PROGRESS_COLUMNS = {
+    "course_id": pl.String,
+    "lms_user_id": pl.Int64,
+    "content_id": pl.String,
+    "completed_at": pl.Datetime("us", "UTC"),
+    "best_score": pl.Float64,
+    "max_score": pl.Float64,
+    "scored_at": pl.Datetime("us", "UTC"),
+}
+
+
+def content_progress(*, events: pl.LazyFrame) -> pl.LazyFrame:
+    """Per (course, learner, content) in `events`: the first completion, and the best graded score.
+
+    `events` has the event store's columns course_id, lms_user_id, time, event_type, event_source, block_id,
+    video_id, success, grade, max_grade, completion, video_position and video_duration. A content is completed by
+    a server `problem_check` answered `correct`, by an `edx.completion.*` event on its block (unless it reports a
+    completion below 1), or, for a video, by a pause, stop or seek from a position inside its end segment (a play
+    from there is a jump, not a viewing).
+    """
+    event_type = pl.col("event_type")
+    duration, position = pl.col("video_duration"), pl.col("video_position")
+    end_start = (pl.max_horizontal(duration - CREDITS_SECONDS, duration * 0.95) / SEGMENT_LENGTH).floor()
+    checked = (event_type == "problem_check") & (pl.col("event_source") == "server")
+    completes = (
+        (checked & (pl.col("success") == "correct"))
+        | (event_type.str.starts_with("edx.completion.") & pl.col("completion").fill_null(1.0).ge(1.0))
+        | (event_type.is_in(VIDEO_LEAVING_EVENTS) & (position >= end_start * SEGMENT_LENGTH))
+    )
+    content = pl.coalesce(
+        pl.when(pl.col("block_id") != "").then(pl.col("block_id")),
+        pl.when(pl.col("video_id") != "").then(pl.col("video_id")),
+    )
+    learner_events = events.with_columns(content_id=content).filter(
+        pl.col("lms_user_id").is_not_null() & pl.col("content_id").is_not_null()
+    )
+    completions = learner_events.filter(completes).group_by(LEARNER_CONTENT).agg(completed_at=pl.col("time").min())
+    graded = learner_events.filter(checked & pl.col("grade").is_not_null() & pl.col("max_grade").is_not_null())
+    best = pl.col("grade") == pl.col("grade").max()
+    scores = graded.group_by(LEARNER_CONTENT).agg(
+        best_score=pl.col("grade").max(),
+        max_score=pl.col("max_grade").filter(best).max(),
+        scored_at=pl.col("time").filter(best).min(),
+    )
+    merged = completions.join(scores, on=LEARNER_CONTENT, how="full", coalesce=True)
+    return merged.select([pl.col(name).cast(dtype) for name, dtype in PROGRESS_COLUMNS.items()])
+
+
+def _earlier(target: str, new: str) -> str:
+    """SQL: the earlier of two nullable times (the new one when the target has none)."""
+    return f"CASE WHEN {target} IS NULL OR {new} < {target} THEN {new} ELSE {target} END"
+
+
+# A better score replaces the best one with its maximum and time; an equal score keeps the earlier time.
+MERGE_SQL = """
+INSERT INTO {table} ({columns}) SELECT {columns} FROM activity_agg_staging WHERE true
+ON CONFLICT (course_id, lms_user_id, content_id) DO UPDATE SET
+    completed_at = {completed_at},
+    max_score = CASE WHEN {better} THEN excluded.max_score ELSE {table}.max_score END,
+    scored_at = CASE WHEN {better} THEN excluded.scored_at
+                     WHEN excluded.best_score = {table}.best_score THEN {scored_at}
+                     ELSE {table}.scored_at END,
+    best_score = CASE WHEN {better} THEN excluded.best_score ELSE {table}.best_score END
+"""
+
+
+def content_progress_merge(*, progress: pl.DataFrame) -> int:
+    """Merge content_progress (collected) into ContentProgress in one statement: earliest completion, best score.
+
+    Idempotent: merging the same frame again changes nothing. Returns the rows staged.
+    """
+    table = ContentProgress._meta.db_table
+    columns = ", ".join(PROGRESS_COLUMNS)
+    better = (
+        f"excluded.best_score IS NOT NULL AND ({table}.best_score IS NULL OR excluded.best_score > {table}.best_score)"
+    )
+    sql = MERGE_SQL.format(
+        table=table,
+        columns=columns,
+        better=better,
+        completed_at=_earlier(f"{table}.completed_at", "excluded.completed_at"),
+        scored_at=_earlier(f"{table}.scored_at", "excluded.scored_at"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS activity_agg_staging")
+        cursor.execute(f"CREATE TEMP TABLE activity_agg_staging AS SELECT {columns} FROM {table} WHERE 1 = 0")
+        frame_insert(table="activity_agg_staging", frame=progress)
+        cursor.execute(sql)
+        cursor.execute("DROP TABLE activity_agg_staging")
+    return progress.height
+
+
+def _metric_rows(learners: pl.DataFrame, metric: Metric, value: pl.Expr, last_updated: pl.Expr) -> pl.DataFrame:
+    return learners.select(
+        "course_id",
+        "user_id",
+        metric=pl.lit(metric.value),
+        value=value.cast(pl.Float64),
+        last_updated=last_updated,
+    )
+
+
+def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
+    """The aggregate rows of these courses: per enrolled learner who is a Tally user, completedCount, score, and
+    progress (percent, two decimals, at most 100) where the course's leaf-content count is set."""
+    progress = queryset_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS)
+    users = queryset_frame(
+        get_user_model().objects.filter(lms_user_id__isnull=False), {"id": pl.Int64, "lms_user_id": pl.Int64}
+    ).rename({"id": "user_id"})
+    leaf_counts = queryset_frame(
+        CourseContentCount.objects.filter(course_id__in=course_ids, leaf_contents__gt=0),
+        {"course_id": pl.String, "leaf_contents": pl.Int64},
+    )
+    learners = (
+        enrolled_learners(course_ids=course_ids)
+        .join(users, on="lms_user_id")
+        .join(
+            progress.group_by("course_id", "lms_user_id").agg(
+                completed=pl.col("completed_at").count(),
+                completed_last=pl.col("completed_at").max(),
+                score=pl.col("best_score").sum(),
+                scored_last=pl.col("scored_at").max(),
+            ),
+            on=["course_id", "lms_user_id"],
+            how="left",
+        )
+        .join(leaf_counts, on="course_id", how="left")
+        .with_columns(pl.col("completed", "score").fill_null(0))
+    )
+    percent = (pl.col("completed") * 100 / pl.col("leaf_contents")).clip(upper_bound=100).round(2)
+    return pl.concat(
+        [
+            _metric_rows(learners, Metric.COMPLETED_COUNT, pl.col("completed"), pl.col("completed_last")),
+            _metric_rows(learners, Metric.SCORE, pl.col("score"), pl.col("scored_last")),
+            _metric_rows(
+                learners.filter(pl.col("leaf_contents").is_not_null()),
+                Metric.PROGRESS,
+                percent,
+                pl.col("completed_last"),
+            ),
+        ]
+    )
+
+
+def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
+    """Rewrite every aggregate row of these courses from the stored content progress and enrollment state (the
+    learner-state table is brought up to yesterday first), in the caller's transaction; their cached responses are
+    invalidated when it commits. Returns the rows written."""
+    course_ids = sorted(set(course_ids))
+    if not course_ids:
+        return 0
+    learner_states_build(last=timezone.now().date() - timedelta(days=1))
+    rows = course_aggregates_frame(course_ids=course_ids).rename({"course_id": "activity_id"})
+    rows = rows.with_columns(activity_type=pl.lit(COURSE_ACTIVITY_TYPE))
+    ActivityAggregate.objects.filter(activity_type=COURSE_ACTIVITY_TYPE, activity_id__in=course_ids).delete()
+    written = frame_insert(table=ActivityAggregate._meta.db_table, frame=rows)
+    transaction.on_commit(lambda: cache.figures_changed(activity_ids=course_ids))
+    return written
+
+
+def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str, replace: bool) -> JobRun:
+    def work() -> int:
+        if replace:
+            ContentProgress.objects.filter(course_id__in=course_ids).delete()
+        days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+        events = tracking_events_scan(days=days, course_ids=course_ids, columns=EVENT_COLUMNS)
+        progress, courses = pl.collect_all([content_progress(events=events), events.select("course_id").unique()])
+        content_progress_merge(progress=progress)
+        return course_aggregates_rebuild(course_ids=set(course_ids or []) | set(courses["course_id"].to_list()))
+
+    return job_run_execute(kind=REFRESH_KIND, key=key, work=work)
+
+
+def activity_aggregates_refresh(*, first: date, last: date) -> JobRun:
+    """One pass over the tracking events of the UTC days [first, last]: merge them into content progress, then
+    rebuild the aggregates of the courses they touch, in one transaction (after each ingest, and nightly).
+
+    Idempotent: recorded as ("activity_agg.refresh", first..last); a rerun merges the same events into the same
+    progress and rewrites the same rows, and a failure changes nothing.
+    """
+    key = f"{first.isoformat()}..{last.isoformat()}"
+    return _refresh(first=first, last=last, course_ids=None, key=key, replace=False)
+
+
+def course_activity_rebuild(*, course_ids: list[str], first: date, last: date) -> JobRun:
+    """Rebuild the content progress and aggregates of courses from their events of [first, last] alone (the
+    stored progress of the courses is replaced, not merged into), in one transaction.
+
+    Idempotent: recorded as ("activity_agg.refresh", "rebuild:<courses>").
+    """
+    key = "rebuild:" + ",".join(sorted(course_ids))
+    return _refresh(first=first, last=last, course_ids=course_ids, key=key, replace=True)
+
+
+def course_leaf_contents_set(*, course_id: str, leaf_contents: int) -> CourseContentCount:
+    """Set how many leaf contents a course has (staff, in the admin) and recompute its aggregates with progress.
+
+    Idempotent on the course."""
+    with transaction.atomic():
+        count, _ = CourseContentCount.objects.update_or_create(
+            course_id=course_id, defaults={"leaf_contents": leaf_contents, "updated_at": timezone.now()}
+        )
+        course_aggregates_rebuild(course_ids=[course_id])
+    return count

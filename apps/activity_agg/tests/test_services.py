@@ -1,0 +1,132 @@
+"""The refresh: which events complete which contents, scores, enrollment, idempotency, and the rebuild."""
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from apps.activity_agg.models import ActivityAggregate, ContentProgress
+from apps.activity_agg.services import activity_aggregates_refresh, course_leaf_contents_set
+from apps.activity_agg.tasks import refresh
+from apps.activity_agg.tests.factories import Learner
+from apps.course_analytics.services.ingest import tracking_lines_ingest
+
+COURSE = "course-v1:TestX+AGG101+2026_T1"
+DAY = date(2026, 10, 5)
+T0 = datetime(2026, 10, 5, 9, tzinfo=UTC)
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def ingest(lines: list[str]) -> None:
+    tracking_lines_ingest(lines=lines, source="test")
+
+
+def aggregates() -> dict:
+    rows = ActivityAggregate.objects.select_related("user").order_by("user__username", "metric")
+    return {(row.user.username, row.metric): (row.value, row.last_updated) for row in rows}
+
+
+@pytest.fixture
+def learners():
+    return Learner("ann", 101, COURSE), Learner("bob", 102, COURSE), Learner("cid", 103, COURSE)
+
+
+@pytest.mark.django_db
+def test_each_kind_of_completion_counts_once_per_content_and_the_best_grade_is_kept(learners):
+    # given Ann completes a problem twice, a problem on her second try, a video into its end segment and an html
+    # block; Bob only jumps to the end of the video; Cid enrols and leaves
+    ann, bob, cid = learners
+    ingest(
+        [
+            ann.enrol(at(0)),
+            ann.problem(at(1), "p1", correct=True, grade=1, max_grade=1),
+            ann.problem(at(2), "p1", correct=True, grade=1, max_grade=1),
+            ann.problem(at(3), "p2", correct=False, grade=0, max_grade=2),
+            ann.problem(at(4), "p2", correct=True, grade=2, max_grade=2),
+            ann.video(at(5), "play_video", "v1", position=0, duration=300),
+            ann.video(at(10), "pause_video", "v1", position=290, duration=300),
+            ann.completion(at(11), "h1"),
+            bob.enrol(at(0)),
+            bob.video(at(5), "play_video", "v1", position=290, duration=300),
+            bob.video(at(6), "pause_video", "v1", position=284, duration=300),
+            cid.enrol(at(0)),
+            cid.problem(at(1), "p1", correct=True, grade=1, max_grade=1),
+            cid.enrol(at(2), active=False),
+        ]
+    )
+
+    # when the day is refreshed
+    run = activity_aggregates_refresh(first=DAY, last=DAY)
+
+    # then only enrolled learners have aggregates, with each content counted once
+    assert run.status == "succeeded"
+    assert aggregates() == {
+        ("ann", "completedCount"): (4.0, at(11)),
+        ("ann", "score"): (3.0, at(4)),
+        ("bob", "completedCount"): (0.0, None),
+        ("bob", "score"): (0.0, None),
+    }
+    assert ContentProgress.objects.filter(lms_user_id=101).count() == 4
+    assert ContentProgress.objects.get(lms_user_id=101, content_id=ann.block("problem", "p2")).max_score == 2
+
+
+@pytest.mark.django_db
+def test_a_later_refresh_merges_new_events_and_keeps_the_first_completion(learners):
+    ann, _, _ = learners
+    ingest([ann.enrol(at(0)), ann.problem(at(1), "p1", correct=True, grade=0.5, max_grade=1)])
+    activity_aggregates_refresh(first=DAY, last=DAY)
+
+    # when the next day brings a repeat of the completion and a better grade
+    ingest(
+        [
+            ann.problem(at(1440), "p1", correct=True, grade=1, max_grade=1),
+            ann.problem(at(1441), "p3", correct=True, grade=1, max_grade=1),
+        ]
+    )
+    activity_aggregates_refresh(first=DAY + timedelta(days=1), last=DAY + timedelta(days=1))
+
+    assert aggregates() == {("ann", "completedCount"): (2.0, at(1441)), ("ann", "score"): (2.0, at(1441))}
+    assert ContentProgress.objects.get(content_id=ann.block("problem", "p1")).completed_at == at(1)
+
+
+@pytest.mark.django_db
+def test_progress_appears_once_staff_set_the_course_leaf_count(learners):
+    ann, bob, _ = learners
+    ingest([ann.enrol(at(0)), bob.enrol(at(0)), ann.problem(at(1), "p1", correct=True, grade=1, max_grade=1)])
+    activity_aggregates_refresh(first=DAY, last=DAY)
+
+    course_leaf_contents_set(course_id=COURSE, leaf_contents=3)
+
+    assert aggregates()[("ann", "progress")] == (33.33, at(1))
+    assert aggregates()[("bob", "progress")] == (0.0, None)
+
+
+@pytest.mark.django_db
+def test_the_task_twice_gives_the_same_rows(learners):
+    ann, bob, _ = learners
+    ingest([ann.enrol(at(0)), bob.enrol(at(0)), ann.completion(at(3), "h1")])
+
+    refresh(first=DAY.isoformat(), last=DAY.isoformat())
+    first = aggregates()
+    refresh(first=DAY.isoformat(), last=DAY.isoformat())
+
+    assert aggregates() == first
+    assert first[("ann", "completedCount")] == (1.0, at(3))
+
+
+@pytest.mark.django_db
+def test_the_rebuild_command_recomputes_a_course_from_its_events(learners):
+    ann, _, _ = learners
+    ingest([ann.enrol(at(0)), ann.completion(at(3), "h1")])
+    activity_aggregates_refresh(first=DAY, last=DAY)
+    ContentProgress.objects.update(completed_at=at(-100))  # progress that the events do not support
+
+    call_command("rebuild_activity_aggregates", COURSE, stdout=io.StringIO())
+
+    assert aggregates() == {("ann", "completedCount"): (1.0, at(3)), ("ann", "score"): (0.0, None)}
+    assert get_user_model().objects.get(username="ann").lms_user_id == 101
