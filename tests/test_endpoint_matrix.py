@@ -30,6 +30,7 @@ from apps.common.api.dialects import Dialect, DialectViewMixin
 from apps.common.api.edx_analytics import EdxAnalytics, EdxCsvRenderer
 from apps.common.api.native import Native
 from apps.common.api.sunbird import Sunbird
+from apps.common.api.sunbird_agg import SunbirdAggregator
 from apps.common.api.sunbird_platform import SunbirdPlatform
 from apps.common.models import ApiKey
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
@@ -171,6 +172,32 @@ def _course_endpoints() -> Iterator[Endpoint]:
         )
 
 
+def _aggregator_endpoints() -> Iterator[Endpoint]:
+    """The activity aggregator's two operations (Sunbird-style bodies) and its native read; an unknown group is a
+    404 in each dialect."""
+
+    def body(world: World, group_id: str | None = None, **more) -> dict:
+        return {"request": {"groupId": group_id or str(world.instances["group"].public_id), **more}}
+
+    activity = {"activityId": "course-v1:Matrix+M1+2026", "activityType": "Course"}
+    yield Endpoint(
+        "activity_agg-api:sunbird-activity-agg",
+        lambda world: Call("post", "/api/data/v1/group/activity/agg", body(world, **activity)),
+        not_found=lambda world: Call("post", "/api/data/v1/group/activity/agg", body(world, _random_id(), **activity)),
+    )
+    yield Endpoint(
+        "activity_agg-api:sunbird-group-agg",
+        lambda world: Call("post", "/api/data/v1/group/agg", body(world)),
+        not_found=lambda world: Call("post", "/api/data/v1/group/agg", body(world, _random_id())),
+    )
+    native = "/api/v1/groups/{}/activity-aggregates/"
+    yield Endpoint(
+        "activity_agg-api:group-activity-aggregates",
+        lambda world: Call("get", native.format(world.instances["group"].public_id)),
+        not_found=lambda world: Call("get", native.format(_random_id())),
+    )
+
+
 def _group_count_data(world: World) -> dict:
     today = timezone.now().date().isoformat()
     query = [{"query_group": [{"state": "active"}, {"title": "Matrix"}]}]
@@ -212,6 +239,7 @@ ENDPOINTS = [
     *_course_endpoints(),
     Endpoint("course_analytics-api:ingest-events", lambda world: Call("post", "/api/v0/ingest/events", [])),
     Endpoint("datasets-api:sessions", lambda world: Call("post", "/api/v1/datasets/sessions/")),
+    *_aggregator_endpoints(),
     *_ckan_endpoints(),
 ]
 ENDPOINT_IDS = [endpoint.key for endpoint in ENDPOINTS]
@@ -223,6 +251,7 @@ def _error_shape_holds(dialect: type[Dialect], body: Any) -> bool:
         Native: lambda body: {"detail", "code"} <= set(body),
         Sunbird: lambda body: body["params"]["status"] == "failed" and body["result"] == {},
         SunbirdPlatform: lambda body: body["params"]["status"] == "failed" and body["params"]["errmsg"],
+        SunbirdAggregator: lambda body: body["responseCode"] != "OK" and body["params"]["errmsg"],
         EdxAnalytics: lambda body: set(body) == {"detail"},
         CKAN: lambda body: body["success"] is False and "__type" in body["error"],
     }
@@ -264,7 +293,7 @@ def _request(call: Call, headers: dict | None = None):
 
 
 def _credentials(endpoint: Endpoint, world: World) -> dict:
-    if _dialect(endpoint) in (Sunbird, SunbirdPlatform):
+    if _dialect(endpoint) in (Sunbird, SunbirdPlatform, SunbirdAggregator):
         return {"HTTP_AUTHORIZATION": f"Bearer {world.app_key}", "HTTP_X_AUTHENTICATED_USER_TOKEN": world.actor_key}
     return {"HTTP_AUTHORIZATION": f"Token {world.actor_key}"}
 
