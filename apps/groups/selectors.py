@@ -1,13 +1,25 @@
 """Reads of groups, memberships and activities. Inactive (deleted) groups are gone for every dialect."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 
-from apps.common.exceptions import NotFoundError
+from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
-from apps.groups.models import Activity, Group, GroupStatus, Membership, MemberStatus
+from apps.groups import geo
+from apps.groups.geo import Point
+from apps.groups.models import (
+    Activity,
+    Group,
+    GroupStatus,
+    GroupType,
+    Media,
+    Membership,
+    MemberStatus,
+    ModerationStatus,
+)
 
 
 def group_queryset() -> QuerySet[Group]:
@@ -68,3 +80,249 @@ def group_with_counts_queryset() -> QuerySet[Group]:
         member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
         activity_count=Count("activities", distinct=True),
     )
+
+
+# Newspark groups.getGroups / getGroup / getGroupTree. Counts are the triggers' counters on the group row and tree
+# order its nested-set numbers, so that a page reads only the rows it shows (docs/api-dialects.md, Newspark).
+
+MODERATION_FILTERS = {
+    "accepted": (ModerationStatus.ACCEPTED,),
+    "denied": (ModerationStatus.DENIED,),
+    "unmoderated": (ModerationStatus.UNMODERATED,),
+    "moderated": (ModerationStatus.ACCEPTED, ModerationStatus.DENIED),
+    "notdenied": (ModerationStatus.ACCEPTED, ModerationStatus.UNMODERATED),
+    "all": (ModerationStatus.ACCEPTED, ModerationStatus.DENIED, ModerationStatus.UNMODERATED),
+}
+# Sort name -> column; `distance` is the annotation made from geoCenter.
+GROUP_SORTS = {
+    "created": "created_at",
+    "id": "id",
+    "membercount": "counted_members",
+    "mediacount": "counted_media",
+    "approvedmediacount": "counted_media_accepted",
+    "notdeniedmediacount": "counted_media_not_denied",
+    "name": "name",
+    "startdate": "starts_at",
+    "enddate": "ends_at",
+    "treeleft": "tree_left",
+    "distance": "distance",
+}
+NULLABLE_SORTS = {"starts_at", "ends_at", "distance"}
+
+
+@dataclass(frozen=True)
+class GroupPageQuery:
+    """One getGroups request, validated. `group_types` None means every type."""
+
+    vhost: int
+    moderation: str = "accepted"
+    group_types: tuple[int, ...] | None = (GroupType.GROUP,)
+    sort: str = "created"
+    descending: bool = True
+    start_page: int = 0
+    page_size: int = 100
+    no_limit: bool = False
+    include_total_count: bool = False
+    child_group_count: bool = False
+    member_id: int | None = None
+    creator_id: int | None = None
+    custom1: str | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    ends_after: datetime | None = None
+    ends_before: datetime | None = None
+    geo_center: Point | None = None
+    geo_distance: float | None = None
+    geo_boundaries: tuple[float, float, float, float] | None = None
+    geo_not_null: bool = False
+    parent_id: int | None = None
+    include_children: bool = True
+    media_id: int | None = None
+    search_name: str | None = None
+    search_description: str | None = None
+    search_query: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    groups: list[Group]
+    total_count: int | None = None
+    child_group_count: int | None = None
+
+
+def _with_logo(groups: QuerySet[Group]) -> QuerySet[Group]:
+    """Annotates the logo's size and URLs (Group.logo names a media item by id)."""
+    logo = Media.objects.filter(pk=OuterRef("logo"))
+    return groups.annotate(
+        logo_width=Subquery(logo.values("width")[:1]),
+        logo_height=Subquery(logo.values("height")[:1]),
+        logo_url=Subquery(logo.values("url")[:1]),
+        logo_thumbnail_url=Subquery(logo.values("thumbnail_url")[:1]),
+    )
+
+
+def _type_mask(types: tuple[int, ...]) -> int:
+    return sum(1 << group_type for group_type in set(types))
+
+
+def group_newspark_queryset(*, vhost: int, moderation: str, group_types: tuple[int, ...] | None) -> QuerySet[Group]:
+    """The existing groups of `vhost` in the moderation statuses `moderation` names, of `group_types`, none of whose
+    ancestors is of another type."""
+    groups = (
+        group_queryset().select_related(None).filter(vhost=vhost, moderation_status__in=MODERATION_FILTERS[moderation])
+    )
+    if group_types is None:
+        return groups
+    other_types = _type_mask(tuple(GroupType.values)) & ~_type_mask(group_types)
+    return (
+        groups.filter(group_type__in=group_types)
+        .alias(ancestors_of_other_types=F("tree_ancestor_types").bitand(other_types))
+        .filter(ancestors_of_other_types=0)
+    )
+
+
+def _filtered(groups: QuerySet[Group], query: GroupPageQuery) -> QuerySet[Group]:
+    """Applies every filter of `query` but the parent (which needs a read of its own)."""
+    conditions = Q()
+    if query.member_id is not None:
+        members = Membership.objects.filter(group=OuterRef("pk"), user_id=query.member_id, status=MemberStatus.ACTIVE)
+        conditions &= Q(Exists(members))
+    if query.creator_id is not None:
+        conditions &= Q(created_by_id=query.creator_id)
+    if query.custom1 is not None:
+        conditions &= Q(custom1=query.custom1)
+    for bound, lookup in (
+        (query.starts_after, "starts_at__gt"),
+        (query.starts_before, "starts_at__lt"),
+        (query.ends_after, "ends_at__gt"),
+        (query.ends_before, "ends_at__lt"),
+    ):
+        if bound is not None:
+            conditions &= Q(**{lookup: bound})
+    if query.geo_not_null:
+        conditions &= Q(latitude__isnull=False, longitude__isnull=False)
+    if query.geo_boundaries is not None:
+        north, west, south, east = query.geo_boundaries
+        conditions &= geo.box_filter(north=north, west=west, south=south, east=east)
+    if query.media_id is not None:
+        conditions &= Q(Exists(Media.objects.filter(pk=query.media_id, group=OuterRef("pk"))))
+    if query.search_name:
+        conditions &= Q(name__icontains=query.search_name)
+    if query.search_description:
+        conditions &= Q(description__icontains=query.search_description)
+    if query.search_query:
+        text = query.search_query
+        conditions &= (
+            Q(name__icontains=text)
+            | Q(description__icontains=text)
+            | Q(address__icontains=text)
+            | Q(host__icontains=text)
+            | Q(city__icontains=text)
+        )
+    groups = groups.filter(conditions)
+    if query.geo_center is not None:
+        groups = groups.annotate(distance=geo.distance_expression(query.geo_center))
+        if query.geo_distance is not None:
+            groups = groups.filter(
+                geo.within_box(query.geo_center, query.geo_distance), distance__lte=query.geo_distance
+            )
+    return groups
+
+
+def _ordering(query: GroupPageQuery) -> list:
+    column = GROUP_SORTS[query.sort]
+    nulls_last = {"nulls_last": True} if column in NULLABLE_SORTS else {}
+    key = F(column).desc(**nulls_last) if query.descending else F(column).asc(**nulls_last)
+    return [key] if column == "id" else [key, F("id").asc()]
+
+
+def _authorize_page(*, user, query: GroupPageQuery) -> None:
+    if query.no_limit and not user.has_perm("groups.getGroupsNoLimit"):
+        raise PermissionDeniedError("noLimit needs the groups.getGroupsNoLimit permission.", field="noLimit")
+    if query.creator_id is not None and query.creator_id != user.pk and not user.has_perm("groups.getGroups"):
+        raise PermissionDeniedError(
+            "Filtering on another user's groups needs the groups.getGroups permission.", field="creatorUserID"
+        )
+
+
+def group_page(*, user, query: GroupPageQuery) -> GroupPage:
+    """One page of a vhost's groups as getGroups defines it, with the total and the parent's child count when asked.
+
+    Raises PermissionDeniedError for noLimit or another creator's groups without the permission. A parent that is
+    not an existing group of the vhost matches nothing. Queries: the page, plus one each for the parent, the total
+    and the child count when asked.
+    """
+    _authorize_page(user=user, query=query)
+    base = group_newspark_queryset(vhost=query.vhost, moderation=query.moderation, group_types=query.group_types)
+    groups = _filtered(base, query)
+    children = base.exclude(parent__vhost=query.vhost)
+    if query.parent_id is not None:
+        parent = group_queryset().select_related(None).filter(pk=query.parent_id, vhost=query.vhost)
+        numbers = parent.values("tree_left", "tree_right").first()
+        if numbers is None:
+            groups, children = groups.none(), children.none()
+        else:
+            children = base.filter(parent_id=query.parent_id)
+            if query.include_children:
+                groups = groups.filter(tree_left__gt=numbers["tree_left"], tree_right__lt=numbers["tree_right"])
+            else:
+                groups = groups.filter(parent_id=query.parent_id)
+    page = _with_logo(groups).order_by(*_ordering(query))
+    if not query.no_limit:
+        start = query.start_page * query.page_size
+        page = page[start : start + query.page_size]
+    return GroupPage(
+        groups=list(page),
+        total_count=groups.count() if query.include_total_count else None,
+        child_group_count=children.count() if query.child_group_count else None,
+    )
+
+
+def group_get_by_number(*, group_id: int) -> Group:
+    """The existing group with this integer id, with its logo's size and URLs; NotFoundError otherwise."""
+    group = _with_logo(group_queryset().select_related(None)).filter(pk=group_id).first()
+    if group is None:
+        raise NotFoundError("Group not found.", code="group_not_found", field="groupId")
+    return group
+
+
+@dataclass
+class GroupTreeNode:
+    group: Group
+    children: list["GroupTreeNode"] = field(default_factory=list)
+
+
+def group_tree(
+    *, vhost: int, moderation: str, group_types: tuple[int, ...] | None, parent_id: int | None = None
+) -> list[GroupTreeNode]:
+    """The vhost's groups nested in tree order, below `parent_id` when given (an unknown parent has none).
+
+    A group that is gone, or fails the moderation or type filter, is left out together with its whole subtree.
+    One query (two with a parent): the subtree's rows in tree order, each marked whether it passes.
+    """
+    subtree = Group.objects.filter(vhost=vhost)
+    if parent_id is not None:
+        parent = group_queryset().select_related(None).filter(pk=parent_id, vhost=vhost)
+        numbers = parent.values("tree_left", "tree_right").first()
+        if numbers is None:
+            return []
+        subtree = subtree.filter(tree_left__gt=numbers["tree_left"], tree_right__lt=numbers["tree_right"])
+    passing = Q(moderation_status__in=MODERATION_FILTERS[moderation]) & ~Q(status=GroupStatus.INACTIVE)
+    if group_types is not None:
+        passing &= Q(group_type__in=group_types)
+    rows = _with_logo(subtree).annotate(passes=ExpressionWrapper(passing, output_field=BooleanField()))
+    roots: list[GroupTreeNode] = []
+    open_nodes: list[GroupTreeNode] = []
+    dropped_until = 0  # right number of the last dropped subtree: rows inside it are dropped with it
+    for group in rows.order_by("tree_left"):
+        if group.tree_left < dropped_until:
+            continue
+        if not group.passes:
+            dropped_until = group.tree_right
+            continue
+        while open_nodes and open_nodes[-1].group.tree_right < group.tree_left:
+            open_nodes.pop()
+        node = GroupTreeNode(group)
+        (open_nodes[-1].children if open_nodes else roots).append(node)
+        open_nodes.append(node)
+    return roots

@@ -3,7 +3,7 @@ import json
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from apps.groups.models import Activity, Group, GroupStatus, Membership
+from apps.groups.models import DERIVED_FIELDS, Activity, Group, GroupStatus, Membership
 
 OTHER_MAX_CHARS = 10_000
 USER_FIELD = {"slug_field": "public_id", "queryset": get_user_model().objects.filter(is_active=True)}
@@ -26,7 +26,8 @@ class GroupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Group
-        exclude = ("public_id", "position")
+        # Derived columns that the triggers and the tree keep (Newspark reads them); member_count is annotated.
+        exclude = ("public_id", "position", *sorted(DERIVED_FIELDS))
         read_only_fields = ("created_at", "updated_at", "revision_id")
 
     def validate_other(self, value: dict) -> dict:

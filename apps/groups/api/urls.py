@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from apps.groups.api import sunbird, views
+from apps.groups.api import newspark, sunbird, views
 
 app_name = "groups-api"
 
@@ -19,3 +19,18 @@ urlpatterns = [
     path("api/group/membership/v1/update", sunbird.MembershipUpdateView.as_view(), name="sunbird-membership-update"),
     path("api/v1/", include(router.urls)),
 ]
+# Newspark: each method at services/rest/... (XML) and services/json/... (JSON); `format` picks the renderer.
+for view, method in (
+    (newspark.GetGroupsView, "getGroups"),
+    (newspark.GetGroupView, "getGroup"),
+    (newspark.GetGroupTreeView, "getGroupTree"),
+):
+    for transport in ("rest", "json"):
+        urlpatterns.append(
+            path(
+                f"services/{transport}/groups/{method}",
+                view.as_view(),
+                {"format": transport},
+                name=f"newspark-{method}-{transport}",
+            )
+        )
