@@ -68,7 +68,7 @@ def test_get_groups_xml_is_the_seed_shape(newspark):
                 geo_longitude="-79.4245",
                 geo_latitude="43.6355",
                 email="upload@example.org",
-            ),  # fmt: skip
+            ),
             item_xml(first, memberCount="1", other="      <key>value</key>"),
             "  <totalCount>2</totalCount>",
             "</result>",
