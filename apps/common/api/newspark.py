@@ -77,17 +77,26 @@ def _put(container: dict, name: str, keys: list[str], value: str, raw_name: str)
     _put(child, key, rest, value, raw_name)
 
 
-def scalar_text(value: Any) -> str:
-    """A scalar as Newspark writes it: "" for none, "1"/"0" for booleans, floats without a trailing ".0"."""
-    if value is None:
+def _float_text(value: float) -> str:
+    if not math.isfinite(value):
         return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+# Scalars as Newspark writes them: "" for none, "1"/"0" for booleans, floats without a trailing ".0". Looked up by
+# exact type, since an item has dozens of fields and a page thousands.
+SCALAR_TEXT = {
+    str: str,
+    int: str,
+    float: _float_text,
+    bool: lambda value: "1" if value else "0",
+    type(None): lambda value: "",
+}
+
+
+def scalar_text(value: Any) -> str:
+    text = SCALAR_TEXT.get(type(value))
+    return text(value) if text is not None else str(value)
 
 
 def _json_list(value: NewsparkList) -> dict | list:
@@ -107,12 +116,15 @@ def _json_item(value: Any) -> Any:
         return scalar_text(value)
     fields = {}
     for key, field in value.items():
-        if isinstance(field, NewsparkList):
+        text = SCALAR_TEXT.get(type(field))
+        if text is not None:
+            fields[key] = text(field)
+        elif isinstance(field, NewsparkList):
             fields[key] = _json_list(field)
         elif isinstance(field, dict | list):
             fields[key] = field or []
         else:
-            fields[key] = scalar_text(field)
+            fields[key] = str(field)
     return fields
 
 

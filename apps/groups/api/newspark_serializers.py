@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apps.common.api.newspark import NewsparkList
 from apps.groups.geo import Point
-from apps.groups.models import Group, GroupType
+from apps.groups.models import GroupType
 from apps.groups.selectors import GROUP_SORTS, MODERATION_FILTERS, GroupTreeNode
 
 INT_MAX = 2**31 - 1
@@ -140,49 +140,49 @@ class GetGroupArgumentsSerializer(serializers.Serializer):
 
 
 class NewsparkGroupSerializer(serializers.BaseSerializer):
-    """A group as a getGroups item, fields in the reference's order. Scalars stay Python values: the dialect's
-    renderers write them as Newspark text."""
+    """A group (a selectors.NEWSPARK_COLUMNS row) as a getGroups item, fields in the reference's order. Scalars
+    stay Python values: the dialect's renderers write them as Newspark text."""
 
-    def to_representation(self, group: Group) -> dict:
+    def to_representation(self, group: dict) -> dict:
         return {
-            "id": group.pk,
-            "name": group.name,
-            "description": group.description,
-            "note": group.note,
-            "logo": group.logo or 0,
-            "logo_height": group.logo_height or 0,
-            "logo_width": group.logo_width or 0,
-            "publicUrl": group.logo_url or "",
-            "thumbUrl": group.logo_thumbnail_url or "",
-            "url": group.url,
-            "created": group.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            "createdBy": group.created_by_id or 0,
-            "memberCount": group.counted_members,
-            "mediaCount": group.counted_media,
-            "approvedMediaCount": group.counted_media_accepted,
-            "notDeniedMediaCount": group.counted_media_not_denied,
-            "commentCount": group.counted_comments,
-            "approvedCommentCount": group.counted_comments_accepted,
-            "notDeniedCommentCount": group.counted_comments_not_denied,
-            "geo_longitude": group.longitude or 0,
-            "geo_latitude": group.latitude or 0,
-            "moderationStatus": group.moderation_status,
-            "parentGroup": group.parent_id or 0,
-            "address": group.address,
-            "city": group.city,
-            "country": group.country,
-            "state": group.province,
-            "postalcode": group.postal_code,
+            "id": group["id"],
+            "name": group["name"],
+            "description": group["description"],
+            "note": group["note"],
+            "logo": group["logo"] or 0,
+            "logo_height": group["logo_height"] or 0,
+            "logo_width": group["logo_width"] or 0,
+            "publicUrl": group["logo_url"] or "",
+            "thumbUrl": group["logo_thumbnail_url"] or "",
+            "url": group["url"],
+            "created": group["created_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "createdBy": group["created_by_id"] or 0,
+            "memberCount": group["counted_members"],
+            "mediaCount": group["counted_media"],
+            "approvedMediaCount": group["counted_media_accepted"],
+            "notDeniedMediaCount": group["counted_media_not_denied"],
+            "commentCount": group["counted_comments"],
+            "approvedCommentCount": group["counted_comments_accepted"],
+            "notDeniedCommentCount": group["counted_comments_not_denied"],
+            "geo_longitude": group["longitude"] or 0,
+            "geo_latitude": group["latitude"] or 0,
+            "moderationStatus": group["moderation_status"],
+            "parentGroup": group["parent_id"] or 0,
+            "address": group["address"],
+            "city": group["city"],
+            "country": group["country"],
+            "state": group["province"],
+            "postalcode": group["postal_code"],
             "newMediaEmailTemplateID": 0,
-            "host": group.host,
-            "groupType": group.group_type,
-            "vhost": group.vhost,
-            "other": group.other if isinstance(group.other, dict) else {},
-            "custom1": group.custom1,
-            "treeleft": group.tree_left,
-            "treeright": group.tree_right,
-            "email": group.email,
-            "distancefromcenter": getattr(group, "distance", None),
+            "host": group["host"],
+            "groupType": group["group_type"],
+            "vhost": group["vhost"],
+            "other": group["other"] if isinstance(group["other"], dict) else {},
+            "custom1": group["custom1"],
+            "treeleft": group["tree_left"],
+            "treeright": group["tree_right"],
+            "email": group["email"],
+            "distancefromcenter": group.get("distance"),
         }
 
 
