@@ -3,7 +3,7 @@ import json
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from apps.groups.models import DERIVED_FIELDS, Activity, Group, GroupStatus, Membership
+from apps.groups.models import DERIVED_FIELDS, Activity, Comment, Group, GroupStatus, Media, Membership
 
 OTHER_MAX_CHARS = 10_000
 USER_FIELD = {"slug_field": "public_id", "queryset": get_user_model().objects.filter(is_active=True)}
@@ -70,3 +70,27 @@ class ActivitySerializer(serializers.ModelSerializer):
         fields = ("id", "group", "activity_id", "activity_type", "created_by", "created_at")
         read_only_fields = ("created_at",)
         validators = []
+
+
+class GroupItemSerializer(serializers.ModelSerializer):
+    """A media item or comment of an existing group; the group is named by its public id."""
+
+    group = serializers.SlugRelatedField(
+        slug_field="public_id", queryset=Group.objects.exclude(status=GroupStatus.INACTIVE)
+    )
+    created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+
+
+class MediaSerializer(GroupItemSerializer):
+    class Meta:
+        model = Media
+        fields = ("id", "group", "title", "url", "thumbnail_url", "width", "height", "moderation_status",
+                  "created_by", "created_at")  # fmt: skip
+        read_only_fields = ("created_at",)
+
+
+class CommentSerializer(GroupItemSerializer):
+    class Meta:
+        model = Comment
+        fields = ("id", "group", "body", "moderation_status", "created_by", "created_at")
+        read_only_fields = ("created_at",)

@@ -9,6 +9,8 @@ router = DefaultRouter(trailing_slash=True)
 router.register("groups", views.GroupViewSet, basename="group")
 router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("activities", views.ActivityViewSet, basename="activity")
+router.register("media", views.MediaViewSet, basename="media")
+router.register("comments", views.CommentViewSet, basename="comment")
 
 urlpatterns = [
     path("api/group/v1/create", sunbird.GroupCreateView.as_view(), name="sunbird-create"),
