@@ -262,15 +262,10 @@ class ItemModeration(models.TextChoices):
     UNMODERATED = "unmoderated"
 
 
-class Media(models.Model):
-    """A media item (photo, video, file) posted into a group. A group's logo names one by id."""
+class GroupItem(models.Model):
+    """Something posted into a group and moderated there; the triggers of migration 0003 count it on the group."""
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="media")
-    title = models.CharField(max_length=255, blank=True, default="")
-    url = models.URLField(max_length=500, blank=True, default="", help_text="Public URL (counts a hit).")
-    thumbnail_url = models.URLField(max_length=500, blank=True, default="", help_text="Thumbnail (no hit).")
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
     moderation_status = models.CharField(
         max_length=16, choices=ItemModeration.choices, default=ItemModeration.UNMODERATED
     )
@@ -280,7 +275,20 @@ class Media(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["id"]
+
+
+class Media(GroupItem):
+    """A media item (photo, video, file) posted into a group. A group's logo names one by id."""
+
+    title = models.CharField(max_length=255, blank=True, default="")
+    url = models.URLField(max_length=500, blank=True, default="", help_text="Public URL (counts a hit).")
+    thumbnail_url = models.URLField(max_length=500, blank=True, default="", help_text="Thumbnail (no hit).")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta(GroupItem.Meta):
         verbose_name_plural = "media"
         indexes = [models.Index(fields=["group", "moderation_status"], name="media_group_moderation")]
 
@@ -288,21 +296,12 @@ class Media(models.Model):
         return self.title or f"media {self.pk}"
 
 
-class Comment(models.Model):
+class Comment(GroupItem):
     """A comment posted on a group."""
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="comments")
     body = models.TextField()
-    moderation_status = models.CharField(
-        max_length=16, choices=ItemModeration.choices, default=ItemModeration.UNMODERATED
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(GroupItem.Meta):
         indexes = [models.Index(fields=["group", "moderation_status"], name="comment_group_moderation")]
 
     def __str__(self) -> str:

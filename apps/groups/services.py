@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from apps.common.exceptions import PermissionDeniedError, ServiceError
 from apps.common.ids import uuid_or_none
 from apps.common.models import User
-from apps.groups.models import Activity, Comment, Group, GroupStatus, Media, MemberRole, Membership, MemberStatus
+from apps.groups.models import Activity, Group, GroupItem, GroupStatus, MemberRole, Membership, MemberStatus
 from apps.groups.selectors import group_get
 
 MEMBER_EXISTS = "MEMBER_EXISTS"
@@ -407,9 +407,6 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
             .update(visited=visited, updated_by=actor, updated_at=now)
         )
     return changed
-
-
-GroupItem = Media | Comment
 
 
 @transaction.atomic

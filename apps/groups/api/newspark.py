@@ -48,7 +48,6 @@ class NewsparkView(DialectAPIView):
 
 class GetGroupsView(NewsparkView):
     @extend_schema(
-        operation_id="newspark_groups_getGroups",
         summary="groups.getGroups",
         description="A page of a vhost's groups, filtered and sorted; XML at services/rest, JSON at services/json.",
         parameters=[
@@ -77,7 +76,6 @@ class GetGroupsView(NewsparkView):
 
 class GetGroupView(NewsparkView):
     @extend_schema(
-        operation_id="newspark_groups_getGroup",
         summary="groups.getGroup",
         parameters=[_parameter("groupId", int, required=True)],
         responses={200: ENVELOPE},
@@ -90,7 +88,6 @@ class GetGroupView(NewsparkView):
 
 class GetGroupTreeView(NewsparkView):
     @extend_schema(
-        operation_id="newspark_groups_getGroupTree",
         summary="groups.getGroupTree",
         description="A vhost's groups nested under `children`; a group left out takes its subtree with it.",
         parameters=[_parameter("vhost", int, required=True), MODERATION, _parameter("parentGroup", int), GROUP_TYPE],

@@ -89,14 +89,19 @@ class GetGroupsFiltersSerializer(serializers.Serializer):
         return attrs
 
 
-class GetGroupsArgumentsSerializer(serializers.Serializer):
-    """groups.getGroups arguments, validated into the keyword arguments of selectors.GroupPageQuery."""
+class VhostArgumentsSerializer(serializers.Serializer):
+    """The vhost and the moderation filter, which getGroups and getGroupTree share."""
 
     vhost = serializers.IntegerField(min_value=0, max_value=INT_MAX)
-    uid = serializers.IntegerField(source="member_id", required=False, min_value=0, max_value=ID_MAX)
     moderationStatus = serializers.ChoiceField(
         source="moderation", choices=list(MODERATION_FILTERS), default="accepted"
     )
+
+
+class GetGroupsArgumentsSerializer(VhostArgumentsSerializer):
+    """groups.getGroups arguments, validated into the keyword arguments of selectors.GroupPageQuery."""
+
+    uid = serializers.IntegerField(source="member_id", required=False, min_value=0, max_value=ID_MAX)
     filters = GetGroupsFiltersSerializer(required=False)
     sort = serializers.CharField(default="created DESC")
     startPage = serializers.IntegerField(source="start_page", default=0, min_value=0, max_value=10**9)
@@ -122,11 +127,7 @@ class GetGroupsArgumentsSerializer(serializers.Serializer):
         return attrs
 
 
-class GetGroupTreeArgumentsSerializer(serializers.Serializer):
-    vhost = serializers.IntegerField(min_value=0, max_value=INT_MAX)
-    moderationStatus = serializers.ChoiceField(
-        source="moderation", choices=list(MODERATION_FILTERS), default="accepted"
-    )
+class GetGroupTreeArgumentsSerializer(VhostArgumentsSerializer):
     parentGroup = serializers.IntegerField(source="parent_id", default=0, min_value=0, max_value=ID_MAX)
     groupType = GroupTypes(source="group_types", default=None)
 
