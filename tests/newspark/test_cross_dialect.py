@@ -38,3 +38,16 @@ def test_groups_made_through_sunbird_and_native_appear_with_the_same_member_coun
     assert listed["totalCount"] == "2"
     assert len(sunbird_read["result"]["members"]) == 3  # the teacher and two learners
     assert Membership.objects.filter(group=sunbird_group, status=MemberStatus.ACTIVE).count() == 3
+
+
+def test_demo_groups_carry_tree_numbers(db):
+    from tqdm import tqdm
+
+    from apps.common.demo import demo_users_seed
+    from apps.groups.demo import demo_groups_seed
+    from tests.newspark.test_tree_numbers import expected_numbers, stored_numbers
+
+    demo_users_seed(progress=tqdm(disable=True))
+    demo_groups_seed(progress=tqdm(disable=True))
+    vhost = Group.objects.values_list("vhost", flat=True).first()
+    assert stored_numbers(vhost) == expected_numbers(vhost)
