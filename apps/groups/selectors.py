@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 
 from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
@@ -160,16 +160,22 @@ NEWSPARK_COLUMNS = (
 )  # fmt: skip
 
 
-def _newspark_rows(groups: QuerySet[Group], *extra: str) -> QuerySet[Group]:
-    """NEWSPARK_COLUMNS and `extra` of each group as a dict, with the logo's size and URLs (Group.logo names a media
-    item by id)."""
-    logo = Media.objects.filter(pk=OuterRef("logo"))
-    return groups.annotate(
-        logo_width=Subquery(logo.values("width")[:1]),
-        logo_height=Subquery(logo.values("height")[:1]),
-        logo_url=Subquery(logo.values("url")[:1]),
-        logo_thumbnail_url=Subquery(logo.values("thumbnail_url")[:1]),
-    ).values(*NEWSPARK_COLUMNS, "logo_width", "logo_height", "logo_url", "logo_thumbnail_url", *extra)
+def _newspark_rows(groups: QuerySet[Group], *extra: str) -> list[dict]:
+    """NEWSPARK_COLUMNS and `extra` of each group as a dict, with its logo's size and URLs (Group.logo names a media
+    item by id), read in a second query only when a row has a logo."""
+    rows = list(groups.values(*NEWSPARK_COLUMNS, *extra))
+    logo_ids = {row["logo"] for row in rows if row["logo"]}
+    logos = Media.objects.filter(pk__in=logo_ids).values("id", "width", "height", "url", "thumbnail_url")
+    by_id = {logo["id"]: logo for logo in logos} if logo_ids else {}
+    for row in rows:
+        logo = by_id.get(row["logo"], {})
+        row.update(
+            logo_width=logo.get("width"),
+            logo_height=logo.get("height"),
+            logo_url=logo.get("url"),
+            logo_thumbnail_url=logo.get("thumbnail_url"),
+        )
+    return rows
 
 
 def _type_mask(types: tuple[int, ...]) -> int:
@@ -259,7 +265,8 @@ def group_page(*, user, query: GroupPageQuery) -> GroupPage:
     """One page of a vhost's groups as getGroups defines it, with the total and the parent's child count when asked.
 
     Raises PermissionDeniedError for noLimit or another creator's groups without the permission. A parent that is
-    not an existing group of the vhost matches nothing. Queries: the page, plus one each for the parent, the total
+    not an existing group of the vhost matches nothing. Queries: the page, plus one each for the logos shown, the parent,
+    the total
     and the child count when asked.
     """
     _authorize_page(user=user, query=query)
@@ -277,13 +284,13 @@ def group_page(*, user, query: GroupPageQuery) -> GroupPage:
                 groups = groups.filter(tree_left__gt=numbers["tree_left"], tree_right__lt=numbers["tree_right"])
             else:
                 groups = groups.filter(parent_id=query.parent_id)
-    extra = ("distance",) if query.geo_center is not None else ()
-    page = _newspark_rows(groups.order_by(*_ordering(query)), *extra)
+    page = groups.order_by(*_ordering(query))
     if not query.no_limit:
         start = query.start_page * query.page_size
         page = page[start : start + query.page_size]
+    extra = ("distance",) if query.geo_center is not None else ()
     return GroupPage(
-        groups=list(page),
+        groups=_newspark_rows(page, *extra),
         total_count=groups.count() if query.include_total_count else None,
         child_group_count=children.count() if query.child_group_count else None,
     )
@@ -292,10 +299,10 @@ def group_page(*, user, query: GroupPageQuery) -> GroupPage:
 def group_get_by_number(*, group_id: int) -> dict:
     """The existing group with this integer id as a Newspark row (NEWSPARK_COLUMNS and its logo); NotFoundError
     otherwise."""
-    group = _newspark_rows(group_queryset().select_related(None).filter(pk=group_id)).first()
-    if group is None:
+    rows = _newspark_rows(group_queryset().select_related(None).filter(pk=group_id))
+    if not rows:
         raise NotFoundError("Group not found.", code="group_not_found", field="groupId")
-    return group
+    return rows[0]
 
 
 @dataclass
@@ -310,7 +317,8 @@ def group_tree(
     """The vhost's groups nested in tree order, below `parent_id` when given (an unknown parent has none).
 
     A group that is gone, or fails the moderation or type filter, is left out together with its whole subtree.
-    One query (two with a parent): the subtree's rows in tree order, each marked whether it passes.
+    One query (plus one for the parent, one for the logos shown): the subtree's rows in tree order, each marked
+    whether it passes.
     """
     subtree = Group.objects.filter(vhost=vhost)
     if parent_id is not None:
@@ -322,11 +330,12 @@ def group_tree(
     passing = Q(moderation_status__in=MODERATION_FILTERS[moderation]) & ~Q(status=GroupStatus.INACTIVE)
     if group_types is not None:
         passing &= Q(group_type__in=group_types)
-    rows = _newspark_rows(subtree.annotate(passes=ExpressionWrapper(passing, output_field=BooleanField())), "passes")
+    passes = ExpressionWrapper(passing, output_field=BooleanField())
+    rows = _newspark_rows(subtree.annotate(passes=passes).order_by("tree_left"), "passes")
     roots: list[GroupTreeNode] = []
     open_nodes: list[GroupTreeNode] = []
     dropped_until = 0  # right number of the last dropped subtree: rows inside it are dropped with it
-    for group in rows.order_by("tree_left"):
+    for group in rows:
         if group["tree_left"] < dropped_until:
             continue
         if not group["passes"]:
