@@ -433,7 +433,7 @@ def _newspark_groups_ensure(scale: Scale) -> None:
     from apps.groups.tree import tree_numbers_rebuild
 
     groups = Group.objects.filter(vhost=NEWSPARK_VHOST)
-    if groups.count() >= scale.newspark_groups:
+    if groups.count() == scale.newspark_groups:
         return
     groups.update(parent=None)
     groups.delete()
