@@ -265,9 +265,8 @@ def group_page(*, user, query: GroupPageQuery) -> GroupPage:
     """One page of a vhost's groups as getGroups defines it, with the total and the parent's child count when asked.
 
     Raises PermissionDeniedError for noLimit or another creator's groups without the permission. A parent that is
-    not an existing group of the vhost matches nothing. Queries: the page, plus one each for the logos shown, the parent,
-    the total
-    and the child count when asked.
+    not an existing group of the vhost matches nothing. Queries: the page, plus one each for the logos shown, the
+    parent, the total and the child count when asked.
     """
     _authorize_page(user=user, query=query)
     base = group_newspark_queryset(vhost=query.vhost, moderation=query.moderation, group_types=query.group_types)
