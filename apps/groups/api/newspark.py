@@ -47,6 +47,8 @@ class NewsparkView(DialectAPIView):
 
 
 class GetGroupsView(NewsparkView):
+    extra_error_codes = ["403"]  # noLimit or another user's groups without the permission
+
     @extend_schema(
         summary="groups.getGroups",
         description="A page of a vhost's groups, filtered and sorted; XML at services/rest, JSON at services/json.",
@@ -75,6 +77,8 @@ class GetGroupsView(NewsparkView):
 
 
 class GetGroupView(NewsparkView):
+    extra_error_codes = ["404"]
+
     @extend_schema(
         summary="groups.getGroup",
         parameters=[_parameter("groupId", int, required=True)],
