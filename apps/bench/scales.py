@@ -10,6 +10,7 @@ class Scale:
     learners: int  # the generated tracking log has about 87 events per learner over 119 days
     days: int  # a multiple of 7 from a Monday, so that every generated week is complete
     groups: int
+    newspark_groups: int  # the groups of the vhost that getGroups pages through
     http_seconds: float
     http_clients: int
     repeats: int
@@ -25,6 +26,7 @@ SCALES = {
         learners=1_200,
         days=35,
         groups=20_000,
+        newspark_groups=10_000,
         http_seconds=3,
         http_clients=4,
         repeats=3,
@@ -37,6 +39,7 @@ SCALES = {
         learners=117_000,
         days=119,
         groups=1_000_000,
+        newspark_groups=100_000,
         http_seconds=10,
         http_clients=8,
         repeats=5,

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from apps.activity_agg.models import ActivityAggregate
 from apps.groups.models import Group, Membership
+from apps.groups.selectors import NEWSPARK_COLUMNS
 
 
 def bare_group(request, pk: int):
@@ -42,8 +43,22 @@ def bare_activity_agg(request, pk: int):
     return JsonResponse({"enrolmentCount": len(result), "members": result})
 
 
+def bare_newspark_page(request, vhost: int):
+    """The getGroups default page (accepted groups of the vhost, newest first) through the ORM straight into JSON:
+    the same columns, no DRF, no argument parsing, no envelope."""
+    page = int(request.GET.get("page", 0))
+    groups = (
+        Group.objects.filter(vhost=vhost, moderation_status="accepted", group_type=1)
+        .exclude(status="inactive")
+        .order_by("-created_at", "id")
+        .values(*NEWSPARK_COLUMNS)[page * 100 : page * 100 + 100]
+    )
+    return JsonResponse({"groups": list(groups)})
+
+
 urlpatterns = [
     path("bench/bare/group/<int:pk>", bare_group),
     path("bench/bare/agg/<int:pk>", bare_activity_agg),
+    path("bench/bare/newspark/<int:vhost>", bare_newspark_page),
     path("", include("config.urls")),
 ]

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils import timezone
 
-from apps.groups.models import Activity, Form, Group, Membership
+from apps.groups.models import Activity, Comment, Form, Group, Media, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,11 +25,12 @@ class ActivityInline(admin.TabularInline):
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
     list_display = ("name", "public_id", "id", "status", "type", "vhost", "moderation_status", "group_type",
-                    "parent", "created_at")  # fmt: skip
+                    "parent", "counted_members", "created_at")  # fmt: skip
     list_filter = ("status", "type", "vhost", "moderation_status", "group_type", "membership_type", "created_at")
     search_fields = ("name", "slug", "description", "public_id", "custom1", "city")
     list_select_related = ("parent",)
-    readonly_fields = ("public_id", "revision_id", "created_at", "updated_at", "created_by", "updated_by")
+    readonly_fields = ("public_id", "revision_id", "created_at", "updated_at", "created_by", "updated_by",
+                       "tree_left", "tree_right", "counted_members", "counted_media", "counted_comments")  # fmt: skip
     raw_id_fields = ("parent", "owner")
     date_hierarchy = "created_at"
     inlines = (MembershipInline, ActivityInline)
@@ -67,3 +68,23 @@ class FormAdmin(admin.ModelAdmin):
         if change:
             obj.last_modified_on = timezone.now()
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Media)
+class MediaAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "group", "moderation_status", "width", "height", "created_at")
+    list_filter = ("moderation_status",)
+    list_editable = ("moderation_status",)
+    search_fields = ("title", "group__name")
+    list_select_related = ("group",)
+    raw_id_fields = ("group", "created_by")
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("id", "group", "moderation_status", "created_by", "created_at")
+    list_filter = ("moderation_status",)
+    list_editable = ("moderation_status",)
+    search_fields = ("body", "group__name")
+    list_select_related = ("group", "created_by")
+    raw_id_fields = ("group", "created_by")

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from apps.common.demo import DEMO_COURSE_IDS
 from apps.groups.models import Activity, Group, MemberRole, Membership
+from apps.groups.tree import tree_numbers_rebuild
 
 DEMO_SLUG_PREFIX = "demo-"
 ORGANISATIONS = ["Northfield Academy", "Lakeside College", "Riverside School", "Hillcrest Institute",
@@ -89,6 +90,8 @@ def demo_groups_seed(*, progress) -> int:
         for dept in departments
         for n in range(1, CLASSES_PER_DEPARTMENT + 1)
     )  # fmt: skip
+    for vhost in {group.vhost for group in organisations}:
+        tree_numbers_rebuild(vhost=vhost)  # bulk inserts bypass Group.save, which keeps the numbers otherwise
     progress.set_postfix_str(f"groups: {len(organisations) + len(departments) + len(classes)} groups")
 
     memberships, activities = [], []

@@ -7,7 +7,7 @@ import uuid
 from typing import Self
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from tree_queries.fields import TreeNodeForeignKey
@@ -43,10 +43,21 @@ class GroupType(models.IntegerChoices):
     ASSIGNMENT = 3
 
 
+# What makes a group exist, for querysets and for conditions inside expressions: a deleted (inactive) group is gone.
+EXISTING_GROUP = ~Q(status=GroupStatus.INACTIVE)
+
+
 class GroupQuerySet(TreeQuerySet):
     def existing(self) -> Self:
         """Groups that still exist: a deleted (inactive) group is gone for every reader."""
-        return self.exclude(status=GroupStatus.INACTIVE)
+        return self.filter(EXISTING_GROUP)
+
+
+# Columns of Group kept by apps.groups.tree and the counter triggers, never by a save.
+DERIVED_FIELDS = frozenset(
+    ["tree_left", "tree_right", "tree_ancestor_types", "counted_members", "counted_media", "counted_media_accepted",
+     "counted_media_not_denied", "counted_comments", "counted_comments_accepted", "counted_comments_not_denied"]
+)  # fmt: skip
 
 
 class Group(OrderableTreeNode):
@@ -118,9 +129,28 @@ class Group(OrderableTreeNode):
     ends_at = models.DateTimeField(null=True, blank=True)
 
     objects = GroupQuerySet.as_manager()
+    # Nested-set numbers of the group in its vhost's tree (Newspark treeleft/treeright), kept by apps.groups.tree.
+    tree_left = models.PositiveIntegerField(default=0, editable=False)
+    tree_right = models.PositiveIntegerField(default=0, editable=False)
+    tree_ancestor_types = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="Bit 1 << group_type set for the type of each ancestor in the vhost."
+    )
+    # Counters kept by database triggers (migration 0003) on every write to memberships, media and comments, so
+    # that a page sorted by member or media count reads no per-group rows.
+    counted_members = models.PositiveIntegerField(default=0, editable=False, help_text="Active memberships.")
+    counted_media = models.PositiveIntegerField(default=0, editable=False)
+    counted_media_accepted = models.PositiveIntegerField(default=0, editable=False)
+    counted_media_not_denied = models.PositiveIntegerField(default=0, editable=False)
+    counted_comments = models.PositiveIntegerField(default=0, editable=False)
+    counted_comments_accepted = models.PositiveIntegerField(default=0, editable=False)
+    counted_comments_not_denied = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["id"]
+        permissions = [
+            ("getGroups", "Newspark getGroups: filter on groups created by another user"),
+            ("getGroupsNoLimit", "Newspark getGroups: read every group at once (noLimit)"),
+        ]
         indexes = [
             models.Index(fields=["created_at"], name="group_created_at"),
             models.Index(fields=["updated_at"], name="group_updated_at"),
@@ -133,6 +163,10 @@ class Group(OrderableTreeNode):
             models.Index(fields=["latitude", "longitude"], name="group_geo"),
             models.Index(fields=["starts_at"], name="group_starts_at"),
             models.Index(fields=["ends_at"], name="group_ends_at"),
+            models.Index(fields=["vhost", "-created_at", "id"], name="group_vhost_created"),
+            models.Index(fields=["vhost", "-counted_members", "id"], name="group_vhost_members"),
+            models.Index(fields=["vhost", "tree_left"], name="group_vhost_tree_left"),
+            models.Index(fields=["vhost", "tree_right"], name="group_vhost_tree_right"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(latitude__gte=-90, latitude__lte=90), name="group_latitude_range"),
@@ -141,6 +175,44 @@ class Group(OrderableTreeNode):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_gone(self) -> bool:
+        return self.status == GroupStatus.INACTIVE
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._tree_place = instance.tree_place()
+        return instance
+
+    def tree_place(self) -> tuple:
+        """What decides the tree numbers of the group and its subtree: vhost, parent, place among siblings, type."""
+        return tuple(self.__dict__.get(name) for name in ("vhost", "parent_id", "position", "group_type"))
+
+    def save(self, *args, **kwargs):
+        """Saves, then keeps the vhost's nested-set numbers true: an insert is appended in place, a move (another
+        parent, vhost or position) or a change of type renumbers the vhosts it touched (apps.groups.tree)."""
+        from apps.groups import tree
+
+        adding = self._state.adding
+        if not adding and kwargs.get("update_fields") is None:
+            # The derived columns are written only by the tree and the triggers: a save must not put back the
+            # stale values this instance was loaded with.
+            loaded = set(self.__dict__)
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.attname in loaded
+                and f.name not in DERIVED_FIELDS
+            ]  # fmt: skip
+        before = getattr(self, "_tree_place", None)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if adding:
+                tree.tree_numbers_append(group=self)
+            elif before is not None and before != self.tree_place():
+                for vhost in {before[0], self.vhost}:
+                    tree.tree_numbers_rebuild(vhost=vhost)
+        self._tree_place = self.tree_place()
 
 
 class MemberRole(models.TextChoices):
@@ -223,6 +295,60 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_type} {self.activity_id}"
+
+
+class ItemModeration(models.TextChoices):
+    ACCEPTED = "accepted"
+    DENIED = "denied"
+    UNMODERATED = "unmoderated"
+
+
+class GroupItem(models.Model):
+    """Something posted into a group and moderated there; the triggers of migration 0003 count it on the group."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+    moderation_status = models.CharField(
+        max_length=16, choices=ItemModeration.choices, default=ItemModeration.UNMODERATED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = GroupPartQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+
+class Media(GroupItem):
+    """A media item (photo, video, file) posted into a group. A group's logo names one by id."""
+
+    title = models.CharField(max_length=255, blank=True, default="")
+    url = models.URLField(max_length=500, blank=True, default="", help_text="Public URL (counts a hit).")
+    thumbnail_url = models.URLField(max_length=500, blank=True, default="", help_text="Thumbnail (no hit).")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta(GroupItem.Meta):
+        verbose_name_plural = "media"
+        indexes = [models.Index(fields=["group", "moderation_status"], name="media_group_moderation")]
+
+    def __str__(self) -> str:
+        return self.title or f"media {self.pk}"
+
+
+class Comment(GroupItem):
+    """A comment posted on a group."""
+
+    body = models.TextField()
+
+    class Meta(GroupItem.Meta):
+        indexes = [models.Index(fields=["group", "moderation_status"], name="comment_group_moderation")]
+
+    def __str__(self) -> str:
+        return self.body[:50]
 
 
 class Form(models.Model):

@@ -1,13 +1,40 @@
 """Reads of groups, memberships and activities. Inactive (deleted) groups are gone for every dialect."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
-from apps.common.exceptions import NotFoundError
+from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
-from apps.groups.models import Activity, Form, Group, Membership, MemberStatus
+from apps.groups import geo
+from apps.groups.geo import Point
+from apps.groups.models import (
+    EXISTING_GROUP,
+    Activity,
+    Form,
+    Group,
+    GroupType,
+    Media,
+    Membership,
+    MemberStatus,
+    ModerationStatus,
+)
 
 
 def group_queryset() -> QuerySet[Group]:
@@ -93,11 +120,11 @@ def form_get(*, type: str, subtype: str, action: str, component: str, framework:
     (in that order of weight), as Sunbird's form service falls back to its defaults. Keys are case-insensitive."""
     exact = {"component": component, "framework": framework, "root_org_id": root_org_id}
     matches = Q()
-    for field, value in exact.items():
-        matches &= Q(**{field: value}) | Q(**{field: Form.ANY})
+    for name, value in exact.items():
+        matches &= Q(**{name: value}) | Q(**{name: Form.ANY})
     weight = sum(
-        (Case(When(**{field: value}, then=Value(weight)), default=Value(0), output_field=IntegerField())
-         for (field, value), weight in zip(exact.items(), (4, 2, 1), strict=True)),
+        (Case(When(**{name: value}, then=Value(weight)), default=Value(0), output_field=IntegerField())
+         for (name, value), weight in zip(exact.items(), (4, 2, 1), strict=True)),
         Value(0),
     )  # fmt: skip
     form = (
@@ -109,3 +136,269 @@ def form_get(*, type: str, subtype: str, action: str, component: str, framework:
     if form is None:
         raise NotFoundError(f"No form {type}/{subtype}/{action}.", code="form_not_found")
     return form
+
+
+# Newspark groups.getGroups / getGroup / getGroupTree. Counts are the triggers' counters on the group row and tree
+# order its nested-set numbers, so that a page reads only the rows it shows (docs/api-dialects.md, Newspark).
+
+MODERATION_FILTERS = {
+    "accepted": (ModerationStatus.ACCEPTED,),
+    "denied": (ModerationStatus.DENIED,),
+    "unmoderated": (ModerationStatus.UNMODERATED,),
+    "moderated": (ModerationStatus.ACCEPTED, ModerationStatus.DENIED),
+    "notdenied": (ModerationStatus.ACCEPTED, ModerationStatus.UNMODERATED),
+    "all": (ModerationStatus.ACCEPTED, ModerationStatus.DENIED, ModerationStatus.UNMODERATED),
+}
+# Sort name -> column; `distance` is the annotation made from geoCenter.
+GROUP_SORTS = {
+    "created": "created_at",
+    "id": "id",
+    "membercount": "counted_members",
+    "mediacount": "counted_media",
+    "approvedmediacount": "counted_media_accepted",
+    "notdeniedmediacount": "counted_media_not_denied",
+    "name": "name",
+    "startdate": "starts_at",
+    "enddate": "ends_at",
+    "treeleft": "tree_left",
+    "distance": "distance",
+}
+NULLABLE_SORTS = {"starts_at", "ends_at", "distance"}
+
+
+@dataclass(frozen=True)
+class GroupPageQuery:
+    """One getGroups request, validated. `group_types` None means every type."""
+
+    vhost: int
+    moderation: str = "accepted"
+    group_types: tuple[int, ...] | None = (GroupType.GROUP,)
+    sort: str = "created"
+    descending: bool = True
+    start_page: int = 0
+    page_size: int = 100
+    no_limit: bool = False
+    include_total_count: bool = False
+    child_group_count: bool = False
+    member_id: int | None = None
+    creator_id: int | None = None
+    custom1: str | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    ends_after: datetime | None = None
+    ends_before: datetime | None = None
+    geo_center: Point | None = None
+    geo_distance: float | None = None
+    geo_boundaries: tuple[float, float, float, float] | None = None
+    geo_not_null: bool = False
+    parent_id: int | None = None
+    include_children: bool = True
+    media_id: int | None = None
+    search_name: str | None = None
+    search_description: str | None = None
+    search_query: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    groups: list[dict]
+    total_count: int | None = None
+    child_group_count: int | None = None
+
+
+# The columns a Newspark item shows; rows are read as plain dicts, since a page builds no model instances.
+NEWSPARK_COLUMNS = (
+    "id", "name", "description", "note", "logo", "url", "created_at", "created_by_id", "counted_members",
+    "counted_media", "counted_media_accepted", "counted_media_not_denied", "counted_comments",
+    "counted_comments_accepted", "counted_comments_not_denied", "longitude", "latitude", "moderation_status",
+    "parent_id", "address", "city", "country", "province", "postal_code", "host", "group_type", "vhost", "other",
+    "custom1", "tree_left", "tree_right", "email",
+)  # fmt: skip
+
+
+def _newspark_rows(groups: QuerySet[Group], *extra: str) -> list[dict]:
+    """NEWSPARK_COLUMNS and `extra` of each group as a dict, with its logo's size and URLs (Group.logo names a media
+    item by id), read in a second query only when a row has a logo."""
+    rows = list(groups.values(*NEWSPARK_COLUMNS, *extra))
+    logo_ids = {row["logo"] for row in rows if row["logo"]}
+    logos = Media.objects.filter(pk__in=logo_ids).values("id", "width", "height", "url", "thumbnail_url")
+    by_id = {logo["id"]: logo for logo in logos} if logo_ids else {}
+    for row in rows:
+        logo: Any = by_id.get(row["logo"], {})
+        row.update(
+            logo_width=logo.get("width"),
+            logo_height=logo.get("height"),
+            logo_url=logo.get("url"),
+            logo_thumbnail_url=logo.get("thumbnail_url"),
+        )
+    return rows
+
+
+def _type_mask(types: tuple[int, ...]) -> int:
+    return sum(1 << group_type for group_type in set(types))
+
+
+def group_newspark_queryset(*, vhost: int, moderation: str, group_types: tuple[int, ...] | None) -> QuerySet[Group]:
+    """The existing groups of `vhost` in the moderation statuses `moderation` names, of `group_types`, none of whose
+    ancestors is of another type."""
+    groups = (
+        group_queryset().select_related(None).filter(vhost=vhost, moderation_status__in=MODERATION_FILTERS[moderation])
+    )
+    if group_types is None:
+        return groups
+    # The ancestors' types must be among `group_types`: their mask one of the subsets of the allowed bits, listed as
+    # values so that the planner estimates the filter from the column's statistics.
+    allowed = _type_mask(group_types)
+    ancestor_masks = [mask for mask in range(allowed + 1) if mask & ~allowed == 0]
+    return groups.filter(group_type__in=group_types, tree_ancestor_types__in=ancestor_masks)
+
+
+def _filtered(groups: QuerySet[Group], query: GroupPageQuery) -> QuerySet[Group]:
+    """Applies every filter of `query` but the parent (which needs a read of its own)."""
+    conditions = Q()
+    if query.member_id is not None:
+        members = Membership.objects.filter(group=OuterRef("pk"), user_id=query.member_id, status=MemberStatus.ACTIVE)
+        conditions &= Q(Exists(members))
+    if query.creator_id is not None:
+        conditions &= Q(created_by_id=query.creator_id)
+    if query.custom1 is not None:
+        conditions &= Q(custom1=query.custom1)
+    for bound, lookup in (
+        (query.starts_after, "starts_at__gt"),
+        (query.starts_before, "starts_at__lt"),
+        (query.ends_after, "ends_at__gt"),
+        (query.ends_before, "ends_at__lt"),
+    ):
+        if bound is not None:
+            conditions &= Q(**{lookup: bound})
+    if query.geo_not_null:
+        conditions &= Q(latitude__isnull=False, longitude__isnull=False)
+    if query.geo_boundaries is not None:
+        north, west, south, east = query.geo_boundaries
+        conditions &= geo.box_filter(north=north, west=west, south=south, east=east)
+    if query.media_id is not None:
+        conditions &= Q(Exists(Media.objects.filter(pk=query.media_id, group=OuterRef("pk"))))
+    if query.search_name:
+        conditions &= Q(name__icontains=query.search_name)
+    if query.search_description:
+        conditions &= Q(description__icontains=query.search_description)
+    if query.search_query:
+        text = query.search_query
+        conditions &= (
+            Q(name__icontains=text)
+            | Q(description__icontains=text)
+            | Q(address__icontains=text)
+            | Q(host__icontains=text)
+            | Q(city__icontains=text)
+        )
+    groups = groups.filter(conditions)
+    if query.geo_center is not None:
+        groups = groups.annotate(distance=geo.distance_expression(query.geo_center))
+        if query.geo_distance is not None:
+            groups = groups.filter(
+                geo.within_box(query.geo_center, query.geo_distance), distance__lte=query.geo_distance
+            )
+    return groups
+
+
+def _ordering(query: GroupPageQuery) -> list:
+    column = GROUP_SORTS[query.sort]
+    nulls_last = {"nulls_last": True} if column in NULLABLE_SORTS else {}
+    key = F(column).desc(**nulls_last) if query.descending else F(column).asc(**nulls_last)
+    return [key] if column == "id" else [key, F("id").asc()]
+
+
+def _authorize_page(*, user, query: GroupPageQuery) -> None:
+    if query.no_limit and not user.has_perm("groups.getGroupsNoLimit"):
+        raise PermissionDeniedError("noLimit needs the groups.getGroupsNoLimit permission.", field="noLimit")
+    if query.creator_id is not None and query.creator_id != user.pk and not user.has_perm("groups.getGroups"):
+        raise PermissionDeniedError(
+            "Filtering on another user's groups needs the groups.getGroups permission.", field="creatorUserID"
+        )
+
+
+def group_page(*, user, query: GroupPageQuery) -> GroupPage:
+    """One page of a vhost's groups as getGroups defines it, with the total and the parent's child count when asked.
+
+    Raises PermissionDeniedError for noLimit or another creator's groups without the permission. A parent that is
+    not an existing group of the vhost matches nothing. Queries: the page, plus one each for the logos shown, the
+    parent, the total and the child count when asked.
+    """
+    _authorize_page(user=user, query=query)
+    base = group_newspark_queryset(vhost=query.vhost, moderation=query.moderation, group_types=query.group_types)
+    groups = _filtered(base, query)
+    children = base.exclude(parent__vhost=query.vhost)
+    if query.parent_id is not None:
+        parent = group_queryset().select_related(None).filter(pk=query.parent_id, vhost=query.vhost)
+        numbers = parent.values("tree_left", "tree_right").first()
+        if numbers is None:
+            groups, children = groups.none(), children.none()
+        else:
+            children = base.filter(parent_id=query.parent_id)
+            if query.include_children:
+                groups = groups.filter(tree_left__gt=numbers["tree_left"], tree_right__lt=numbers["tree_right"])
+            else:
+                groups = groups.filter(parent_id=query.parent_id)
+    page = groups.order_by(*_ordering(query))
+    if not query.no_limit:
+        start = query.start_page * query.page_size
+        page = page[start : start + query.page_size]
+    extra = ("distance",) if query.geo_center is not None else ()
+    return GroupPage(
+        groups=_newspark_rows(page, *extra),
+        total_count=groups.count() if query.include_total_count else None,
+        child_group_count=children.count() if query.child_group_count else None,
+    )
+
+
+def group_get_by_number(*, group_id: int) -> dict:
+    """The existing group with this integer id as a Newspark row (NEWSPARK_COLUMNS and its logo); NotFoundError
+    otherwise."""
+    rows = _newspark_rows(group_queryset().select_related(None).filter(pk=group_id))
+    if not rows:
+        raise NotFoundError("Group not found.", code="group_not_found", field="groupId")
+    return rows[0]
+
+
+@dataclass
+class GroupTreeNode:
+    group: dict
+    children: list["GroupTreeNode"] = field(default_factory=list)
+
+
+def group_tree(
+    *, vhost: int, moderation: str, group_types: tuple[int, ...] | None, parent_id: int | None = None
+) -> list[GroupTreeNode]:
+    """The vhost's groups nested in tree order, below `parent_id` when given (an unknown parent has none).
+
+    A group that is gone, or fails the moderation or type filter, is left out together with its whole subtree.
+    One query (plus one for the parent, one for the logos shown): the subtree's rows in tree order, each marked
+    whether it passes.
+    """
+    subtree = Group.objects.filter(vhost=vhost)
+    if parent_id is not None:
+        parent = group_queryset().select_related(None).filter(pk=parent_id, vhost=vhost)
+        numbers = parent.values("tree_left", "tree_right").first()
+        if numbers is None:
+            return []
+        subtree = subtree.filter(tree_left__gt=numbers["tree_left"], tree_right__lt=numbers["tree_right"])
+    passing = Q(moderation_status__in=MODERATION_FILTERS[moderation]) & EXISTING_GROUP
+    if group_types is not None:
+        passing &= Q(group_type__in=group_types)
+    passes = ExpressionWrapper(passing, output_field=BooleanField())
+    rows = _newspark_rows(subtree.annotate(passes=passes).order_by("tree_left"), "passes")
+    roots: list[GroupTreeNode] = []
+    open_nodes: list[GroupTreeNode] = []
+    dropped_until = 0  # right number of the last dropped subtree: rows inside it are dropped with it
+    for group in rows:
+        if group["tree_left"] < dropped_until:
+            continue
+        if not group["passes"]:
+            dropped_until = group["tree_right"]
+            continue
+        while open_nodes and open_nodes[-1].group["tree_right"] < group["tree_left"]:
+            open_nodes.pop()
+        node = GroupTreeNode(group)
+        (open_nodes[-1].children if open_nodes else roots).append(node)
+        open_nodes.append(node)
+    return roots

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from apps.common.exceptions import PermissionDeniedError, ServiceError
 from apps.common.ids import uuid_or_none
 from apps.common.models import User
-from apps.groups.models import Activity, Group, GroupStatus, MemberRole, Membership, MemberStatus
+from apps.groups.models import Activity, Group, GroupItem, GroupStatus, MemberRole, Membership, MemberStatus
 from apps.groups.selectors import group_get
 
 MEMBER_EXISTS = "MEMBER_EXISTS"
@@ -467,3 +467,52 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
             .update(visited=visited, updated_by=actor, updated_at=now)
         )
     return changed
+
+
+@transaction.atomic
+def group_item_create(*, actor: User, model: type[GroupItem], group: Group, **fields: Any) -> GroupItem:
+    """Post a media item or a comment into an existing group: active members may, and staff. Only the group's admins
+    (and staff) may set its moderation status; anyone else's item starts unmoderated. The counters of the group
+    follow through the database triggers."""
+    if group.is_gone:
+        raise ServiceError("The group does not exist.", code="group_not_found", field="group")
+    is_admin = _is_superior(actor) or _is_active_admin(actor=actor, group=group)
+    member = Membership.objects.filter(group=group, user=actor, status=MemberStatus.ACTIVE).exists()
+    if not (is_admin or member):
+        raise PermissionDeniedError("Only members of the group may post into it.", code="not_group_member")
+    if "moderation_status" in fields and not is_admin:
+        raise PermissionDeniedError("Only the group's administrators moderate.", code="not_group_admin")
+    item = model(group=group, created_by=actor, **fields)
+    _clean_item(item)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def group_item_update(*, actor: User, item: GroupItem, changes: dict[str, Any]) -> GroupItem:
+    """Change a media item or comment: its poster may change its content, the group's admins (and staff) anything,
+    the moderation status only they."""
+    is_admin = _is_superior(actor) or _is_active_admin(actor=actor, group=item.group)
+    if not is_admin and ("moderation_status" in changes or item.created_by_id != actor.pk):
+        raise PermissionDeniedError("Only the poster or the group's administrators may change it.", code="not_allowed")
+    for name, value in changes.items():
+        setattr(item, name, value)
+    _clean_item(item)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def group_item_delete(*, actor: User, item: GroupItem) -> None:
+    """Delete a media item or comment (its poster, the group's admins or staff); the group's counters follow."""
+    if not (_is_superior(actor) or item.created_by_id == actor.pk or _is_active_admin(actor=actor, group=item.group)):
+        raise PermissionDeniedError("Only the poster or the group's administrators may delete it.", code="not_allowed")
+    item.delete()
+
+
+def _clean_item(item: GroupItem) -> None:
+    try:
+        item.full_clean(exclude=["group", "created_by"])
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise ServiceError(f"{name}: {' '.join(messages)}", field=name) from exc

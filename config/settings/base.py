@@ -168,6 +168,7 @@ SPECTACULAR_SETTINGS = {
         "GroupStatusEnum": "apps.groups.models.GroupStatus",
         "MemberStatusEnum": "apps.groups.models.MemberStatus",
         "MemberRoleEnum": "apps.groups.models.MemberRole",
+        "ItemModerationEnum": "apps.groups.models.ItemModeration",
     },
 }
 

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from apps.common.safe_json import StoredJSONValidator
-from apps.groups.models import OTHER_MAX_CHARS, Activity, Group, GroupStatus, Membership
+from apps.groups.models import DERIVED_FIELDS, OTHER_MAX_CHARS, Activity, Comment, Group, GroupStatus, Media, Membership
 
 USER_FIELD = {"slug_field": "public_id", "queryset": get_user_model().objects.filter(is_active=True)}
 
@@ -30,7 +30,8 @@ class GroupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Group
-        exclude = ("public_id", "position")
+        # Derived columns that the triggers and the tree keep (Newspark reads them); member_count is annotated.
+        exclude = ("public_id", "position", *sorted(DERIVED_FIELDS))
         read_only_fields = ("created_at", "updated_at", "revision_id")
 
 
@@ -64,3 +65,25 @@ class ActivitySerializer(serializers.ModelSerializer):
         fields = ("id", "group", "activity_id", "activity_type", "created_by", "created_at")
         read_only_fields = ("created_at",)
         validators = []
+
+
+class GroupItemSerializer(serializers.ModelSerializer):
+    """A media item or comment of an existing group; the group is named by its public id."""
+
+    group = serializers.SlugRelatedField(slug_field="public_id", queryset=Group.objects.existing())
+    created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+
+
+class MediaSerializer(GroupItemSerializer):
+    class Meta:
+        model = Media
+        fields = ("id", "group", "title", "url", "thumbnail_url", "width", "height", "moderation_status",
+                  "created_by", "created_at")  # fmt: skip
+        read_only_fields = ("created_at",)
+
+
+class CommentSerializer(GroupItemSerializer):
+    class Meta:
+        model = Comment
+        fields = ("id", "group", "body", "moderation_status", "created_by", "created_at")
+        read_only_fields = ("created_at",)

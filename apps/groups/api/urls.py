@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from apps.groups.api import forms, sunbird, views
+from apps.groups.api import forms, newspark, sunbird, views
 
 app_name = "groups-api"
 
@@ -9,6 +9,8 @@ router = DefaultRouter(trailing_slash=True)
 router.register("groups", views.GroupViewSet, basename="group")
 router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("activities", views.ActivityViewSet, basename="activity")
+router.register("media", views.MediaViewSet, basename="media")
+router.register("comments", views.CommentViewSet, basename="comment")
 
 urlpatterns = [
     path("api/group/v1/create", sunbird.GroupCreateView.as_view(), name="sunbird-create"),
@@ -20,3 +22,18 @@ urlpatterns = [
     path("api/data/v1/form/read", forms.FormReadView.as_view(), name="sunbird-form-read"),
     path("api/v1/", include(router.urls)),
 ]
+# Newspark: each method at services/rest/... (XML) and services/json/... (JSON); `format` picks the renderer.
+for view, method in (
+    (newspark.GetGroupsView, "getGroups"),
+    (newspark.GetGroupView, "getGroup"),
+    (newspark.GetGroupTreeView, "getGroupTree"),
+):
+    for transport in ("rest", "json"):
+        urlpatterns.append(
+            path(
+                f"services/{transport}/groups/{method}",
+                view.as_view(),
+                {"format": transport},
+                name=f"newspark-{method}-{transport}",
+            )
+        )

@@ -136,3 +136,41 @@ class ActivityViewSet(
         services.group_update(
             actor=self.request.user, group_id=instance.group.public_id, activities_remove=[instance.activity_id]
         )
+
+
+class GroupItemViewSet(DialectModelViewSet):
+    """Media items or comments of existing groups (Newspark counts them). Writes go through the group_item services;
+    the group of an item does not change."""
+
+    dialect = Native
+    lookup_value_regex = "[0-9]+"
+    ordering_fields = ("id", "created_at", "moderation_status")
+    ordering = ("id",)
+    filterset_fields = ("moderation_status",)
+    http_method_names = ("get", "post", "patch", "delete", "head", "options")
+
+    def get_queryset(self):
+        model = self.get_serializer_class().Meta.model
+        return model.objects.of_existing_groups().select_related("group", "created_by")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.group_item_create(
+            actor=self.request.user, model=serializer.Meta.model, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        changes = {name: value for name, value in serializer.validated_data.items() if name != "group"}
+        services.group_item_update(actor=self.request.user, item=serializer.instance, changes=changes)
+
+    def perform_destroy(self, instance):
+        services.group_item_delete(actor=self.request.user, item=instance)
+
+
+class MediaViewSet(GroupItemViewSet):
+    serializer_class = ns.MediaSerializer
+    search_fields = ("title",)
+
+
+class CommentViewSet(GroupItemViewSet):
+    serializer_class = ns.CommentSerializer
+    search_fields = ("body",)
