@@ -36,7 +36,13 @@ from apps.common.models import ApiKey
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 from apps.course_analytics.api.urls import COURSE_ENDPOINTS
 from apps.groups.api.urls import router
-from apps.groups.tests.factories import ActivityFactory, GroupFactory, MembershipFactory
+from apps.groups.tests.factories import (
+    ActivityFactory,
+    CommentFactory,
+    GroupFactory,
+    MediaFactory,
+    MembershipFactory,
+)
 from tests.edx_analytics.conftest import COURSE, reference_rows  # noqa: F401  (the v0 rows every endpoint reads)
 
 BASELINE = Path(__file__).with_name("query_counts.json")
@@ -271,7 +277,13 @@ def world(db, reference_rows) -> World:  # noqa: F811  (the fixture imported abo
         actor_key=api_key_for(actor),
         app_key=api_key_for(UserFactory(username="matrix-portal")),
         member=member,
-        instances={"group": group, "membership": membership, "activity": activity},
+        instances={
+            "group": group,
+            "membership": membership,
+            "activity": activity,
+            "media": MediaFactory(group=group, created_by=member),
+            "comment": CommentFactory(group=group, created_by=member),
+        },
     )
     # Keys used a moment ago: the counts are those of a client that calls often, not of a key's first use.
     ApiKey.objects.update(last_used=timezone.now())

@@ -1,7 +1,7 @@
 import factory
 
 from apps.common.testing.factories import UserFactory
-from apps.groups.models import Activity, Group, Membership
+from apps.groups.models import Activity, Comment, Group, Media, Membership
 
 
 class GroupFactory(factory.django.DjangoModelFactory):
@@ -30,3 +30,19 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     group = factory.SubFactory(GroupFactory)
     activity_id = factory.Sequence(lambda n: f"do_{n}")
     activity_type = "Course"
+
+
+class MediaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Media
+
+    group = factory.SubFactory(GroupFactory)
+    title = factory.Sequence(lambda n: f"Photo {n}")
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    group = factory.SubFactory(GroupFactory)
+    body = factory.Sequence(lambda n: f"Comment {n}")
