@@ -1,3 +1,9 @@
+# Chart.js for the staff dashboards, at the version package-lock.json pins (Tally serves it itself, no CDN).
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
@@ -7,6 +13,7 @@ COPY config ./config
 COPY apps ./apps
 COPY templates ./templates
 COPY static ./static
+COPY --from=assets /assets/node_modules/chart.js/dist/chart.umd.min.js /assets/node_modules/chart.js/LICENSE.md ./static/vendor/chart.js/
 COPY manage.py ./
 RUN pip install --no-cache-dir . && python manage.py collectstatic --noinput
 RUN useradd --create-home tally && mkdir -p /app/var && chown tally /app/var
