@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from apps.common.models import JobRun, User
-from apps.common.testing.factories import SysadminFactory
+from apps.common.testing.factories import SysadminFactory, api_key_for
 from apps.course_analytics.services.rollups import ROLLUP_KIND
 from apps.groups.models import Group
 
@@ -17,6 +17,7 @@ COURSE_ID = "course-v1:TallyX+MATH101+2026_T1"
 @dataclass(frozen=True)
 class Demo:
     staff: User
+    staff_key: str
     group: Group
     member: User
 
@@ -44,5 +45,6 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:
         assert JobRun.objects.filter(kind=ROLLUP_KIND).exists()
         group = Group.objects.filter(parent__isnull=False, children__isnull=False).order_by("id").first()
         member = group.children.order_by("id").first().memberships.order_by("id").first().user
-        yield Demo(staff=SysadminFactory(username="staff"), group=group, member=member)
+        staff = SysadminFactory(username="staff")
+        yield Demo(staff=staff, staff_key=api_key_for(staff), group=group, member=member)
         call_command("flush", interactive=False, verbosity=0)

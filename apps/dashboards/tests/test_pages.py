@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.common.models import JobRun
-from apps.common.testing.factories import UserFactory, api_key_for
+from apps.common.testing.factories import UserFactory
 from apps.course_analytics.models import LearnerProfile, TrackingEvent
 from apps.course_analytics.services.rollups import ROLLUP_KIND
 from apps.dashboards.figures import COURSE_FIGURES
@@ -105,7 +105,7 @@ def test_each_page_answers_within_its_pinned_query_count(client, demo, django_as
 @pytest.mark.parametrize("figure", [figure.slug for figure in COURSE_FIGURES])
 def test_every_course_csv_is_the_v0_api_csv_of_the_same_window(client, api_client, demo, figure):
     client.force_login(demo.staff)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(demo.staff)}")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {demo.staff_key}")
     endpoint = {"cumulative": "enrollment/mode", "enrollment_mode": "enrollment/mode"}.get(figure, figure)
     endpoint = {"birth_year": "enrollment/birth_year", "education": "enrollment/education"}.get(endpoint, endpoint)
     endpoint = {"gender": "enrollment/gender", "location": "enrollment/location"}.get(endpoint, endpoint)
