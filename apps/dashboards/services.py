@@ -1,6 +1,6 @@
 """Writes started from the staff pages."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from apps.common.exceptions import ServiceError
 from apps.common.tasks import prune_job_runs
@@ -11,10 +11,13 @@ PRUNE_KIND = "common.prune_job_runs"
 
 
 def _rollup_rerun(key: str) -> None:
+    """A day's key ("2026-11-28") or a range's ("2026-10-31..2026-11-28"): one rollup task per day, as the
+    rollup tables' admin action queues them."""
     first, _, last = key.partition("..")
-    if last:
-        raise ServiceError("Rerun a range of days with backfill_course_analytics.", code="not_rerunnable")
-    rollup_day.delay(date.fromisoformat(first).isoformat())
+    day, end = date.fromisoformat(first), date.fromisoformat(last or first)
+    while day <= end:
+        rollup_day.delay(day.isoformat())
+        day += timedelta(days=1)
 
 
 RERUNS = {

@@ -10,6 +10,7 @@ from apps.course_analytics.services.rollups import ROLLUP_KIND
 from apps.dashboards.figures import COURSE_FIGURES
 from apps.dashboards.tests.conftest import COURSE_ID
 from apps.groups.selectors import group_queryset
+from config.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +145,45 @@ def test_unknown_things_are_404(client, demo):
         reverse("admin:dashboards-job", kwargs={"kind": "no.such.job"}),
     ):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.fixture
+def tasks_in_process():
+    """Tasks run in the test's process and transaction, as with no broker (the worker path has its own test)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+def test_rerun_queues_the_job_of_that_key_again(client, demo, tasks_in_process):
+    client.force_login(demo.staff)
+    job = reverse("admin:dashboards-job", kwargs={"kind": ROLLUP_KIND})
+
+    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND}), {"key": "2026-11-02"})
+
+    assert response.status_code == 302
+    assert response["Location"] == job
+    latest = JobRun.objects.filter(kind=ROLLUP_KIND).first()
+    assert (latest.key, latest.status) == ("2026-11-02", JobRun.Status.SUCCEEDED)
+    assert "queued again" in client.get(job).content.decode()
+
+
+@pytest.mark.parametrize(("kind", "key"), [("test.unknown", "2026-11-02"), (ROLLUP_KIND, "yesterday")])
+def test_rerun_of_what_cannot_be_rerun_says_why_and_runs_nothing(client, demo, kind, key):
+    client.force_login(demo.staff)
+    JobRun.objects.create(kind="test.unknown", key="2026-11-02")
+    runs = JobRun.objects.count()
+
+    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": kind}), {"key": key}, follow=True)
+
+    assert JobRun.objects.count() == runs
+    assert [message.level_tag for message in response.context["messages"]] == ["error"]
+
+
+def test_rerun_needs_the_permission_to_change_job_runs(client, demo):
+    client.force_login(UserFactory(is_staff=True))
+
+    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND}), {"key": "2026-11-02"})
+
+    assert response.status_code == 403
