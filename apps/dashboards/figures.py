@@ -89,6 +89,8 @@ class CourseFigure:
     note: str = ""
 
 
+LAST_DAY = "Enrolled learners on the window's last day; the CSV has every day."
+
 COURSE_FIGURES = (
     CourseFigure("enrollment", "Daily enrollment", selectors.enrollment_list, _enrollment,
                  "Learners enrolled at the end of each day (UTC)."),
@@ -98,14 +100,12 @@ COURSE_FIGURES = (
                  "Learners who ever enrolled, up to each day. The CSV is the enrollment-by-mode one."),
     CourseFigure("activity", "Weekly activity by type", selectors.activity_list, _activity,
                  "Distinct learners per ISO week (Monday to Monday, UTC) and activity type."),
-    CourseFigure("birth_year", "Birth year", selectors.enrollment_birth_year_list, _breakdown("birth_year"),
-                 "Enrolled learners on the window's last day; the CSV has every day."),
+    CourseFigure("birth_year", "Birth year", selectors.enrollment_birth_year_list, _breakdown("birth_year"), LAST_DAY),
     CourseFigure("education", "Education", selectors.enrollment_education_list, _breakdown("education_level"),
-                 "Enrolled learners on the window's last day; the CSV has every day."),
-    CourseFigure("gender", "Gender", selectors.enrollment_gender_list, _gender,
-                 "Enrolled learners on the window's last day; the CSV has every day."),
+                 LAST_DAY),
+    CourseFigure("gender", "Gender", selectors.enrollment_gender_list, _gender, LAST_DAY),
     CourseFigure("location", "Location", selectors.enrollment_location_list, _location,
-                 "Enrolled learners on the window's last day, most first; the CSV has every day."),
+                 f"{LAST_DAY} Most first."),
     CourseFigure("videos", "Video retention", selectors.video_list, _videos,
                  "Viewers at each video's start and near its end, over all viewings so far (not windowed)."),
 )  # fmt: skip
