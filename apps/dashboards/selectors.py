@@ -66,6 +66,11 @@ def course_span_get(*, course_id: str) -> CourseSpan | None:
     return CourseSpan(course_id=course_id, **bounds) if bounds["last"] else None
 
 
+def courses_with_figures(*, course_ids: list[str]) -> set[str]:
+    """Those of `course_ids` that have daily enrollment figures (so a course page to link to)."""
+    return set(EnrollmentDaily.objects.filter(course_id__in=course_ids).values_list("course_id", flat=True).distinct())
+
+
 def group_roots(*, search: str = "") -> QuerySet[Group]:
     """Top-level groups (or, with `search`, any group whose name contains it), with member counts, by name."""
     groups = group_with_counts_queryset()

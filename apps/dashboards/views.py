@@ -117,9 +117,11 @@ def group_page(request, group_id: str):
         group = group_get(group_id=group_id)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
+    activities = list(group_activities(group=group))
+    courses = selectors.courses_with_figures(course_ids=[activity.activity_id for activity in activities])
     return _page(request, "group.html", title=group.name, group=group,
                  ancestors=selectors.group_ancestors(group=group), children=selectors.group_children(group=group),
-                 members=group_members(group=group), activities=group_activities(group=group),
+                 members=group_members(group=group), activities=activities, courses=courses,
                  page_rows=selectors.PAGE_ROWS)  # fmt: skip
 
 

@@ -85,7 +85,7 @@ QUERY_COUNTS = {
     "course": 11,
     "course-csv": 4,
     "groups": 3,
-    "group": 7,
+    "group": 7,  # a group with activities reads one more: which of them have course figures
     "member": 4,
     "jobs": 3,
     "job": 4,
@@ -187,3 +187,18 @@ def test_rerun_needs_the_permission_to_change_job_runs(client, demo):
     response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND}), {"key": "2026-11-02"})
 
     assert response.status_code == 403
+
+
+def test_group_page_places_the_group_in_its_tree_and_links_its_courses(client, demo, django_assert_num_queries):
+    client.force_login(demo.staff)
+    child = demo.group.children.filter(activities__activity_id=COURSE_ID).first()
+
+    with django_assert_num_queries(QUERY_COUNTS["group"] + 1):
+        response = client.get(reverse("admin:dashboards-group", kwargs={"group_id": child.public_id}))
+
+    ancestors = response.context["ancestors"]
+    assert ancestors[-1] == demo.group
+    assert ancestors[0].parent_id is None
+    assert [group.parent_id for group in ancestors[1:]] == [group.pk for group in ancestors[:-1]]
+    course_page = reverse("admin:dashboards-course", kwargs={"course_id": COURSE_ID})
+    assert f'href="{course_page}"' in response.content.decode()
