@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.common.api.edx_analytics import EdxCsvRenderer, csv_filename
 from apps.common.exceptions import NotFoundError, ServiceError
@@ -19,6 +19,7 @@ from apps.dashboards.services import job_run_rerun
 from apps.groups.selectors import group_activities, group_get, group_list_for_member, group_members
 
 
+@require_safe
 def landing(request):
     """What Tally is, and where its parts are. Public."""
     return TemplateResponse(request, "landing.html")
