@@ -1,3 +1,9 @@
+# Chart.js for the staff dashboards, at the version package-lock.json pins (Tally serves it itself, no CDN).
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
@@ -6,6 +12,8 @@ COPY pyproject.toml README.md manage.py ./
 COPY config ./config
 COPY apps ./apps
 COPY static ./static
+COPY templates ./templates
+COPY --from=assets /assets/node_modules/chart.js/dist/chart.umd.min.js /assets/node_modules/chart.js/LICENSE.md ./static/vendor/chart.js/
 # collectstatic needs no secret: it runs on the base settings (production only adds checks of the real secret and
 # HTTPS protections, which the web process applies at run time).
 RUN pip install --no-cache-dir . \

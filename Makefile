@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHARTJS := static/vendor/chart.js/chart.umd.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install node-deps run test lint test-postgres test-sqlite worker beat bench bench-small clean
+.PHONY: install node-deps run test lint test-postgres test-sqlite chromium worker beat bench bench-small clean
 
-install: $(STAMP)
+install: $(STAMP) $(CHARTJS)
 
 # Reinstalls only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -27,6 +28,14 @@ $(NODE_CLIENT)/node_modules/.installed: $(NODE_CLIENT)/package-lock.json
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
 	cd $(NODE_CLIENT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Chart.js for the staff dashboards, at the version package-lock.json pins, copied into static/ so that Tally serves
+# it itself (no CDN). npm comes from Debian when the machine has none.
+$(CHARTJS): package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p $(@D)
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(@D)/
 
 # Served by gunicorn, as in production: it decodes chunked request bodies, which Django's development server cannot.
 run: install
@@ -47,10 +56,14 @@ lint: install
 # with a real Redis and Celery worker, and again on the SQLite default.
 test: lint bench-small test-postgres test-sqlite
 
-test-postgres: install node-deps
+# The browser tests drive Debian's Chromium by its path; installed when missing, like the services.
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test-postgres: install node-deps chromium
 	TALLY_REQUIRE_SERVICES=1 scripts/with-services.sh $(BIN)/pytest $(PYTEST_ARGS)
 
-test-sqlite: install node-deps
+test-sqlite: install node-deps chromium
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/pytest $(PYTEST_ARGS)
 
 worker: install
@@ -69,4 +82,4 @@ bench-small: install
 	scripts/with-services.sh scripts/bench.sh --scale small
 
 clean:
-	rm -rf $(VENV) var/static
+	rm -rf $(VENV) var/static node_modules static/vendor

@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from apps.common.views import healthz
 from apps.course_analytics.admin import tracking_events_day_view
+from apps.dashboards.views import landing
 
 docs_page = csp_update({"script-src": [UNSAFE_INLINE]})
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path(
         "admin/course_analytics/tracking-events/",

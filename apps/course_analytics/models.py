@@ -72,6 +72,8 @@ class DailyRollup(models.Model):
 
 class EnrollmentDaily(DailyRollup):
     class Meta:
+        verbose_name = "daily enrollment"
+        verbose_name_plural = "daily enrollment"
         constraints = [models.UniqueConstraint(fields=["course_id", "date"], name="enrollment_daily_unique")]
         indexes = [models.Index(fields=["date"], name="enrollment_daily_date")]
 
@@ -80,6 +82,8 @@ class EnrollmentModeDaily(DailyRollup):
     mode = models.CharField(max_length=64)
 
     class Meta:
+        verbose_name = "daily enrollment by mode"
+        verbose_name_plural = "daily enrollment by mode"
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "mode"], name="enrollment_mode_daily_unique")
         ]
@@ -91,6 +95,8 @@ class EnrollmentGenderDaily(DailyRollup):
     )
 
     class Meta:
+        verbose_name = "daily enrollment by gender"
+        verbose_name_plural = "daily enrollment by gender"
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "gender"], name="enrollment_gender_daily_unique")
         ]
@@ -100,6 +106,8 @@ class EnrollmentBirthYearDaily(DailyRollup):
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "daily enrollment by birth year"
+        verbose_name_plural = "daily enrollment by birth year"
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "birth_year"], name="enrollment_birth_daily_unique")
         ]
@@ -111,6 +119,8 @@ class EnrollmentEducationDaily(DailyRollup):
     )
 
     class Meta:
+        verbose_name = "daily enrollment by education"
+        verbose_name_plural = "daily enrollment by education"
         constraints = [
             models.UniqueConstraint(
                 fields=["course_id", "date", "education_level"], name="enrollment_education_daily_unique"
@@ -122,6 +132,8 @@ class EnrollmentLocationDaily(DailyRollup):
     country_code = models.CharField(max_length=8, help_text="ISO 3166 alpha-2, or UNKNOWN.")
 
     class Meta:
+        verbose_name = "daily enrollment by country"
+        verbose_name_plural = "daily enrollment by country"
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "country_code"], name="enrollment_country_unique")
         ]
@@ -138,7 +150,7 @@ class ActivityWeekly(models.Model):
     created = models.DateTimeField()
 
     class Meta:
-        verbose_name_plural = "weekly activity"
+        verbose_name = verbose_name_plural = "weekly activity"
         constraints = [
             models.UniqueConstraint(
                 fields=["course_id", "interval_start", "activity_type"], name="activity_weekly_unique"
@@ -163,6 +175,8 @@ class VideoSummary(models.Model):
     created = models.DateTimeField()
 
     class Meta:
+        verbose_name = "video summary"
+        verbose_name_plural = "video summaries"
         indexes = [models.Index(fields=["course_id"], name="video_course")]
 
     def __str__(self) -> str:

@@ -4,5 +4,5 @@ from django.apps import AppConfig
 class GroupsConfig(AppConfig):
     name = "apps.groups"
     label = "groups"
-    verbose_name = "Groups"
+    verbose_name = "Learner groups"
     demo_seeder = "apps.groups.demo.demo_groups_seed"

@@ -17,7 +17,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.dashboards.apps.TallyAdminConfig",  # django.contrib.admin with Tally's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apps.course_analytics",
     "apps.activity_agg",
     "apps.datasets",
+    "apps.dashboards",
 ]
 
 MIDDLEWARE = [

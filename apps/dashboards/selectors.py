@@ -1,0 +1,136 @@
+"""Reads behind the staff pages. Course figures come from course_analytics' own selectors (the ones the v0 API
+serves); this module adds only what the pages need around them: totals, date bounds, tree places and job history.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from apps.common.ids import uuid_or_none
+from apps.common.models import JobRun, User
+from apps.course_analytics.models import EnrollmentDaily, LearnerProfile, TrackingEvent
+from apps.course_analytics.services.rollups import ROLLUP_KIND
+from apps.groups.models import Group, Membership, MemberStatus
+from apps.groups.selectors import group_queryset, group_with_counts_queryset
+
+# A tree level can be wide (thousands of children at full scale): a page lists this many and says so.
+PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class PlatformTotals:
+    groups: int
+    members: int
+    learners: int
+    events: int
+    last_rollup: JobRun | None
+    failed_jobs: int
+
+
+def platform_totals() -> PlatformTotals:
+    """Existing groups, people who are active members of one, learner profiles, tracking events stored, the latest
+    rollup run and the failed job runs kept (runs are pruned after 90 days)."""
+    return PlatformTotals(
+        groups=group_queryset().count(),
+        members=Membership.objects.filter(status=MemberStatus.ACTIVE, group__in=group_queryset())
+        .values("user_id")
+        .distinct()
+        .count(),
+        learners=LearnerProfile.objects.count(),
+        events=TrackingEvent.objects.count(),
+        last_rollup=JobRun.objects.filter(kind=ROLLUP_KIND).order_by("-started").first(),
+        failed_jobs=JobRun.objects.filter(status=JobRun.Status.FAILED).count(),
+    )
+
+
+@dataclass(frozen=True)
+class CourseSpan:
+    course_id: str
+    first: date
+    last: date
+
+
+def course_spans() -> list[CourseSpan]:
+    """Every course with daily enrollment figures, and the first and last day computed."""
+    rows = EnrollmentDaily.objects.values("course_id").annotate(first=Min("date"), last=Max("date"))
+    return [CourseSpan(**row) for row in rows.order_by("course_id")]
+
+
+def course_span_get(*, course_id: str) -> CourseSpan | None:
+    """The days computed for one course; None when the course has no figures."""
+    bounds = EnrollmentDaily.objects.filter(course_id=course_id).aggregate(first=Min("date"), last=Max("date"))
+    return CourseSpan(course_id=course_id, **bounds) if bounds["last"] else None
+
+
+def courses_with_figures(*, course_ids: list[str]) -> set[str]:
+    """Those of `course_ids` that have daily enrollment figures (so a course page to link to)."""
+    return set(EnrollmentDaily.objects.filter(course_id__in=course_ids).values_list("course_id", flat=True).distinct())
+
+
+def group_roots(*, search: str = "") -> QuerySet[Group]:
+    """Top-level groups (or, with `search`, any group whose name contains it), with member counts, by name."""
+    groups = group_with_counts_queryset()
+    groups = groups.filter(name__icontains=search) if search else groups.filter(parent__isnull=True)
+    return groups.order_by("name", "id")[:PAGE_ROWS]
+
+
+def group_ancestors(*, group: Group) -> list[Group]:
+    """The groups above `group`, from its root down to its parent: one recursive query up the parent links (the
+    tree library's ancestors() numbers the whole table first, which a million groups make slow)."""
+    table = Group._meta.db_table
+    return list(
+        Group.objects.raw(
+            f"""
+            WITH RECURSIVE up (id, parent_id, depth) AS (
+                SELECT id, parent_id, 0 FROM {table} WHERE id = %s
+                UNION ALL
+                SELECT g.id, g.parent_id, up.depth + 1 FROM {table} g JOIN up ON g.id = up.parent_id
+            )
+            SELECT {table}.* FROM {table} JOIN up ON up.id = {table}.id WHERE up.depth > 0 ORDER BY up.depth DESC
+            """,  # the table name is the model's, never input
+            [group.pk],
+        )
+    )
+
+
+def group_children(*, group: Group) -> QuerySet[Group]:
+    """The existing groups directly under `group`, with member counts, by name."""
+    return group_with_counts_queryset().filter(parent=group).order_by("name", "id")[:PAGE_ROWS]
+
+
+def member_get(*, user_id: uuid.UUID | str) -> User | None:
+    public_id = uuid_or_none(user_id)
+    return get_user_model().objects.filter(public_id=public_id).first() if public_id else None
+
+
+def job_kinds() -> list[dict]:
+    """One row per job kind: runs kept, failed runs, and when the latest started."""
+    return list(
+        JobRun.objects.values("kind")
+        .annotate(runs=Count("id"), failed=Count("id", filter=Q(status=JobRun.Status.FAILED)), latest=Max("started"))
+        .order_by("kind")
+    )
+
+
+def job_runs(*, kind: str) -> QuerySet[JobRun]:
+    """The latest runs of a kind, newest first, each with its `duration` (None while running)."""
+    return (
+        JobRun.objects.filter(kind=kind)
+        .annotate(duration=ExpressionWrapper(F("finished") - F("started"), output_field=DurationField()))
+        .order_by("-started")[:PAGE_ROWS]
+    )
+
+
+def job_runs_by_day(*, kind: str) -> list[dict]:
+    """Runs of a kind per day they started and status: [{day, status, runs}], oldest day first."""
+    return list(
+        JobRun.objects.filter(kind=kind)
+        .annotate(day=TruncDate("started"))
+        .values("day", "status")
+        .annotate(runs=Count("id"))
+        .order_by("day", "status")
+    )

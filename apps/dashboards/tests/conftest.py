@@ -1,0 +1,50 @@
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from apps.common.models import JobRun, User
+from apps.common.testing.factories import SysadminFactory, api_key_for
+from apps.course_analytics.services.rollups import ROLLUP_KIND
+from apps.groups.models import Group
+
+STAFF_PASSWORD = "secret-pass-123"  # SysadminFactory's
+COURSE_ID = "course-v1:TallyX+MATH101+2026_T1"
+
+
+@dataclass(frozen=True)
+class Demo:
+    staff: User
+    staff_key: str
+    group: Group
+    member: User
+
+    def urls(self) -> dict[str, str]:
+        """Every dashboard page, by name, on the demo data."""
+        csv = {"course_id": COURSE_ID, "figure": "enrollment"}
+        return {
+            "index": reverse("admin:index"),
+            "courses": reverse("admin:dashboards-courses"),
+            "course": reverse("admin:dashboards-course", kwargs={"course_id": COURSE_ID}),
+            "course-csv": reverse("admin:dashboards-course-csv", kwargs=csv),
+            "groups": reverse("admin:dashboards-groups"),
+            "group": reverse("admin:dashboards-group", kwargs={"group_id": self.group.public_id}),
+            "member": reverse("admin:dashboards-member", kwargs={"user_id": self.member.public_id}),
+            "jobs": reverse("admin:dashboards-jobs"),
+            "job": reverse("admin:dashboards-job", kwargs={"kind": ROLLUP_KIND}),
+        }
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:
+    """The demo data of `make run` (seed_demo), committed once for a module's tests and flushed after them."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo", verbosity=0)
+        assert JobRun.objects.filter(kind=ROLLUP_KIND).exists()
+        group = Group.objects.filter(parent__isnull=False, children__isnull=False).order_by("id").first()
+        member = group.children.order_by("id").first().memberships.order_by("id").first().user
+        staff = SysadminFactory(username="staff")
+        yield Demo(staff=staff, staff_key=api_key_for(staff), group=group, member=member)
+        call_command("flush", interactive=False, verbosity=0)

@@ -1,0 +1,204 @@
+"""The staff pages through Django's test client: who may see them, what they show, their CSVs, their query counts."""
+
+import pytest
+from django.urls import reverse
+
+from apps.common.models import JobRun
+from apps.common.testing.factories import UserFactory
+from apps.course_analytics.models import LearnerProfile, TrackingEvent
+from apps.course_analytics.services.rollups import ROLLUP_KIND
+from apps.dashboards.figures import COURSE_FIGURES
+from apps.dashboards.tests.conftest import COURSE_ID
+from apps.groups.selectors import group_queryset
+from config.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_landing_page_says_what_tally_is_and_links_its_parts(client):
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Groups of learners and the analytics about them" in html
+    for name in ("admin:index", "swagger-ui", "redoc", "healthz"):
+        assert f'href="{reverse(name)}"' in html
+
+
+@pytest.mark.parametrize("who", ["anonymous", "non-staff"])
+def test_every_dashboard_page_sends_anyone_but_staff_to_the_admin_login(client, demo, who):
+    if who == "non-staff":
+        client.force_login(UserFactory())
+    rerun = reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND})
+    runs = JobRun.objects.count()
+
+    responses = {name: client.get(url) for name, url in demo.urls().items()}
+    responses["rerun"] = client.post(rerun, {"key": "2026-01-01"})
+
+    for name, response in responses.items():
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("admin:login")), name
+    assert JobRun.objects.count() == runs
+
+
+def test_admin_is_tally_and_names_its_entries_for_people(client, demo):
+    client.force_login(demo.staff)
+
+    response = client.get(reverse("admin:index"))
+
+    html = response.content.decode()
+    names = [model["name"] for app in response.context["app_list"] for model in app["models"]]
+    assert "<title>Dashboard | Tally</title>" in html
+    assert "Django administration" not in html
+    assert names.count("Groups") == 1
+    assert {"Permission groups", "Video summaries", "Daily enrollment", "Weekly activity", "Activities"} <= set(names)
+    assert not [name for name in names if name.endswith(("rys", "lys"))]  # summarys, dailys
+    assert "auth" not in {app["app_label"] for app in response.context["app_list"]}
+
+
+def test_index_shows_the_platform_totals_each_linking_to_its_detail(client, demo):
+    client.force_login(demo.staff)
+
+    totals = client.get(reverse("admin:index")).context["totals"]
+    html = client.get(reverse("admin:index")).content.decode()
+
+    assert totals.groups == group_queryset().count()
+    assert totals.learners == LearnerProfile.objects.count()
+    assert totals.events == TrackingEvent.objects.count()
+    assert totals.last_rollup == JobRun.objects.filter(kind=ROLLUP_KIND).first()
+    assert totals.failed_jobs == 0
+    for link in (
+        reverse("admin:dashboards-groups"),
+        reverse("admin:groups_membership_changelist") + "?status__exact=active",
+        reverse("admin:course_analytics_learnerprofile_changelist"),
+        reverse("admin:course_analytics_trackingevent_changelist"),
+        reverse("admin:dashboards-job", kwargs={"kind": ROLLUP_KIND}),
+        reverse("admin:common_jobrun_changelist") + "?status__exact=failed",
+    ):
+        assert f'href="{link}"' in html
+
+
+# Each page reads a fixed number of queries whatever the data: session, user, then its own reads.
+QUERY_COUNTS = {
+    "index": 9,
+    "courses": 3,
+    "course": 11,
+    "course-csv": 4,
+    "groups": 3,
+    "group": 7,  # a group with activities reads one more: which of them have course figures
+    "member": 4,
+    "jobs": 3,
+    "job": 4,
+}
+
+
+@pytest.mark.parametrize(("page", "queries"), QUERY_COUNTS.items())
+def test_each_page_answers_within_its_pinned_query_count(client, demo, django_assert_num_queries, page, queries):
+    client.force_login(demo.staff)
+    url = demo.urls()[page]
+
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("figure", [figure.slug for figure in COURSE_FIGURES])
+def test_every_course_csv_is_the_v0_api_csv_of_the_same_window(client, api_client, demo, figure):
+    client.force_login(demo.staff)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {demo.staff_key}")
+    endpoint = {"cumulative": "enrollment/mode", "enrollment_mode": "enrollment/mode"}.get(figure, figure)
+    endpoint = {"birth_year": "enrollment/birth_year", "education": "enrollment/education"}.get(endpoint, endpoint)
+    endpoint = {"gender": "enrollment/gender", "location": "enrollment/location"}.get(endpoint, endpoint)
+    window = {"start": "2026-10-01", "end": "2026-11-01"}
+
+    ours = client.get(reverse("admin:dashboards-course-csv", kwargs={"course_id": COURSE_ID, "figure": figure}), window)
+    api = api_client.get(
+        f"/api/v0/courses/{COURSE_ID}/{endpoint}.csv", {"start_date": window["start"], "end_date": window["end"]}
+    )
+
+    assert (ours.status_code, api.status_code) == (200, 200)
+    assert ours.content == api.content
+    assert ours.content.count(b"\r\n") > 1
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [({"start": "yesterday"}, 400), ({"start": "2026-11-01", "end": "2026-10-01"}, 400), ({"end": "2026-13-01"}, 400)],
+)
+def test_a_bad_window_is_a_400_on_the_page_and_its_csv(client, demo, query, status):
+    client.force_login(demo.staff)
+    urls = demo.urls()
+
+    assert client.get(urls["course"], query).status_code == status
+    assert client.get(urls["course-csv"], query).status_code == status
+
+
+def test_unknown_things_are_404(client, demo):
+    client.force_login(demo.staff)
+
+    for url in (
+        reverse("admin:dashboards-course", kwargs={"course_id": "course-v1:No+Such+Course"}),
+        reverse("admin:dashboards-course-csv", kwargs={"course_id": COURSE_ID, "figure": "nonsense"}),
+        reverse("admin:dashboards-group", kwargs={"group_id": "not-a-uuid"}),
+        reverse("admin:dashboards-member", kwargs={"user_id": "00000000-0000-0000-0000-000000000000"}),
+        reverse("admin:dashboards-job", kwargs={"kind": "no.such.job"}),
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.fixture
+def tasks_in_process():
+    """Tasks run in the test's process and transaction, as with no broker (the worker path has its own test)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+def test_rerun_queues_the_job_of_that_key_again(client, demo, tasks_in_process):
+    client.force_login(demo.staff)
+    job = reverse("admin:dashboards-job", kwargs={"kind": ROLLUP_KIND})
+
+    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND}), {"key": "2026-11-02"})
+
+    assert response.status_code == 302
+    assert response["Location"] == job
+    latest = JobRun.objects.filter(kind=ROLLUP_KIND).first()
+    assert (latest.key, latest.status) == ("2026-11-02", JobRun.Status.SUCCEEDED)
+    assert "queued again" in client.get(job).content.decode()
+
+
+@pytest.mark.parametrize(("kind", "key"), [("test.unknown", "2026-11-02"), (ROLLUP_KIND, "yesterday")])
+def test_rerun_of_what_cannot_be_rerun_says_why_and_runs_nothing(client, demo, kind, key):
+    client.force_login(demo.staff)
+    JobRun.objects.create(kind="test.unknown", key="2026-11-02")
+    runs = JobRun.objects.count()
+
+    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": kind}), {"key": key}, follow=True)
+
+    assert JobRun.objects.count() == runs
+    assert [message.level_tag for message in response.context["messages"]] == ["error"]
+
+
+def test_rerun_needs_the_permission_to_change_job_runs(client, demo):
+    client.force_login(UserFactory(is_staff=True))
+
+    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND}), {"key": "2026-11-02"})
+
+    assert response.status_code == 403
+
+
+def test_group_page_places_the_group_in_its_tree_and_links_its_courses(client, demo, django_assert_num_queries):
+    client.force_login(demo.staff)
+    child = demo.group.children.filter(activities__activity_id=COURSE_ID).first()
+
+    with django_assert_num_queries(QUERY_COUNTS["group"] + 1):
+        response = client.get(reverse("admin:dashboards-group", kwargs={"group_id": child.public_id}))
+
+    ancestors = response.context["ancestors"]
+    assert ancestors[-1] == demo.group
+    assert ancestors[0].parent_id is None
+    assert [group.parent_id for group in ancestors[1:]] == [group.pk for group in ancestors[:-1]]
+    course_page = reverse("admin:dashboards-course", kwargs={"course_id": COURSE_ID})
+    assert f'href="{course_page}"' in response.content.decode()
