@@ -48,7 +48,7 @@ from apps.course_analytics.models import (
     VideoSummary,
     VideoViewing,
 )
-from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
+from apps.course_analytics.selectors import tracking_events_count, tracking_events_days
 from apps.course_analytics.services.ingest import events_frame, learner_profiles_ingest, tracking_files_ingest
 from apps.course_analytics.services.rollups import course_analytics_backfill, course_analytics_rollup
 from apps.datasets.models import Consumer, DatasetInputFile, DatasetJob, DatasetOutputFile, Session
@@ -225,7 +225,7 @@ def rollups(scale: Scale) -> list[Result]:
     )
     _same(tally_daily, duck_daily, ["course_id", "day"], "enrollment daily (DuckDB)")
     _same(tally_weeks, duck_weeks, ["course_id", "week", "activity_type"], "activity (DuckDB)")
-    events_count = tracking_events_scan(columns=["event_key"]).select(pl.len()).collect().item()
+    events_count = tracking_events_count()
     detail = {"events": events_count, "days": len(days), "nightly peak MB": increment.peak_mb}
     from_scratch = [
         compared(

@@ -220,3 +220,8 @@ def tracking_events_day_list(
         events = events.filter(pl.col("event_type") == event_type)
     matching = events.sort("time", "event_key").collect()
     return matching.height, matching.head(limit).to_dicts()
+
+
+def tracking_events_count() -> int:
+    """How many tracking events are stored, over every day (reads only the key column of the day files)."""
+    return tracking_events_scan(columns=["event_key"]).select(pl.len()).collect().item()

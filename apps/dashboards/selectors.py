@@ -12,7 +12,8 @@ from django.db.models.functions import TruncDate
 
 from apps.common.ids import uuid_or_none
 from apps.common.models import JobRun, User
-from apps.course_analytics.models import EnrollmentDaily, LearnerProfile, TrackingEvent
+from apps.course_analytics.models import EnrollmentDaily, LearnerProfile
+from apps.course_analytics.selectors import tracking_events_count
 from apps.course_analytics.services.rollups import ROLLUP_KIND
 from apps.groups.models import Group, Membership, MemberStatus
 from apps.groups.selectors import group_queryset, group_with_counts_queryset
@@ -41,7 +42,7 @@ def platform_totals() -> PlatformTotals:
         .distinct()
         .count(),
         learners=LearnerProfile.objects.count(),
-        events=TrackingEvent.objects.count(),
+        events=tracking_events_count(),
         last_rollup=JobRun.objects.filter(kind=ROLLUP_KIND).order_by("-started").first(),
         failed_jobs=JobRun.objects.filter(status=JobRun.Status.FAILED).count(),
     )

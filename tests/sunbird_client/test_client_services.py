@@ -13,7 +13,8 @@ import pytest
 from apps.common.services import user_manager_set
 from apps.common.testing.factories import UserFactory, api_key_for
 
-pytestmark = pytest.mark.live
+# serialized_rollback: the live server needs the forms that migrations create, which a transactional test flushes.
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 HERE = Path(__file__).parent
 
@@ -24,7 +25,7 @@ def _person(username: str) -> dict:
 
 
 @pytest.fixture
-def scenario(transactional_db):
+def scenario():
     people = {name: _person(name) for name in ("owner", "member", "other", "managed")}
     user_manager_set(user=people["managed"]["user"], manager=people["owner"]["user"])
     return {

@@ -161,6 +161,8 @@ class CKAN(Dialect):
     def error_response(cls, exc, context):
         if isinstance(exc, CKANBadRequest):
             return Response(f"Bad request: {exc}", status=400)
+        if isinstance(exc, exceptions.ParseError):  # a request CKAN could not read at all (its URL, its body)
+            return Response(f"Bad request: {exc.detail}", status=400)
         if isinstance(exc, ServiceError):
             error_type = next((ERROR_TYPES[klass] for klass in type(exc).__mro__ if klass in ERROR_TYPES), None)
             if error_type is None:

@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -55,6 +56,14 @@ class SunbirdClientAuthentication(ApiKeyAuthentication):
         if scheme.lower() != "bearer" or not key.strip():
             return None
         return super().authenticate(request)
+
+
+class SunbirdClientScheme(OpenApiAuthenticationExtension):
+    target_class = SunbirdClientAuthentication
+    name = "SunbirdClientBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "The client application's Tally API key."}
 
 
 class SunbirdPlatformRenderer(JSONRenderer):

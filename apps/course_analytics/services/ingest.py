@@ -195,7 +195,7 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
     readable = (
         pl.col("event_type").is_not_null()
         & pl.col("time").is_between(FIRST_MOMENT, LAST_MOMENT).fill_null(False)
-        & ~pl.col("text").str.contains(NUL_ESCAPE)
+        & ~pl.lit(pl.Series(lines, dtype=pl.String)).str.contains(NUL_ESCAPE)
     )
     return frame.with_columns(
         course_id=pl.col("raw_course").replace_strict(courses, default=None, return_dtype=pl.String),

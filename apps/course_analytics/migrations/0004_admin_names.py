@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('course_analytics', '0002_video_viewing'),
+        ('course_analytics', '0003_event_store'),
     ]
 
     operations = [
