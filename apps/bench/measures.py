@@ -348,7 +348,7 @@ def _serve(port: int) -> subprocess.Popen:
         **os.environ,
         "TALLY_ROOT_URLCONF": "apps.bench.urls",
         "TALLY_LOG_LEVEL": "WARNING",
-        "TALLY_EDX_ANALYTICS_THROTTLE_RATE": "100000000/minute",
+        "TALLY_API_THROTTLE_RATE": "100000000/minute",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
     }

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.api.throttling import ApiKeyRateThrottle
 from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class Dialect:
     name: ClassVar[str] = "dialect"
     authentication_classes: ClassVar[tuple] = ()
     permission_classes: ClassVar[tuple] = (IsAuthenticated,)
-    throttle_classes: ClassVar[tuple] = ()
+    throttle_classes: ClassVar[tuple] = (ApiKeyRateThrottle,)
     pagination_class: ClassVar[Any] = None
     # Describes the error body to drf-spectacular (apps.common.api.schema), which does not read handlers.
     error_serializer: ClassVar[Any] = None

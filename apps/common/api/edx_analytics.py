@@ -1,4 +1,5 @@
-"""The Open edX Analytics Data API v0 dialect: token auth, throttling, JSON and CSV, dates, and errors.
+"""The Open edX Analytics Data API v0 dialect: token auth, JSON and CSV, dates, and errors (throttling is every
+dialect's: apps.common.api.throttling).
 
 Bodies are bare JSON (lists, or one object) as the reference serves them; errors are `{"detail": ...}`.
 CSV: columns are the sorted union of the (dot-flattened) keys, or the `fields` query parameter's order; a
@@ -10,14 +11,12 @@ import io
 import logging
 from datetime import UTC, datetime
 
-from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.common.api.authentication import ApiKeyAuthentication, raw_key_from_headers
@@ -63,23 +62,6 @@ class EdxTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Token <api key>`"}
-
-
-class EdxUserThrottle(UserRateThrottle):
-    """Per-user rate as the reference: EDX_ANALYTICS_THROTTLE_RATE, or the service rate for service usernames."""
-
-    scope = "edx_analytics"
-
-    def allow_request(self, request, view):
-        if request.user and request.user.username in settings.EDX_ANALYTICS_SERVICE_USERNAMES:
-            self.rate = settings.EDX_ANALYTICS_SERVICE_THROTTLE_RATE
-        else:
-            self.rate = settings.EDX_ANALYTICS_THROTTLE_RATE
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_rate(self):
-        return settings.EDX_ANALYTICS_THROTTLE_RATE
 
 
 def _flatten(row: dict, prefix: str = "") -> dict:
@@ -146,7 +128,6 @@ class EdxCourseView(generics.GenericAPIView):
 
     authentication_classes = (EdxTokenAuthentication,)
     permission_classes = (IsAuthenticated,)
-    throttle_classes = (EdxUserThrottle,)
     renderer_classes = (JSONRenderer, EdxCsvRenderer)
     pagination_class = None
     filter_backends = ()
