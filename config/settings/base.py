@@ -206,6 +206,9 @@ API_SERVICE_USERNAMES = env_list("TALLY_API_SERVICE_USERNAMES", [])
 # Audit log (django-auditlog) of every write to these models, from the API, the admin, commands and jobs; the
 # actor, address and API key of a request are attached by apps.common.middleware.AuditMiddleware.
 AUDITLOG_LOGENTRY_MODEL = "common.AuditLogEntry"
+# Its own migrations would create the table of the entry model swapped out above, whose foreign key to users stops
+# a flush; common's migrations create the one in use.
+MIGRATION_MODULES = {"auditlog": None}
 # The client address is the peer's; behind a proxy that sets it, name its header (e.g. HTTP_X_FORWARDED_FOR).
 AUDIT_TRUSTED_PROXY_HEADER = env_str("TALLY_AUDIT_TRUSTED_PROXY_HEADER")
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
