@@ -1,14 +1,17 @@
 """Audit entries for rows written in bulk.
 
 django-auditlog records a write through the model signals of `save()` and `delete()`; `bulk_create`,
-`bulk_update` and `QuerySet.update` send none. Services that write in bulk call these beside the write, so that the
-audit log still has one entry per row, with the actor, address and API key of the request like any other entry.
+`bulk_update`, `QuerySet.update` and COPY send none. Services that write in bulk call these beside the write, so
+that the audit log still has an entry per row (or one per batch of events), with the actor, address and API key of
+the request like any other entry.
 """
 
 from collections.abc import Sequence
 
 from auditlog import get_logentry_model
+from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
 
@@ -30,3 +33,17 @@ def audit_log_updating(*, instances: Sequence[Model], fields: Sequence[str]) -> 
         changes = model_instance_diff(stored.get(instance.pk), instance, fields_to_check=fields)
         if changes:
             log_entry.objects.log_create(instance, action=log_entry.Action.UPDATE, changes=changes)
+
+
+def audit_log_batch(*, model: type[Model], source: str, counts: dict[str, int]) -> None:
+    """Log one batch of `model` rows written without instances (tracking events ingested from `source`), with the
+    counts of what it read and wrote as its changes."""
+    log_entry = get_logentry_model()
+    log_entry.objects.create(
+        content_type=ContentType.objects.get_for_model(model),
+        object_pk=source[:255],
+        object_repr=f"{model._meta.verbose_name_plural} from {source}",
+        action=log_entry.Action.CREATE,
+        changes={name: [None, str(count)] for name, count in counts.items()},
+        cid=get_cid(),
+    )

@@ -1,6 +1,8 @@
 """Every kind of write, through each API and the admin, leaves audit log entries: who, what, from which key and
 address. The log is open to staff only."""
 
+import json
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -133,3 +135,28 @@ def test_the_log_is_open_to_staff_and_closed_to_others(client):
     assert staff_page.status_code == 200
     assert "Created" in staff_page.content.decode() or "create" in staff_page.content.decode()
     assert learner_page.status_code == 302
+
+
+def test_an_ingest_through_the_api_is_one_entry_with_its_counts(api_client):
+    staff = SysadminFactory()
+    raw_key = api_key_for(staff)
+    event = {"username": "ada", "event_type": "edx.course.enrollment.activated", "time": "2026-01-01T00:00:00Z"}
+
+    api_client.post(
+        "/api/v0/ingest/events",
+        json.dumps([event]),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {raw_key}",
+        REMOTE_ADDR="192.0.2.9",
+    )
+
+    entry = AuditLogEntry.objects.get(content_type__model="trackingevent")
+    assert (entry.action, entry.actor, entry.api_key, entry.remote_addr) == (
+        CREATE,
+        staff,
+        ApiKey.objects.get(user=staff),
+        "192.0.2.9",
+    )
+    assert entry.object_pk == "request"
+    assert set(entry.changes_dict) == {"lines", "added", "skipped", "malformed"}
+    assert entry.changes_dict["lines"] == [None, "1"]

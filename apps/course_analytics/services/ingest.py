@@ -20,6 +20,7 @@ from django.db import transaction
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from apps.common.audit import audit_log_batch
 from apps.common.frames import frame_insert
 from apps.course_analytics.models import LearnerProfile, TrackingEvent
 
@@ -192,6 +193,7 @@ def tracking_lines_ingest(
 
     Idempotent: an event's key is the SHA-256 of its line, so a line ingested again adds nothing. Malformed lines
     are counted and reported as `source:line`, never fatal; events outside any course are counted as skipped.
+    The call is one entry of the audit log, with its counts.
     """
     report = report or IngestReport()
     batch: list[str] = []
@@ -211,6 +213,8 @@ def tracking_lines_ingest(
         _ingest_batch(batch, numbers, source, report)
         if progress:
             progress(len(batch))
+    counts = {"lines": report.lines, "added": report.added, "skipped": report.skipped, "malformed": report.malformed}
+    audit_log_batch(model=TrackingEvent, source=source, counts=counts)
     return report
 
 
