@@ -5,7 +5,6 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from apps.common.models import ApiKey
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +35,7 @@ def test_each_key_has_its_own_count(api_client):
 
 @override_settings(API_THROTTLE_RATE="1/minute", API_SERVICE_THROTTLE_RATE="3/minute")
 def test_a_service_key_gets_the_service_rate(api_client):
-    raw_key = api_key_for(UserFactory())
-    ApiKey.objects.update(service=True)
+    raw_key = api_key_for(UserFactory(), service=True)
 
     assert _statuses(lambda: api_client.get("/api/v1/groups/", HTTP_AUTHORIZATION=raw_key), 4) == [200] * 3 + [429]
 
