@@ -1,12 +1,26 @@
 """The one place that reads the process environment: settings call these helpers with literal names, which a
-test collects to check docker-compose.yml and .env.example against."""
+test collects to check docker-compose.yml and .env.example against.
+
+Kept rather than django-environ: its boolean cast reads any unknown word ("ture", "flase") as False, where a typo in
+a deployment should stop the start; and URLs are already parsed by dj-database-url (and Django's Redis cache), so
+the library would bring no parsing that is missing here.
+"""
 
 import os
+from typing import overload
 
 
 def _raw(name: str) -> str | None:
     value = os.environ.get(name)
     return None if value is None or value.strip() == "" else value.strip()
+
+
+@overload
+def env_str(name: str, default: str) -> str: ...
+
+
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 
 
 def env_str(name: str, default: str | None = None) -> str | None:

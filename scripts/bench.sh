@@ -4,6 +4,7 @@
 set -euo pipefail
 PY="${PY:-.venv/bin/python}"
 export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tally_bench}"
+export DJANGO_SETTINGS_MODULE=config.settings.bench
 "$PY" - "$DATABASE_URL" <<'PYEOF'
 import sys
 from urllib.parse import urlsplit, urlunsplit

@@ -104,3 +104,69 @@ def test_a_group_suspended_through_sunbird_is_counted_as_pending_by_ckan(api_cli
     assert count({"id": group_id, "operator": "="}) == 1
     assert count({"title": "Maths"}) == 1
     assert count({"state": "active"}) == 0
+
+
+def test_a_deleted_group_is_gone_from_every_dialects_reads(api_client, people):
+    app_key, user, user_key = people
+    user.is_superuser = True
+    user.save()
+    member = UserFactory(username="learner")
+    sunbird_headers = {"HTTP_AUTHORIZATION": f"Bearer {app_key}", "HTTP_X_AUTHENTICATED_USER_TOKEN": user_key}
+    native_headers = {"HTTP_AUTHORIZATION": f"Token {user_key}"}
+    group_id = api_client.post(
+        "/api/group/v1/create",
+        {
+            "request": {
+                "name": "Maths",
+                "members": [{"userId": str(member.public_id), "role": "member"}],
+                "activities": [{"id": "do_1", "type": "Course"}],
+            }
+        },
+        format="json",
+        **sunbird_headers,
+    ).json()["result"]["groupId"]
+    deleted = api_client.post(
+        "/api/group/v1/delete", {"request": {"groupId": group_id}}, format="json", **sunbird_headers
+    )
+    today = timezone.now().date().isoformat()
+
+    sunbird_read = api_client.get(f"/api/group/v1/read/{group_id}", **sunbird_headers).json()
+    sunbird_list = api_client.post(
+        "/api/group/v1/list",
+        {"request": {"filters": {"userId": str(member.public_id)}}},
+        format="json",
+        **sunbird_headers,
+    ).json()
+    native_detail = api_client.get(f"/api/v1/groups/{group_id}/", **native_headers)
+    native_lists = [
+        api_client.get(path, params, **native_headers).json()
+        for path, params in [
+            ("/api/v1/groups/", {}),
+            ("/api/v1/groups/", {"member": str(member.public_id)}),
+            ("/api/v1/memberships/", {"group": group_id}),
+            ("/api/v1/memberships/", {"user": str(member.public_id)}),
+            ("/api/v1/activities/", {"group": group_id}),
+        ]
+    ]
+    ckan_counts = {
+        state: api_client.post(
+            "/api/3/action/get_group_count",
+            {
+                "query": [{"query_group": [{"id": group_id}]}, {"query_group": [{"state": state}]}],
+                "start_date": today,
+                "end_date": today,
+                "date_field": "created",
+            },
+            format="json",
+            HTTP_X_CKAN_API_KEY=user_key,
+        ).json()["result"]["count"]
+        for state in ("active", "pending", "deleted")
+    }
+
+    assert deleted.status_code == 200
+    assert sunbird_read["params"]["err"] == "GS_RED07"
+    assert sunbird_list["result"] == {"group": []}
+    assert native_detail.status_code == 404
+    assert [body["count"] for body in native_lists] == [0, 0, 0, 0, 0]
+    # CKAN's statistics count past groups by design, under their own state "deleted" only.
+    assert ckan_counts == {"active": 0, "pending": 0, "deleted": 1}

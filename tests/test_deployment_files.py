@@ -1,13 +1,19 @@
-"""docker-compose.yml and .env.example agree with what the settings read (no Docker engine needed)."""
+"""The deployment files (Dockerfile, .dockerignore, docker-compose.yml, .env.example) agree with the project and
+with what the settings read; no Docker engine is needed."""
 
+import fnmatch
 import importlib.util
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from django.conf import settings
+from django.urls import Resolver404, resolve
 
 ROOT = Path(settings.BASE_DIR)
 APP_SERVICES = ("web", "worker", "beat")
@@ -79,3 +85,73 @@ def test_env_example_names_only_variables_the_settings_read():
 
     assert names <= _settings_variables(), names - _settings_variables()
     assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"} <= names
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    """(instruction, arguments) of the Dockerfile, continuation lines joined and comments left out."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def _docker_ignored(path: str, patterns: list[str]) -> bool:
+    """Whether .dockerignore keeps `path` (relative, with slashes) or one of its parent folders out of the context."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: index + 1]) for index in range(len(parts))]
+    return any(
+        fnmatch.fnmatch(candidate, pattern.removeprefix("**/")) for candidate in candidates for pattern in patterns
+    )
+
+
+def test_every_dockerfile_copy_source_is_in_the_build_context():
+    ignore = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    patterns = [line for line in ignore if line and not line.startswith("#")]
+    sources = [
+        source
+        for instruction, arguments in _dockerfile_instructions()
+        if instruction == "COPY" and "--from" not in arguments
+        for source in [word for word in arguments.split() if not word.startswith("--")][:-1]
+    ]
+
+    assert sources
+    assert [source for source in sources if not (ROOT / source).exists()] == []
+    assert [source for source in sources if _docker_ignored(source.rstrip("/"), patterns)] == []
+
+
+def test_the_images_collectstatic_step_runs_without_a_production_secret(tmp_path):
+    instructions = _dockerfile_instructions()
+    image_env = dict(
+        assignment.split("=", 1) for instruction, arguments in instructions if instruction == "ENV"
+        for assignment in arguments.split()
+    )  # fmt: skip
+    step = next(
+        part.strip()
+        for instruction, arguments in instructions
+        if instruction == "RUN"
+        for part in arguments.split("&&")
+        if "collectstatic" in part
+    )
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "TALLY_"))}
+    environment |= image_env | {
+        "TALLY_VAR_DIR": str(tmp_path),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+
+    done = subprocess.run(["sh", "-c", step], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "static" / "admin").is_dir()
+
+
+def test_the_wsgi_and_asgi_entry_points_default_to_production_settings():
+    for name in ("wsgi.py", "asgi.py"):
+        source = (ROOT / "config" / name).read_text()
+
+        assert 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")' in source
+
+
+def test_the_bench_is_not_part_of_the_served_settings_or_urls():
+    assert "apps.bench" not in settings.INSTALLED_APPS
+    with pytest.raises(Resolver404):
+        resolve("/bench/bare/group/1")
+    assert importlib.util.find_spec("config.settings.bench") is not None

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
 from pathlib import Path
@@ -346,11 +347,10 @@ def _load(port: int, path: str, headers: dict, *, seconds: float, clients: int) 
 def _serve(port: int) -> subprocess.Popen:
     env = {
         **os.environ,
-        "TALLY_ROOT_URLCONF": "apps.bench.urls",
         "TALLY_LOG_LEVEL": "WARNING",
         "TALLY_API_THROTTLE_RATE": "100000000/minute",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
@@ -436,7 +436,7 @@ def report_write(*, scale: Scale, results: list[Result], errors: dict[str, str])
         "scale": scale.name,
         "finished": datetime.now(UTC).isoformat(),
         "database": connection.vendor,
-        "results": [result.as_dict() for result in results],
+        "results": [asdict(result) for result in results],
         "errors": errors,
         "not_built": [{"name": n, "goal": g, "why": w} for n, g, w in NOT_BUILT],
     }

@@ -4,7 +4,7 @@ import multiprocessing
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.db import connections
 
@@ -23,9 +23,6 @@ class Result:
     holds: bool | None
     peak_mb: float = 0.0
     detail: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def compared(

@@ -1,5 +1,4 @@
-"""The bench's URLconf: Tally's own, plus the bare-Django baseline view (served only when the bench starts
-gunicorn with TALLY_ROOT_URLCONF=apps.bench.urls)."""
+"""The bench's URLconf (config.settings.bench): Tally's own, plus the bare-Django baseline view."""
 
 from django.http import JsonResponse
 from django.urls import include, path

@@ -12,7 +12,12 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("username", "email", "first_name", "last_name", "public_id")
     readonly_fields = ("public_id",)
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Public identity", {"fields": ("public_id",)}))
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Public identity", {"fields": ("public_id",)}),
+        ("Managed account", {"fields": ("managed_by",)}),
+    )
+    autocomplete_fields = ("managed_by",)
 
 
 SCOPE_FIELDS = ("dialects", "read_only", "analytics", "ingest", "service")

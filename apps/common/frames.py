@@ -1,14 +1,19 @@
 """Moving query results into polars, where the heavy set-based work of rollups runs."""
 
 import io
+from collections.abc import Mapping
 
 import polars as pl
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import QuerySet
+from polars.datatypes import DataType
+
+# A dtype as polars takes it: an instance (pl.Datetime("us", "UTC")) or a class (pl.Int64).
+PolarsDataType = DataType | type[DataType]
 
 
-def queryset_frame(queryset: QuerySet, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def queryset_frame(queryset: QuerySet, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
     """The rows of `queryset.values_list(*schema)` as a DataFrame with that schema, read in one query.
 
     The SQL is Django's own, with bound parameters; polars takes the rows column-wise from there.

@@ -9,16 +9,6 @@ from django.utils import timezone
 from multiselectfield import MultiSelectField
 
 
-class TimeStampedModel(models.Model):
-    """Abstract base: creation and last-change times, set by the database layer, in UTC."""
-
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
 class User(AbstractUser):
     """A person: staff, a group member or a learner. `public_id` is the UUID the APIs show; `id` is the integer one.
 
@@ -28,6 +18,14 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     lms_user_id = models.BigIntegerField(
         null=True, blank=True, unique=True, help_text="The Open edX user id (`context.user_id` of tracking logs)."
+    )
+    managed_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_users",
+        help_text="The user who acts for this one (a parent for a child account): Sunbird's managed user.",
     )
 
     class Meta(AbstractUser.Meta):

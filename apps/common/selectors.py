@@ -1,12 +1,13 @@
 """Reads shared by every app."""
 
+import uuid
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from apps.common.models import API_KEY_PREFIX, ApiKey, api_key_digest
+from apps.common.models import API_KEY_PREFIX, ApiKey, User, api_key_digest
 from config.celery import app as celery_app
 
 
@@ -18,6 +19,10 @@ def api_key_get_usable(*, raw_key: str, now: datetime | None = None) -> ApiKey |
     if api_key is None or not api_key.is_usable(now=now or timezone.now()):
         return None
     return api_key
+
+
+def user_get_active(*, public_id: uuid.UUID) -> User | None:
+    return User.objects.filter(public_id=public_id, is_active=True).first()
 
 
 def database_check() -> str | None:

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.common.exceptions import ServiceError
 from apps.common.models import API_KEY_PREFIX, ApiKey, JobRun, User, api_key_digest, every_dialect
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,20 @@ def user_ensure(*, username: str, sysadmin: bool = False) -> User:
     if created or sysadmin:
         user.save()
     return user
+
+
+def user_manager_set(*, user: User, manager: User | None) -> None:
+    """Make `manager` the one who acts for `user` (Sunbird's managed user), or nobody with None. A user never
+    manages themselves, and a managed account manages nobody (Sunbird's managed users are one level deep)."""
+    if manager is not None:
+        if manager.pk == user.pk:
+            raise ServiceError("A user cannot manage their own account.", code="self_managed", field="manager")
+        if manager.managed_by_id is not None:
+            raise ServiceError("A managed account cannot manage another.", code="manager_is_managed", field="manager")
+        if user.managed_users.exists():
+            raise ServiceError("This user manages other accounts.", code="user_is_manager", field="username")
+    User.objects.filter(pk=user.pk).update(managed_by=manager)
+    user.managed_by = manager
 
 
 @transaction.atomic

@@ -9,15 +9,14 @@ from apps.common.services import job_runs_prune
 # Only errors that a retry can cure: a dropped database or broker connection. A bug or bad data fails at once.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, ConnectionError, TimeoutError)
 
+# Retries of every task. Delivery (acks_late, reject_on_worker_lost), results and time limits are the CELERY_TASK_*
+# settings, which apply to all tasks.
 TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": 10,
     "retry_backoff_max": 600,
     "retry_jitter": True,
     "max_retries": 5,
-    "ignore_result": True,
 }
 
 

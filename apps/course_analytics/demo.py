@@ -7,10 +7,11 @@ import io
 import json
 import random
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from opaque_keys.edx.keys import CourseKey
 
+from apps.common.dates import day_start
 from apps.common.demo import DEMO_COURSE_IDS
 from apps.course_analytics.models import TrackingEvent
 from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
@@ -52,7 +53,7 @@ def _line(*, username: str, user_id: int, course_id: str, event_type: str, sourc
 
 def _learner_day(rng: random.Random, *, username: str, user_id: int, course_id: str, day: date,
                  videos: list[tuple[str, int]]) -> Iterator[str]:  # fmt: skip
-    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(seconds=rng.randint(0, 80000))
+    start = day_start(day) + timedelta(seconds=rng.randint(0, 80000))
     common = {"username": username, "user_id": user_id, "course_id": course_id}
     yield _line(**common, event_type="page_view", source="browser", moment=start, event={}, page="/courseware")
     if rng.random() < 0.5:
@@ -109,7 +110,7 @@ def tracking_log_lines(*, course_ids: list[str], learners: int, start: date, day
             enrolments.append((f"learner{index + 1:03d}", user_id, course, enrol_day, leave_day, upgrade_day, mode))
     for offset in range(days):
         day = start + timedelta(days=offset)
-        noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+        noon = day_start(day) + timedelta(hours=12)
         for username, user_id, course, enrol_day, leave_day, upgrade_day, mode in enrolments:
             common = {"username": username, "user_id": user_id, "course_id": course}
             payload = {"course_id": course, "user_id": user_id, "mode": mode}

@@ -1,8 +1,9 @@
-"""Reads behind the Analytics Data API v0 course endpoints, shaped as the reference serves them.
+"""Reads behind the Analytics Data API v0 course endpoints: rows (model instances or dicts of plain values) that
+the output serializers of `apps.course_analytics.api.serializers` shape for the wire.
 
 Every list read takes [start, end) as datetimes (either may be None; the date columns compare on their day, as
 the reference's do); with neither, it reads the latest day (or week) computed for the course. An empty result is
-an empty list; the API turns that into a 404.
+empty; the API turns that into a 404.
 """
 
 from collections import defaultdict
@@ -11,7 +12,6 @@ from datetime import datetime
 from django.db.models import Max, QuerySet
 from django_countries import countries
 
-from apps.common.api.edx_analytics import DATE_FORMAT, edx_datetime
 from apps.course_analytics.models import (
     ActivityWeekly,
     EnrollmentBirthYearDaily,
@@ -49,22 +49,13 @@ def _grouped_by_day(rows) -> dict:
     return dict(sorted(days.items()))
 
 
-def _latest_created(rows) -> str:
-    return edx_datetime(max(row.created for row in rows))
+def _latest_created(rows) -> datetime:
+    return max(row.created for row in rows)
 
 
-def enrollment_list(*, course_id: str, start=None, end=None) -> list[dict]:
-    """[{course_id, date, count, created}]: learners enrolled at the end of each day."""
-    rows = _daily(EnrollmentDaily, course_id=course_id, start=start, end=end)
-    return [
-        {
-            "course_id": course_id,
-            "date": r.date.strftime(DATE_FORMAT),
-            "count": r.count,
-            "created": edx_datetime(r.created),
-        }
-        for r in rows
-    ]
+def enrollment_list(*, course_id: str, start=None, end=None) -> QuerySet[EnrollmentDaily]:
+    """Learners enrolled at the end of each day."""
+    return _daily(EnrollmentDaily, course_id=course_id, start=start, end=end)
 
 
 def enrollment_mode_list(*, course_id: str, start=None, end=None) -> list[dict]:
@@ -80,7 +71,7 @@ def enrollment_mode_list(*, course_id: str, start=None, end=None) -> list[dict]:
         result.append(
             {
                 "course_id": course_id,
-                "date": day.strftime(DATE_FORMAT),
+                "date": day,
                 "count": sum(r.count for r in rows),
                 "cumulative_count": sum(r.cumulative_count for r in rows),
                 "created": _latest_created(rows),
@@ -97,40 +88,18 @@ def enrollment_gender_list(*, course_id: str, start=None, end=None) -> list[dict
         by_gender = dict.fromkeys(GENDER_KEYS, 0)
         for row in rows:
             by_gender[GENDERS.get(row.gender or "", "unknown")] += row.count
-        result.append(
-            {"course_id": course_id, "date": day.strftime(DATE_FORMAT), **by_gender, "created": _latest_created(rows)}
-        )
+        result.append({"course_id": course_id, "date": day, **by_gender, "created": _latest_created(rows)})
     return result
 
 
-def enrollment_birth_year_list(*, course_id: str, start=None, end=None) -> list[dict]:
-    rows = _daily(EnrollmentBirthYearDaily, course_id=course_id, start=start, end=end).order_by("date", "birth_year")
-    return [
-        {
-            "course_id": course_id,
-            "date": r.date.strftime(DATE_FORMAT),
-            "birth_year": r.birth_year,
-            "count": r.count,
-            "created": edx_datetime(r.created),
-        }
-        for r in rows
-    ]
+def enrollment_birth_year_list(*, course_id: str, start=None, end=None) -> QuerySet[EnrollmentBirthYearDaily]:
+    return _daily(EnrollmentBirthYearDaily, course_id=course_id, start=start, end=end).order_by("date", "birth_year")
 
 
-def enrollment_education_list(*, course_id: str, start=None, end=None) -> list[dict]:
-    rows = _daily(EnrollmentEducationDaily, course_id=course_id, start=start, end=end).order_by(
+def enrollment_education_list(*, course_id: str, start=None, end=None) -> QuerySet[EnrollmentEducationDaily]:
+    return _daily(EnrollmentEducationDaily, course_id=course_id, start=start, end=end).order_by(
         "date", "education_level"
     )
-    return [
-        {
-            "course_id": course_id,
-            "date": r.date.strftime(DATE_FORMAT),
-            "education_level": r.education_level,
-            "count": r.count,
-            "created": edx_datetime(r.created),
-        }
-        for r in rows
-    ]
 
 
 def _country(code: str) -> dict:
@@ -149,7 +118,7 @@ def enrollment_location_list(*, course_id: str, start=None, end=None) -> list[di
         entry = totals.setdefault(
             key,
             {
-                "date": row.date.strftime(DATE_FORMAT),
+                "date": row.date,
                 "course_id": course_id,
                 "country": country,
                 "count": 0,
@@ -158,7 +127,7 @@ def enrollment_location_list(*, course_id: str, start=None, end=None) -> list[di
         )
         entry["count"] += row.count
         entry["created"] = max(entry["created"], row.created)
-    return [{**entry, "created": edx_datetime(entry["created"])} for _, entry in sorted(totals.items())]
+    return [entry for _, entry in sorted(totals.items())]
 
 
 def _weeks(*, course_id: str, start: datetime | None, end: datetime | None) -> QuerySet:
@@ -173,33 +142,22 @@ def _weeks(*, course_id: str, start: datetime | None, end: datetime | None) -> Q
 
 
 def activity_list(*, course_id: str, start=None, end=None) -> list[dict]:
-    """One object per week: distinct learners per activity type; a type with no row is left out, not zero."""
+    """One dict per week: distinct learners per activity type; a type with no row is left out, not zero (the
+    serializer keeps the types of ACTIVITY_TYPES only)."""
     weeks: dict[tuple, dict] = {}
     for row in _weeks(course_id=course_id, start=start, end=end).order_by("interval_start", "activity_type"):
         week = weeks.setdefault(
             (row.interval_start, row.interval_end),
             {
-                "interval_start": edx_datetime(row.interval_start),
-                "interval_end": edx_datetime(row.interval_end),
+                "interval_start": row.interval_start,
+                "interval_end": row.interval_end,
                 "course_id": course_id,
                 "created": row.created,
             },
         )
         week[row.activity_type] = row.count
         week["created"] = max(week["created"], row.created)
-    ordered = []
-    for week in weeks.values():
-        counts = {name: week[name] for name in ACTIVITY_TYPES if name in week}
-        ordered.append(
-            {
-                "interval_start": week["interval_start"],
-                "interval_end": week["interval_end"],
-                "course_id": course_id,
-                **counts,
-                "created": edx_datetime(week["created"]),
-            }
-        )
-    return ordered
+    return list(weeks.values())
 
 
 def recent_activity_get(*, course_id: str, activity_type: str) -> dict | None:
@@ -220,18 +178,6 @@ def recent_activity_get(*, course_id: str, activity_type: str) -> dict | None:
     }
 
 
-def video_list(*, course_id: str, start=None, end=None) -> list[dict]:
+def video_list(*, course_id: str, start=None, end=None) -> QuerySet[VideoSummary]:
     """Every video of the course; not filtered by date (the summaries cover all viewings so far)."""
-    rows = VideoSummary.objects.filter(course_id=course_id).order_by("encoded_module_id")
-    return [
-        {
-            "pipeline_video_id": r.pipeline_video_id,
-            "encoded_module_id": r.encoded_module_id,
-            "duration": r.duration,
-            "segment_length": r.segment_length,
-            "users_at_start": r.users_at_start,
-            "users_at_end": r.users_at_end,
-            "created": edx_datetime(r.created),
-        }
-        for r in rows
-    ]
+    return VideoSummary.objects.filter(course_id=course_id).order_by("encoded_module_id")

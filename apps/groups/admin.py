@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.db import models
+from django.utils import timezone
 
-from apps.groups.models import Activity, Group, Membership
+from apps.groups.models import Activity, Form, Group, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -51,3 +52,18 @@ class ActivityAdmin(admin.ModelAdmin):
     search_fields = ("activity_id", "group__name")
     list_select_related = ("group",)
     raw_id_fields = ("group", "created_by")
+
+
+@admin.register(Form)
+class FormAdmin(admin.ModelAdmin):
+    """Forms of Sunbird's form service that the group pages read; `data` is what clients receive."""
+
+    list_display = ("type", "subtype", "action", "component", "framework", "root_org_id", "last_modified_on")
+    list_filter = ("type", "subtype")
+    search_fields = ("type", "subtype", "action", "root_org_id")
+    readonly_fields = ("created_on",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.last_modified_on = timezone.now()
+        super().save_model(request, obj, form, change)

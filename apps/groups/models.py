@@ -4,6 +4,7 @@ Field names follow Tally; `docs/api-dialects.md` maps each dialect's names and v
 """
 
 import uuid
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from tree_queries.fields import TreeNodeForeignKey
 from tree_queries.models import OrderableTreeNode
+from tree_queries.query import TreeQuerySet
 
 
 def default_vhost() -> int:
@@ -34,6 +36,12 @@ class GroupType(models.IntegerChoices):
     GROUP = 1
     EVENT = 2
     ASSIGNMENT = 3
+
+
+class GroupQuerySet(TreeQuerySet):
+    def existing(self) -> Self:
+        """Groups that still exist: a deleted (inactive) group is gone for every reader."""
+        return self.exclude(status=GroupStatus.INACTIVE)
 
 
 class Group(OrderableTreeNode):
@@ -99,6 +107,8 @@ class Group(OrderableTreeNode):
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
 
+    objects = GroupQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         indexes = [
@@ -122,10 +132,6 @@ class Group(OrderableTreeNode):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_gone(self) -> bool:
-        return self.status == GroupStatus.INACTIVE
-
 
 class MemberRole(models.TextChoices):
     ADMIN = "admin"
@@ -135,6 +141,20 @@ class MemberRole(models.TextChoices):
 class MemberStatus(models.TextChoices):
     ACTIVE = "active"
     INACTIVE = "inactive"
+
+
+class GroupPartQuerySet(models.QuerySet):
+    """Rows that belong to a group (memberships, activities)."""
+
+    def of_existing_groups(self) -> Self:
+        """Those of groups that still exist: the parts of a deleted group are gone with it."""
+        return self.exclude(group__status=GroupStatus.INACTIVE)
+
+
+class MembershipQuerySet(GroupPartQuerySet):
+    def active(self) -> Self:
+        """Members who have not been removed (their group may be deleted: add of_existing_groups() for readers)."""
+        return self.filter(status=MemberStatus.ACTIVE)
 
 
 class Membership(models.Model):
@@ -157,6 +177,8 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -181,6 +203,8 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = GroupPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "activities"
@@ -189,3 +213,31 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_type} {self.activity_id}"
+
+
+class Form(models.Model):
+    """A form of Sunbird's form service, read by the group pages of Sunbird's clients (which activity types a group
+    may hold, for example). `*` in component, framework or root_org_id matches any; `data` is the form's content,
+    edited by staff in the admin."""
+
+    ANY = "*"
+
+    type = models.CharField(max_length=64, help_text="e.g. group (matched case-insensitively).")
+    subtype = models.CharField(max_length=64, help_text="e.g. supported_activities.")
+    action = models.CharField(max_length=64, help_text="e.g. list.")
+    component = models.CharField(max_length=64, default=ANY)
+    framework = models.CharField(max_length=64, default=ANY)
+    root_org_id = models.CharField(max_length=64, default=ANY, verbose_name="root org id")
+    data = models.JSONField(help_text="What the form service returns as `result.form.data`.")
+    created_on = models.DateTimeField(default=timezone.now)
+    last_modified_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["type", "subtype", "action", "component", "framework", "root_org_id"], name="form_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}/{self.subtype}/{self.action} ({self.root_org_id}, {self.framework}, {self.component})"

@@ -3,16 +3,16 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from apps.common.exceptions import NotFoundError
 from apps.common.ids import uuid_or_none
-from apps.groups.models import Activity, Group, GroupStatus, Membership, MemberStatus
+from apps.groups.models import Activity, Form, Group, Membership, MemberStatus
 
 
 def group_queryset() -> QuerySet[Group]:
     """Every group that still exists, with its creator, updater and owner joined (for list endpoints)."""
-    return Group.objects.exclude(status=GroupStatus.INACTIVE).select_related("created_by", "updated_by", "owner")
+    return Group.objects.existing().select_related("created_by", "updated_by", "owner")
 
 
 def group_get(*, group_id: uuid.UUID | str, for_update: bool = False) -> Group:
@@ -31,7 +31,8 @@ def group_get(*, group_id: uuid.UUID | str, for_update: bool = False) -> Group:
 def group_members(*, group: Group) -> QuerySet[Membership]:
     """Active members of `group`, with their users and audit users joined, oldest first."""
     return (
-        Membership.objects.filter(group=group, status=MemberStatus.ACTIVE)
+        Membership.objects.active()
+        .filter(group=group)
         .select_related("user", "created_by", "updated_by", "removed_by")
         .order_by("id")
     )
@@ -39,6 +40,18 @@ def group_members(*, group: Group) -> QuerySet[Membership]:
 
 def group_activities(*, group: Group) -> QuerySet[Activity]:
     return Activity.objects.filter(group=group).order_by("id")
+
+
+def membership_queryset() -> QuerySet[Membership]:
+    """Memberships (active or removed) of existing groups, with their group and users joined."""
+    return Membership.objects.of_existing_groups().select_related(
+        "group", "user", "created_by", "updated_by", "removed_by"
+    )
+
+
+def activity_queryset() -> QuerySet[Activity]:
+    """Activities of existing groups, with their group and creator joined."""
+    return Activity.objects.of_existing_groups().select_related("group", "created_by")
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,9 @@ def group_list_for_member(*, user_id: uuid.UUID | str) -> list[MemberGroup]:
     if public_id is None:
         return []
     memberships = (
-        Membership.objects.filter(user__public_id=public_id, status=MemberStatus.ACTIVE)
-        .exclude(group__status=GroupStatus.INACTIVE)
+        Membership.objects.active()
+        .of_existing_groups()
+        .filter(user__public_id=public_id)
         .select_related("group", "group__created_by", "group__updated_by")
         .order_by("role", "group__created_at", "group_id")
     )
@@ -63,8 +77,35 @@ def group_list_for_member(*, user_id: uuid.UUID | str) -> list[MemberGroup]:
 
 
 def group_with_counts_queryset() -> QuerySet[Group]:
-    """group_queryset() annotated with member_count (active members) and activity_count."""
-    return group_queryset().annotate(
-        member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
-        activity_count=Count("activities", distinct=True),
+    """group_queryset() with the parent joined, annotated with member_count (active members) and activity_count."""
+    return (
+        group_queryset()
+        .select_related("parent")
+        .annotate(
+            member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
+            activity_count=Count("activities", distinct=True),
+        )
     )
+
+
+def form_get(*, type: str, subtype: str, action: str, component: str, framework: str, root_org_id: str) -> Form:
+    """The form of (type, subtype, action) that fits best: an exact component, framework and root org before `*`
+    (in that order of weight), as Sunbird's form service falls back to its defaults. Keys are case-insensitive."""
+    exact = {"component": component, "framework": framework, "root_org_id": root_org_id}
+    matches = Q()
+    for field, value in exact.items():
+        matches &= Q(**{field: value}) | Q(**{field: Form.ANY})
+    weight = sum(
+        (Case(When(**{field: value}, then=Value(weight)), default=Value(0), output_field=IntegerField())
+         for (field, value), weight in zip(exact.items(), (4, 2, 1), strict=True)),
+        Value(0),
+    )  # fmt: skip
+    form = (
+        Form.objects.filter(matches, type__iexact=type, subtype__iexact=subtype, action__iexact=action)
+        .annotate(weight=weight)
+        .order_by("-weight", "id")
+        .first()
+    )
+    if form is None:
+        raise NotFoundError(f"No form {type}/{subtype}/{action}.", code="form_not_found")
+    return form

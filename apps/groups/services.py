@@ -10,7 +10,8 @@ they are returned in the result and the rest applies.
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,15 +33,53 @@ MEMBER_LIMIT = "MEMBER_LIMIT"
 ACTIVITY_LIMIT = "ACTIVITY_LIMIT"
 ACTIVITY_EXISTS = "ACTIVITY_EXISTS"
 
-# Columns a write may set directly; the rest are derived (ids, audit columns, tree position, revision).
-GROUP_EDITABLE_FIELDS = frozenset(
-    {
-        "name", "slug", "description", "status", "membership_type", "parent", "type", "approval_status",
-        "image_url", "owner", "landing_page", "group_reviewed", "open_access", "netl_only", "project_number",
-        "vhost", "moderation_status", "group_type", "note", "logo", "url", "email", "host", "address", "city",
-        "province", "country", "postal_code", "latitude", "longitude", "custom1", "other", "starts_at", "ends_at",
-    }
-)  # fmt: skip
+
+class GroupAttributes(TypedDict, total=False):
+    """Columns a write may set directly besides the name; the rest are derived (ids, audit columns, tree position,
+    revision)."""
+
+    slug: str
+    description: str
+    status: str
+    membership_type: str
+    parent: Group | None
+    type: str
+    approval_status: str
+    image_url: str
+    owner: User | None
+    landing_page: str
+    group_reviewed: bool
+    open_access: bool
+    netl_only: bool
+    project_number: str
+    vhost: int
+    moderation_status: str
+    group_type: int
+    note: str
+    logo: int | None
+    url: str
+    email: str
+    host: str
+    address: str
+    city: str
+    province: str
+    country: str
+    postal_code: str
+    latitude: float | None
+    longitude: float | None
+    custom1: str
+    other: dict[str, Any]
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+
+class GroupChanges(GroupAttributes, total=False):
+    """What group_update may change: every settable column, the name included."""
+
+    name: str
+
+
+GROUP_EDITABLE_FIELDS = GroupChanges.__optional_keys__
 
 
 @dataclass(frozen=True)
@@ -89,9 +128,7 @@ def _is_superior(actor: User) -> bool:
 
 
 def _is_active_admin(*, actor: User, group: Group) -> bool:
-    return Membership.objects.filter(
-        group=group, user=actor, role=MemberRole.ADMIN, status=MemberStatus.ACTIVE
-    ).exists()
+    return Membership.objects.active().filter(group=group, user=actor, role=MemberRole.ADMIN).exists()
 
 
 def _require_admin(*, actor: User, group: Group) -> None:
@@ -125,11 +162,7 @@ def _slug_for(name: str, public_id: uuid.UUID) -> str:
 
 
 def _member_count_of(actor: User) -> int:
-    return (
-        Membership.objects.filter(user=actor, status=MemberStatus.ACTIVE)
-        .exclude(group__status=GroupStatus.INACTIVE)
-        .count()
-    )
+    return Membership.objects.active().of_existing_groups().filter(user=actor).count()
 
 
 def _clean_group(group: Group) -> None:
@@ -148,7 +181,7 @@ def group_create(
     name: str,
     members: Sequence[MemberSpec] = (),
     activities: Sequence[ActivitySpec] = (),
-    **attributes: Any,
+    **attributes: Unpack[GroupAttributes],
 ) -> GroupWriteResult:
     """Create a group whose creator (and owner, unless given) is `actor`, who becomes its first admin.
 
@@ -242,7 +275,7 @@ def _members_add(
 
 def _active_memberships(group: Group, user_ids: Iterable[str]) -> dict[str, Membership]:
     users = _users_by_public_id(user_ids)
-    memberships = Membership.objects.filter(group=group, user__in=users.values(), status=MemberStatus.ACTIVE)
+    memberships = Membership.objects.active().filter(group=group, user__in=users.values())
     return {str(membership.user.public_id): membership for membership in memberships.select_related("user")}
 
 
@@ -279,7 +312,7 @@ def _members_remove(*, group: Group, actor: User, user_ids: Sequence[str], now) 
     return errors
 
 
-def _is_exit_only(*, actor: User, changes: dict, members_add, members_edit, members_remove, activities) -> bool:
+def _is_exit_only(*, actor: User, changes: GroupChanges, members_add, members_edit, members_remove, activities) -> bool:
     return (
         not changes
         and not members_add
@@ -289,7 +322,7 @@ def _is_exit_only(*, actor: User, changes: dict, members_add, members_edit, memb
     )
 
 
-def _authorize_update(*, actor: User, group: Group, changes: dict, touches_members_or_activities: bool) -> None:
+def _authorize_update(*, actor: User, group: Group, changes: GroupChanges, touches_members_or_activities: bool) -> None:
     new_status = changes.get("status")
     if group.status == GroupStatus.SUSPENDED:
         status_only = set(changes) == {"status"} and not touches_members_or_activities
@@ -306,7 +339,7 @@ def group_update(
     *,
     actor: User,
     group_id: uuid.UUID | str,
-    changes: dict[str, Any] | None = None,
+    changes: GroupChanges | None = None,
     members_add: Sequence[MemberSpec] = (),
     members_edit: Sequence[MemberSpec] = (),
     members_remove: Sequence[str] = (),
@@ -321,7 +354,7 @@ def group_update(
     Setting status inactive deletes the group (creator only). Raises NotFoundError, GroupSuspendedError,
     PermissionDeniedError or ServiceError (invalid field) and then changes nothing.
     """
-    changes = dict(changes or {})
+    changes = GroupChanges(**changes) if changes else GroupChanges()
     unknown = set(changes) - GROUP_EDITABLE_FIELDS
     if unknown:
         raise ServiceError(f"Unknown group fields: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
@@ -357,7 +390,7 @@ def group_update(
 
 
 def _members_change(*, group, actor, add, edit, remove, now) -> list[ItemError]:
-    active = Membership.objects.filter(group=group, status=MemberStatus.ACTIVE)
+    active = Membership.objects.active().filter(group=group)
     active_ids = {str(public_id) for public_id in active.values_list("user__public_id", flat=True)}
     users = _users_by_public_id(spec.user_id for spec in add)
     joining = {spec.user_id for spec in add if spec.user_id in users and spec.user_id not in active_ids}
@@ -413,8 +446,9 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
     now = timezone.now()
     visited_by_group = {str(group_id): visited for group_id, visited in visits}
     memberships = list(
-        Membership.objects.filter(group__public_id__in=visited_by_group, user=actor, status=MemberStatus.ACTIVE)
-        .exclude(group__status=GroupStatus.INACTIVE)
+        Membership.objects.active()
+        .of_existing_groups()
+        .filter(group__public_id__in=visited_by_group, user=actor)
         .select_related("group")
     )
     for membership in memberships:

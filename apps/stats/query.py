@@ -5,11 +5,12 @@ parameters of ORM lookups. Every problem is a StatsQueryError naming the request
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NoReturn
 
 from django.utils import timezone
 
+from apps.common.dates import day_start
 from apps.common.exceptions import ServiceError
 from apps.common.ids import uuid_or_none
 
@@ -80,12 +81,8 @@ class GroupCountQuery:
     end: datetime  # exclusive
 
 
-def _fail(field: str, message: str):
+def _fail(field: str, message: str) -> NoReturn:
     raise StatsQueryError(message, field=field)
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _parse_day(field: str, value: Any, today: date) -> date:
@@ -109,7 +106,7 @@ def _parse_moment(name: str, value: Any) -> datetime | tuple[datetime, datetime]
     if isinstance(value, str):
         try:
             if len(value) == 10:
-                start = _day_start(date.fromisoformat(value))
+                start = day_start(date.fromisoformat(value))
                 return start, start + timedelta(days=1)
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -209,6 +206,6 @@ def group_count_query_parse(*, data: dict, today: date | None = None) -> GroupCo
     return GroupCountQuery(
         query_groups=query_groups,
         date_path=DATE_FIELDS[date_field],
-        start=_day_start(start),
-        end=_day_start(end) + timedelta(days=1),
+        start=day_start(start),
+        end=day_start(end) + timedelta(days=1),
     )

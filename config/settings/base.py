@@ -1,6 +1,7 @@
 """Tally settings. Everything is read from the environment through config.env; the other modules only adjust."""
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -33,7 +34,6 @@ INSTALLED_APPS = [
     "apps.course_analytics",
     "apps.activity_agg",
     "apps.datasets",
-    "apps.bench",
 ]
 
 MIDDLEWARE = [
@@ -50,8 +50,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The bench serves its baseline view beside the real URLs; everything else uses config.urls.
-ROOT_URLCONF = env_str("TALLY_ROOT_URLCONF", "config.urls")
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -87,10 +86,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -125,13 +121,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "apps.common.api.schema.DialectAutoSchema",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
     "DEFAULT_THROTTLE_CLASSES": ["apps.common.api.throttling.ApiKeyRateThrottle"],
     "EXCEPTION_HANDLER": "apps.common.api.native.exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -149,11 +140,6 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "apps.groups.models.MemberStatus",
         "MemberRoleEnum": "apps.groups.models.MemberRole",
     },
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"},
-        }
-    },
 }
 
 # Celery. Without a broker URL tasks run in-process, so the embedded default needs no Redis.
@@ -163,13 +149,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "tally")
+# Every task's delivery options (retries are per task, in apps.common.tasks): a task is acknowledged when done, so
+# that a worker that dies hands it to another; results live in JobRun, not in a result backend.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
-CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 50 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60)
 CELERY_BEAT_SCHEDULE = {
@@ -226,7 +213,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 
 LOG_FORMAT = env_str("TALLY_LOG_FORMAT", "json")
 LOG_LEVEL = env_str("TALLY_LOG_LEVEL", "INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -5,16 +5,15 @@ Error:   {"help": ..., "success": false, "error": {"__type": "Validation Error",
          {"__type": "Authorization Error", "message": "Access denied: ..."} (403),
          {"__type": "Not Found Error", "message": "Not found: ..."} (404).
 Bad requests (unknown action, GET on a POST-only action, a body that is not a JSON object) are 400 with a bare JSON
-string, as CKAN answers them. Apps register their actions with `ckan_action`.
+string, as CKAN answers them. Apps register their actions with `ckan_action_register` in `AppConfig.ready`.
 """
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
-from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -23,56 +22,38 @@ from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.common.api.authentication import ApiKeyAuthentication
+from apps.common.api.dialects import Dialect, DialectAPIView
 from apps.common.api.parsers import RawBodyParser
-from apps.common.exceptions import NotFoundError, PermissionDeniedError, ServiceError
+from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
 
-logger = logging.getLogger(__name__)
-
-
-class CKANValidationError(Exception):
-    """A CKAN Validation Error: `errors` maps each field to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+SUPPORTED_VERSIONS = ("3",)
+# The `__type` and message prefix of each service error class; any other ServiceError is a Validation Error.
+ERROR_TYPES: dict[type[ServiceError], tuple[str, str]] = {
+    NotFoundError: ("Not Found Error", "Not found: "),
+    PermissionDeniedError: ("Authorization Error", "Access denied: "),
+}
 
 
 class CKANBadRequest(Exception):
     """A 400 answered with CKAN's bare JSON string `Bad request: <message>`."""
 
 
+CKANActionFunction = Callable[[Request, dict[str, Any]], Any]
+
+
 @dataclass(frozen=True)
 class CKANAction:
     name: str
-    function: Callable
+    function: CKANActionFunction
     side_effect_free: bool
     sysadmin_only: bool
 
 
-ACTIONS: dict[str, CKANAction] = {}
-SUPPORTED_VERSIONS = ("3",)
-
-
-def ckan_action(name: str, *, side_effect_free: bool = False, sysadmin_only: bool = False):
-    """Register `function(request, data_dict) -> result` as a CKAN action. Its docstring is what help_show returns.
-
-    A side-effect-free action also answers GET (query parameters as its data); others are POST only, as plugin
-    actions are in CKAN.
-    """
-
-    def register(function):
-        ACTIONS[name] = CKANAction(name, function, side_effect_free, sysadmin_only)
-        return function
-
-    return register
-
-
-@ckan_action("help_show", side_effect_free=True)
-def help_show(request, data_dict: dict):
+def help_show(request: Request, data_dict: dict) -> str | None:
     """Return the documentation of an action.
 
     :param name: the name of the action
@@ -81,10 +62,25 @@ def help_show(request, data_dict: dict):
     """
     name = data_dict.get("name")
     if not isinstance(name, str) or not name:
-        raise CKANValidationError({"name": "Missing value"})
+        raise ServiceError("Missing value", field="name")
     if name not in ACTIONS:
         raise NotFoundError("Action function not found")
     return ACTIONS[name].function.__doc__
+
+
+ACTIONS: dict[str, CKANAction] = {"help_show": CKANAction("help_show", help_show, True, False)}
+
+
+def ckan_action_register(
+    *, name: str, function: CKANActionFunction, side_effect_free: bool = False, sysadmin_only: bool = False
+) -> None:
+    """Serve `function(request, data_dict) -> result` as the CKAN action `name`; its docstring is what help_show
+    returns. Apps call this from `AppConfig.ready`.
+
+    A side-effect-free action also answers GET (query parameters as its data); others are POST only, as plugin
+    actions are in CKAN.
+    """
+    ACTIONS[name] = CKANAction(name, function, side_effect_free, sysadmin_only)
 
 
 def _request_data(request, action: CKANAction) -> dict:
@@ -104,14 +100,37 @@ def _request_data(request, action: CKANAction) -> dict:
     return data
 
 
-def _envelope(request, action_name: str, version: str | None, **body) -> dict:
-    prefix = f"/api/{version}/action/" if version else "/api/action/"
-    help_url = request.build_absolute_uri(f"{prefix}help_show") + "?" + urlencode({"name": action_name})
-    return {"help": help_url, **body}
+def _access_check(request, action: CKANAction) -> None:
+    if not action.sysadmin_only:
+        return
+    user = request.user
+    if not user or not user.is_authenticated:
+        raise PermissionDeniedError(f"Action {action.name} requires an authenticated user")
+    if not user.is_sysadmin:
+        raise PermissionDeniedError("Not authorized")
 
 
-def _error(request, action_name, version, status: int, error: dict) -> Response:
-    return Response(_envelope(request, action_name, version, success=False, error=error), status=status)
+class CKANRenderer(JSONRenderer):
+    """Wraps a result, or an error from CKAN.error_response, in `{"help", "success", "result"|"error"}`. A bad
+    request (a bare string error) stays bare."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        response, view, request = (renderer_context.get(k) for k in ("response", "view", "request"))
+        failed = response is not None and response.exception
+        if view is None or request is None or (failed and isinstance(data, str)):
+            return super().render(data, accepted_media_type, renderer_context)
+        # Errors about an unsupported version point at the version that is.
+        version = "3" if view.kwargs.get("version") is not None else None
+        prefix = f"/api/{version}/action/" if version else "/api/action/"
+        action_name = view.kwargs.get("action", "")
+        help_url = request.build_absolute_uri(f"{prefix}help_show") + "?" + urlencode({"name": action_name})
+        body = (
+            {"help": help_url, "success": False, "error": data}
+            if failed
+            else {"help": help_url, "success": True, "result": data}
+        )
+        return super().render(body, accepted_media_type, renderer_context)
 
 
 class CKANEnvelopeSerializer(serializers.Serializer):
@@ -119,6 +138,37 @@ class CKANEnvelopeSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     result = serializers.JSONField(required=False, help_text="The action's result (on success).")
     error = serializers.DictField(required=False, help_text='{"__type": ..., ...} (on failure).')
+
+
+class CKAN(Dialect):
+    """The CKAN action API: the envelope of CKANRenderer, and errors as CKAN types them."""
+
+    name = "ckan"
+    authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
+    permission_classes = (AllowAny,)
+    parser_classes = (RawBodyParser,)
+    renderer_classes = (CKANRenderer,)
+    http_method_names = ("get", "post", "options")
+    error_serializer = CKANEnvelopeSerializer
+    error_statuses = {**Dialect.error_statuses, ServiceError: 409, ConflictError: 409}
+
+    @classmethod
+    def error_response(cls, exc, context):
+        if isinstance(exc, CKANBadRequest):
+            return Response(f"Bad request: {exc}", status=400)
+        if isinstance(exc, ServiceError):
+            error_type = next((ERROR_TYPES[klass] for klass in type(exc).__mro__ if klass in ERROR_TYPES), None)
+            if error_type is None:
+                error = {exc.field or "message": exc.message, "__type": "Validation Error"}
+            else:
+                error = {"__type": error_type[0], "message": error_type[1] + exc.message}
+            return Response(error, status=cls.status_of(exc))
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            error = {"__type": "Method Not Allowed", "message": str(exc.detail)}
+            return Response(error, status=405, headers={"Allow": "GET, POST, OPTIONS"})
+        if isinstance(exc, exceptions.APIException):
+            return Response({"__type": "Validation Error", "message": str(exc.detail)}, status=exc.status_code)
+        return Response({"__type": "Internal Server Error", "message": "Internal Server Error"}, status=500)
 
 
 CKAN_RESPONSES = {
@@ -146,15 +196,11 @@ def _ckan_schema(method: str, *, versioned: bool):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @extend_schema_view(get=_ckan_schema("get", versioned=False), post=_ckan_schema("post", versioned=False))
-class CKANActionView(APIView):
+class CKANActionView(DialectAPIView):
     """Runs a registered action. Authentication never fails here: an unusable key leaves the caller anonymous, and
     the action's own access rule answers 403 in the CKAN shape."""
 
-    authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
-    permission_classes = (AllowAny,)
-    parser_classes = (RawBodyParser,)
-    renderer_classes = (JSONRenderer,)
-    http_method_names = ("get", "post", "options")
+    dialect = CKAN
 
     def get(self, request, action: str, version: str | None = None):
         return self.run(request, action, version)
@@ -164,60 +210,13 @@ class CKANActionView(APIView):
 
     def run(self, request, action_name: str, version: str | None):
         if version is not None and version not in SUPPORTED_VERSIONS:
-            error = {"__type": "Not Found Error", "message": f"Not found: API version {version} is not supported"}
-            return _error(request, action_name, "3", 404, error)
+            raise NotFoundError(f"API version {version} is not supported")
         action = ACTIONS.get(action_name)
         if action is None:
-            return JsonResponse(f"Bad request: Action name not known: {action_name}", status=400, safe=False)
-        try:
-            data_dict = _request_data(request, action)
-            self.check_access(request, action)
-            result = action.function(request, data_dict)
-        except CKANBadRequest as exc:
-            return JsonResponse(f"Bad request: {exc}", status=400, safe=False)
-        except CKANValidationError as exc:
-            return _error(request, action_name, version, 409, {**exc.errors, "__type": "Validation Error"})
-        except PermissionDeniedError as exc:
-            error = {"__type": "Authorization Error", "message": f"Access denied: {exc.message}"}
-            return _error(request, action_name, version, 403, error)
-        except NotFoundError as exc:
-            return _error(
-                request,
-                action_name,
-                version,
-                404,
-                {"__type": "Not Found Error", "message": f"Not found: {exc.message}"},
-            )
-        except ServiceError as exc:
-            return _error(
-                request, action_name, version, 409, {exc.field or "message": exc.message, "__type": "Validation Error"}
-            )
-        return Response(_envelope(request, action_name, version, success=True, result=result))
-
-    @staticmethod
-    def check_access(request, action: CKANAction) -> None:
-        if not action.sysadmin_only:
-            return
-        user = request.user
-        if not user or not user.is_authenticated:
-            raise PermissionDeniedError(f"Action {action.name} requires an authenticated user")
-        if not user.is_sysadmin:
-            raise PermissionDeniedError("Not authorized")
-
-    def handle_exception(self, exc):
-        """DRF's own errors (method, media type, throttling) in the CKAN error shape; others are logged 500s."""
-        action_name, version = self.kwargs.get("action", ""), self.kwargs.get("version")
-        if isinstance(exc, exceptions.MethodNotAllowed):
-            error = {"__type": "Method Not Allowed", "message": str(exc.detail)}
-            response = _error(self.request, action_name, version, 405, error)
-            response["Allow"] = "GET, POST, OPTIONS"
-            return response
-        if isinstance(exc, exceptions.APIException):
-            error = {"__type": "Validation Error", "message": str(exc.detail)}
-            return _error(self.request, action_name, version, exc.status_code, error)
-        logger.exception("unhandled CKAN action error", exc_info=exc)
-        error = {"__type": "Internal Server Error", "message": "Internal Server Error"}
-        return _error(self.request, action_name, version, 500, error)
+            raise CKANBadRequest(f"Action name not known: {action_name}")
+        data_dict = _request_data(request, action)
+        _access_check(request, action)
+        return Response(action.function(request, data_dict))
 
 
 @extend_schema_view(get=_ckan_schema("get", versioned=True), post=_ckan_schema("post", versioned=True))

@@ -19,7 +19,7 @@ too. Anything else is logged and answered as the dialect's 500.
 import logging
 from typing import Any, ClassVar
 
-from rest_framework import generics, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,7 +30,7 @@ from apps.common.exceptions import ConflictError, NotFoundError, PermissionDenie
 
 logger = logging.getLogger(__name__)
 
-# What a dialect sets on every view that names it, unless the view sets it itself.
+# What a dialect sets on every view that names it, unless the view sets it itself (or the dialect does not set it).
 VIEW_ATTRIBUTES = (
     "authentication_classes",
     "permission_classes",
@@ -38,6 +38,8 @@ VIEW_ATTRIBUTES = (
     "renderer_classes",
     "throttle_classes",
     "pagination_class",
+    "filter_backends",
+    "http_method_names",
     "error_serializer",
 )
 
@@ -118,3 +120,14 @@ class DialectGenericAPIView(DialectViewMixin, generics.GenericAPIView):
 
 class DialectViewSet(DialectViewMixin, viewsets.GenericViewSet):
     """A viewset; add DRF's mixins for the actions it serves."""
+
+
+class DialectModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    DialectViewSet,
+):
+    """A viewset of every action over a model: list, retrieve, create, update and destroy."""

@@ -6,37 +6,32 @@ CSV: columns are the sorted union of the (dot-flattened) keys, or the `fields` q
 download filename is set only when the request's Accept is exactly `text/csv`, as the reference does.
 """
 
-import csv
-import io
-import logging
 from datetime import UTC, datetime
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
-from rest_framework import exceptions, generics, serializers
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_csv.renderers import CSVRenderer
 
 from apps.common.api.authentication import ApiKeyAuthentication, raw_key_from_headers
+from apps.common.api.dialects import Dialect
+from apps.common.exceptions import ServiceError
 
-logger = logging.getLogger(__name__)
-
-DATETIME_FORMAT = "%Y-%m-%dT%H%M%S"
-DATE_FORMAT = "%Y-%m-%d"
+# Output serializers format their datetimes with EDX_DATETIME_FORMAT (`created`, week bounds) and dates as ISO.
+EDX_DATETIME_FORMAT = "%Y-%m-%dT%H%M%S"
 COURSE_ID_PATTERN = r"(?P<course_id>[^/+]+[/+][^/+]+[/+][^/]+)"
-
-
-def edx_datetime(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(DATETIME_FORMAT)
 
 
 def parse_edx_date(name: str, raw: str | None) -> datetime | None:
     """`YYYY-mm-ddTHHMMSS` or `YYYY-mm-dd`, as UTC; None when absent or empty; 400 naming the parameter else."""
     if not raw:
         return None
-    for pattern in (DATETIME_FORMAT, DATE_FORMAT):
+    for pattern in (EDX_DATETIME_FORMAT, "%Y-%m-%d"):
         try:
             return datetime.strptime(raw, pattern).replace(tzinfo=UTC)
         except ValueError:
@@ -64,38 +59,22 @@ class EdxTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Token <api key>`"}
 
 
-def _flatten(row: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in row.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
-        elif isinstance(value, list):
-            flat[name] = ", ".join(map(str, value))
-        else:
-            flat[name] = value
-    return flat
-
-
-class EdxCsvRenderer(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
+class EdxCsvRenderer(CSVRenderer):
+    """djangorestframework-csv, as the reference uses, with the reference's column choice: the sorted union of the
+    flattened keys, or the `fields` query parameter's order (names that no row has are left out). An error body
+    renders as nothing."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None or (isinstance(data, dict) and set(data) == {"detail"}):
             return ""
-        rows = [_flatten(row) for row in (data if isinstance(data, list) else [data])]
-        request = (renderer_context or {}).get("request")
+        renderer_context = renderer_context or {}
+        rows = list(self.flatten_data(data if isinstance(data, list) else [data]))
+        header = sorted({key for row in rows for key in row})
+        request = renderer_context.get("request")
         requested = request.query_params.get("fields") if request is not None else None
-        columns = sorted({key for row in rows for key in row})
         if requested:
-            columns = [name for name in (part.strip() for part in requested.split(",")) if name in columns]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+            header = [name for name in (part.strip() for part in requested.split(",")) if name in header]
+        return super().render(rows, accepted_media_type, {**renderer_context, "header": header})
 
 
 def csv_filename(course_id: str, slug: str | None) -> str:
@@ -107,25 +86,15 @@ def csv_filename(course_id: str, slug: str | None) -> str:
     return f"{stem}--{slug}.csv"
 
 
-def edx_exception_handler(exc, context):
-    """DRF's `{"detail": ...}` errors; a 400 carries one sentence naming the parameter; other failures are logged."""
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        logger.exception("unhandled analytics API error", exc_info=exc)
-        return None
-    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict) and "detail" in response.data:
-        detail = response.data["detail"]
-        response.data = {"detail": detail[0] if isinstance(detail, list) else detail}
-    return response
-
-
 class EdxErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class EdxCourseView(generics.GenericAPIView):
-    """Base of the v0 course endpoints: GET/HEAD/OPTIONS only, token auth, JSON or CSV, no pagination."""
+class EdxAnalytics(Dialect):
+    """The Open edX Analytics Data API v0: GET/HEAD/OPTIONS only, token auth, JSON or CSV, no pagination. A view may
+    set `csv_filename_slug`, the end of the download filename."""
 
+    name = "edx_analytics"
     authentication_classes = (EdxTokenAuthentication,)
     permission_classes = (IsAuthenticated,)
     renderer_classes = (JSONRenderer, EdxCsvRenderer)
@@ -133,20 +102,30 @@ class EdxCourseView(generics.GenericAPIView):
     filter_backends = ()
     http_method_names = ("get", "head", "options")
     error_serializer = EdxErrorSerializer
-    csv_filename_slug: str | None = None
 
-    def get_exception_handler(self):
-        return edx_exception_handler
+    @classmethod
+    def error_response(cls, exc, context):
+        """DRF's `{"detail": ...}` errors; a 400 carries one sentence naming the parameter."""
+        if isinstance(exc, ServiceError):
+            return Response({"detail": exc.message}, status=cls.status_of(exc))
+        response = drf_exception_handler(exc, context)
+        if response is None:
+            return Response({"detail": "Internal server error."}, status=500)
+        collapsible = isinstance(response.data, dict) and "detail" in response.data
+        if isinstance(exc, exceptions.ValidationError) and collapsible:
+            detail = response.data["detail"]
+            response.data = {"detail": detail[0] if isinstance(detail, list) else detail}
+        return response
 
-    def date_range(self) -> tuple[datetime | None, datetime | None]:
-        params = self.request.query_params
-        return parse_edx_date("start_date", params.get("start_date")), parse_edx_date(
-            "end_date", params.get("end_date")
-        )
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
+    @classmethod
+    def finalize_response(cls, view, request, response):
         if request.headers.get("Accept") == "text/csv":
-            filename = csv_filename(self.kwargs.get("course_id", ""), self.csv_filename_slug)
+            filename = csv_filename(view.kwargs.get("course_id", ""), getattr(view, "csv_filename_slug", None))
             response["Content-Disposition"] = f"attachment; filename={filename}"
         return response
+
+
+def edx_date_range(request) -> tuple[datetime | None, datetime | None]:
+    """The request's [start_date, end_date) as UTC datetimes; 400 naming a parameter that is not a date."""
+    params = request.query_params
+    return parse_edx_date("start_date", params.get("start_date")), parse_edx_date("end_date", params.get("end_date"))

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -22,7 +23,7 @@ class Native(Dialect):
     """Tally's own REST API. Also the default of every DRF view that names no dialect (settings.REST_FRAMEWORK)."""
 
     name = "native"
-    authentication_classes = (ApiKeyAuthentication,)
+    authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
     permission_classes = (IsAuthenticated,)
     parser_classes = (JSONParser,)
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer)

@@ -10,7 +10,8 @@ class NativeErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
     field = serializers.CharField(required=False)
-    errors = serializers.DictField(required=False, help_text="Messages per field, for validation errors.")
+    # A declared field named like Serializer.errors: the metaclass moves it into the fields, so nothing is shadowed.
+    errors = serializers.DictField(required=False, help_text="Messages per field, for validation errors.")  # type: ignore[assignment]
 
 
 class DialectAutoSchema(AutoSchema):

@@ -4,17 +4,16 @@ Success: {"id": "api.group.create", "ver": "v1", "ts": "2020-12-01 20:52:25:226+
           "responseCode": 200, "result": {...}}
 Error:   the same with "params": {"resmsgid": null, "msgid": ..., "err": "GS_CRT02", "status": "failed",
           "errmsg": ...} and "result": {}. HTTP 400 or 401 as the reference answers (not-found is 400).
-Views name their API id, their validation error, and how the service errors they can meet map to Sunbird codes.
+Views name the dialect (`dialect = Sunbird`), their API id, their validation error, and how the service errors they
+can meet map to Sunbird codes.
 """
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import jwt
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
@@ -25,10 +24,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apps.common.api.authentication import api_key_authenticate, raw_key_from_headers
+from apps.common.api.dialects import Dialect
 from apps.common.exceptions import ServiceError
 from apps.common.ids import uuid_or_none
-
-logger = logging.getLogger(__name__)
+from apps.common.models import User
+from apps.common.selectors import user_get_active
 
 UNAUTHORIZED = ("GS_UNAUTHORIZED", 401, "You are an unauthorized.Contact your system administrator")
 
@@ -58,7 +58,7 @@ class SunbirdError(exceptions.APIException):
         super().__init__(self.message)
 
 
-def _user_from_token(token: str):
+def _user_from_token(token: str) -> User | None:
     """The active user a Sunbird user token names: a JWT (`sub`, last `:` segment) or the user's own API key."""
     api_key = api_key_authenticate(token)
     if api_key is not None:
@@ -69,7 +69,7 @@ def _user_from_token(token: str):
     public_id = uuid_or_none(subject.rsplit(":", 1)[-1])
     if public_id is None:
         return None
-    return get_user_model().objects.filter(public_id=public_id, is_active=True).first()
+    return user_get_active(public_id=public_id)
 
 
 def _jwt_keys() -> list[tuple[str, str]]:
@@ -84,11 +84,14 @@ def _jwt_keys() -> list[tuple[str, str]]:
 
 
 def _jwt_subject(token: str) -> str | None:
-    options = {"require": ["sub", "exp"], "verify_aud": bool(settings.SUNBIRD_JWT_AUDIENCE)}
     for algorithm, key in _jwt_keys():
         try:
             claims = jwt.decode(
-                token, key, algorithms=[algorithm], audience=settings.SUNBIRD_JWT_AUDIENCE, options=options
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=settings.SUNBIRD_JWT_AUDIENCE,
+                options={"require": ["sub", "exp"], "verify_aud": bool(settings.SUNBIRD_JWT_AUDIENCE)},
             )
         except jwt.PyJWTError:
             continue
@@ -96,9 +99,18 @@ def _jwt_subject(token: str) -> str | None:
     return None
 
 
+def _managed_user(token: str, *, manager):
+    """The managed user (Sunbird's MUA) a `x-authenticated-for` token names, when `manager` manages that account."""
+    managed = _user_from_token(token)
+    if managed is None or managed.managed_by_id != manager.pk:
+        raise exceptions.AuthenticationFailed()
+    return managed
+
+
 class SunbirdAuthentication(BaseAuthentication):
-    """`Authorization: Bearer <api key>` names the client application and `x-authenticated-user-token` the acting
-    user. Both must be valid; the request then runs as that user."""
+    """`Authorization: Bearer <api key>` names the client application and `x-authenticated-user-token` the logged-in
+    user. Both must be valid; the request then runs as that user, or, with `x-authenticated-for` (a token of the
+    same kinds), as the managed account the logged-in user manages."""
 
     def authenticate(self, request):
         client_key = raw_key_from_headers({"Authorization": request.headers.get("Authorization", "")})
@@ -107,6 +119,9 @@ class SunbirdAuthentication(BaseAuthentication):
         user = _user_from_token(token) if client and token else None
         if user is None:
             raise exceptions.AuthenticationFailed()
+        managed_token = request.headers.get("x-authenticated-for", "").strip()
+        if managed_token:
+            user = _managed_user(managed_token, manager=user)
         return user, client
 
     def authenticate_header(self, request):
@@ -114,7 +129,7 @@ class SunbirdAuthentication(BaseAuthentication):
 
 
 class SunbirdRenderer(JSONRenderer):
-    """Wraps a view's bare payload (or an error from sunbird_exception_handler) in the Sunbird envelope."""
+    """Wraps a view's bare payload (or an error from Sunbird.error_response) in the Sunbird envelope."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         renderer_context = renderer_context or {}
@@ -146,30 +161,52 @@ def _request_version(request) -> str | None:
     return version if isinstance(version, str) else None
 
 
-def sunbird_exception_handler(exc, context):
-    view = context.get("view")
-    if isinstance(exc, SunbirdError):
-        code, message = exc.code, exc.message
-    elif isinstance(exc, ServiceError):
-        code = getattr(view, "sunbird_error_codes", {}).get(exc.code) or view.sunbird_invalid
-        message = code.message.format(error=exc.message) if "{error}" in code.message else code.message
-    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        code = SunbirdCode(*UNAUTHORIZED)
-        message = code.message
-    elif isinstance(exc, exceptions.ParseError | exceptions.ValidationError | exceptions.UnsupportedMediaType):
-        code, message = view.sunbird_invalid, view.sunbird_invalid.message
-    elif isinstance(exc, exceptions.APIException):
-        code = SunbirdCode(str(exc.get_codes()).upper(), exc.status_code, str(exc.detail))
-        message = code.message
-    else:
-        logger.exception("unhandled Sunbird API error", exc_info=exc)
-        code = getattr(view, "sunbird_server_error", SunbirdCode("SERVER_ERROR", 500, "Internal server error."))
-        message = code.message
-    response = Response({"err": code.err, "errmsg": message}, status=code.status)
-    response.exception = True
-    if code.status == 401:
-        response["WWW-Authenticate"] = "Bearer"
-    return response
+class SunbirdEnvelopeSerializer(serializers.Serializer):
+    """The Sunbird envelope (the `result` varies by operation)."""
+
+    id = serializers.CharField()
+    ver = serializers.CharField(allow_null=True)
+    ts = serializers.CharField()
+    params = serializers.JSONField(allow_null=True)
+    responseCode = serializers.IntegerField()
+    result = serializers.JSONField()
+
+
+class Sunbird(Dialect):
+    """The Sunbird groups service. A view also sets `sunbird_api_id`, `sunbird_invalid` (the operation's validation
+    error), `sunbird_server_error` and `sunbird_error_codes` (service error code -> SunbirdCode)."""
+
+    name = "sunbird"
+    authentication_classes = (SunbirdAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    renderer_classes = (SunbirdRenderer,)
+    parser_classes = (JSONParser,)
+    error_serializer = SunbirdEnvelopeSerializer
+
+    @classmethod
+    def error_response(cls, exc, context):
+        view = context.get("view")
+        if isinstance(exc, SunbirdError):
+            code, message = exc.code, exc.message
+        elif isinstance(exc, ServiceError):
+            code = getattr(view, "sunbird_error_codes", {}).get(exc.code) or view.sunbird_invalid
+            message = code.message.format(error=exc.message) if "{error}" in code.message else code.message
+        elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            code = SunbirdCode(*UNAUTHORIZED)
+            message = code.message
+        elif isinstance(exc, exceptions.ParseError | exceptions.ValidationError | exceptions.UnsupportedMediaType):
+            code, message = view.sunbird_invalid, view.sunbird_invalid.message
+        elif isinstance(exc, exceptions.APIException):
+            code = SunbirdCode(str(exc.get_codes()).upper(), exc.status_code, str(exc.detail))
+            message = code.message
+        else:
+            code = getattr(view, "sunbird_server_error", SunbirdCode("SERVER_ERROR", 500, "Internal server error."))
+            message = code.message
+        response = Response({"err": code.err, "errmsg": message}, status=code.status)
+        response.exception = True
+        if code.status == 401:
+            response["WWW-Authenticate"] = "Bearer"
+        return response
 
 
 def sunbird_request(data, *, serializer_class: type[serializers.Serializer]) -> dict:
@@ -180,26 +217,6 @@ def sunbird_request(data, *, serializer_class: type[serializers.Serializer]) -> 
     serializer = serializer_class(data=inner)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-class SunbirdAPIMixin:
-    """Makes an APIView speak Sunbird: its auth, JSON bodies, envelope and error shape.
-
-    Subclasses set `sunbird_api_id`, `sunbird_invalid` (the operation's validation error), `sunbird_server_error`
-    and `sunbird_error_codes` (service error code -> SunbirdCode).
-    """
-
-    authentication_classes = (SunbirdAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    renderer_classes = (SunbirdRenderer,)
-    parser_classes = (JSONParser,)
-    sunbird_api_id: str
-    sunbird_invalid: SunbirdCode
-    sunbird_server_error: SunbirdCode
-    sunbird_error_codes: dict[str, SunbirdCode] = {}
-
-    def get_exception_handler(self):
-        return sunbird_exception_handler
 
 
 class SunbirdAuthenticationScheme(OpenApiAuthenticationExtension):

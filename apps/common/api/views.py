@@ -1,12 +1,15 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.common.api.dialects import DialectAPIView
+from apps.common.api.native import Native
 from apps.common.api.serializers import WhoAmISerializer
 
 
-class WhoAmIView(APIView):
+class WhoAmIView(DialectAPIView):
     """Who the credentials of this request belong to: a quick check that an API key works."""
+
+    dialect = Native
 
     @extend_schema(responses=WhoAmISerializer, operation_id="whoami")
     def get(self, request):

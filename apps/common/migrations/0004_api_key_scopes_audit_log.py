@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('common', '0002_user_lms_user_id'),
+        ('common', '0003_user_managed_by'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
 

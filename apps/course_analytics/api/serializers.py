@@ -1,13 +1,28 @@
-"""Shapes of the v0 course endpoints, for the OpenAPI description (the selectors build the payloads)."""
+"""The v0 course payloads: field names and date formats as the reference serves them, and the OpenAPI description
+of the same (so that the two cannot drift). Selectors return rows; these shape them."""
 
+from datetime import UTC
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from apps.common.api.edx_analytics import EDX_DATETIME_FORMAT
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class EdxDateTimeField(serializers.DateTimeField):
+    """`YYYY-mm-ddTHHMMSS` in UTC."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format=EDX_DATETIME_FORMAT, default_timezone=UTC, **kwargs)
 
 
 class EnrollmentSerializer(serializers.Serializer):
     course_id = serializers.CharField()
     date = serializers.DateField()
     count = serializers.IntegerField(help_text="Learners enrolled at the end of the day (UTC).")
-    created = serializers.CharField(help_text="When the figures were computed, YYYY-mm-ddTHHMMSS (UTC).")
+    created = EdxDateTimeField(help_text="When the figures were computed, YYYY-mm-ddTHHMMSS (UTC).")
 
 
 class EnrollmentModeSerializer(EnrollmentSerializer):
@@ -35,7 +50,7 @@ class EnrollmentGenderSerializer(serializers.Serializer):
     male = serializers.IntegerField()
     other = serializers.IntegerField()
     unknown = serializers.IntegerField()
-    created = serializers.CharField()
+    created = EdxDateTimeField()
 
 
 class CountrySerializer(serializers.Serializer):
@@ -49,14 +64,14 @@ class EnrollmentLocationSerializer(EnrollmentSerializer):
 
 
 class CourseActivitySerializer(serializers.Serializer):
-    interval_start = serializers.CharField(help_text="Monday 00:00 UTC, YYYY-mm-ddTHHMMSS.")
-    interval_end = serializers.CharField(help_text="The next Monday (excluded).")
+    interval_start = EdxDateTimeField(help_text="Monday 00:00 UTC, YYYY-mm-ddTHHMMSS.")
+    interval_end = EdxDateTimeField(help_text="The next Monday (excluded).")
     course_id = serializers.CharField()
     any = serializers.IntegerField(required=False)
     attempted_problem = serializers.IntegerField(required=False)
     played_video = serializers.IntegerField(required=False)
     posted_forum = serializers.IntegerField(required=False)
-    created = serializers.CharField()
+    created = EdxDateTimeField()
 
 
 class RecentActivitySerializer(serializers.Serializer):
@@ -74,7 +89,7 @@ class VideoSerializer(serializers.Serializer):
     segment_length = serializers.IntegerField()
     users_at_start = serializers.IntegerField()
     users_at_end = serializers.IntegerField()
-    created = serializers.CharField()
+    created = EdxDateTimeField()
 
 
 class IngestReportSerializer(serializers.Serializer):

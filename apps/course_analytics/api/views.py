@@ -1,12 +1,16 @@
 """Open edX Analytics Data API v0 course endpoints, and the batch ingest endpoint."""
 
+from collections.abc import Callable, Sequence
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.common.api.edx_analytics import EdxCourseView, EdxTokenAuthentication
+from apps.common.api.dialects import DialectAPIView, DialectGenericAPIView
+from apps.common.api.edx_analytics import EdxAnalytics, EdxTokenAuthentication, edx_date_range
+from apps.common.api.native import Native
 from apps.common.api.parsers import RawBodyParser
 from apps.course_analytics import selectors
 from apps.course_analytics.api import serializers as s
@@ -31,67 +35,84 @@ def activity_type_param(request, *names: str) -> str:
     return value
 
 
-class CourseListView(EdxCourseView):
+class CourseListView(DialectGenericAPIView):
     """A list of rows for a course over [start_date, end_date); without dates, the latest computed day."""
 
-    selector = None
+    # Subclasses name their selector and output serializer.
+    dialect = EdxAnalytics
+    selector: Callable[..., Sequence | QuerySet]
+    serializer_class: type[serializers.Serializer]
 
     def get(self, request, course_id: str, format=None):
-        start, end = self.date_range()
+        start, end = edx_date_range(request)
         rows = type(self).selector(course_id=course_id, start=start, end=end)
         if not rows:
             raise exceptions.NotFound()
-        return Response(rows)
+        return Response(self.get_serializer(rows, many=True).data)
 
 
-def _list_schema(serializer, *extra):
-    return extend_schema(
-        tags=["course analytics"], responses=serializer(many=True), parameters=[*DATE_PARAMETERS, *extra]
-    )
+def _list_schema(*extra):
+    """The OpenAPI description of a course list view: a list of its serializer (drf-spectacular cannot tell a list
+    from a GenericAPIView's get)."""
+
+    def describe(view: type[CourseListView]) -> type[CourseListView]:
+        parameters = [*DATE_PARAMETERS, *extra]
+        return extend_schema(
+            tags=["course analytics"], responses=view.serializer_class(many=True), parameters=parameters
+        )(view)
+
+    return describe
 
 
-@_list_schema(s.EnrollmentSerializer)
+@_list_schema()
 class CourseEnrollmentView(CourseListView):
     selector = staticmethod(selectors.enrollment_list)
+    serializer_class = s.EnrollmentSerializer
     csv_filename_slug = "enrollment"
 
 
-@_list_schema(s.EnrollmentModeSerializer)
+@_list_schema()
 class CourseEnrollmentModeView(CourseListView):
     selector = staticmethod(selectors.enrollment_mode_list)
+    serializer_class = s.EnrollmentModeSerializer
     csv_filename_slug = "enrollment_mode"
 
 
-@_list_schema(s.EnrollmentBirthYearSerializer)
+@_list_schema()
 class CourseEnrollmentByBirthYearView(CourseListView):
     selector = staticmethod(selectors.enrollment_birth_year_list)
+    serializer_class = s.EnrollmentBirthYearSerializer
     csv_filename_slug = "enrollment-age"
 
 
-@_list_schema(s.EnrollmentEducationSerializer)
+@_list_schema()
 class CourseEnrollmentByEducationView(CourseListView):
     selector = staticmethod(selectors.enrollment_education_list)
+    serializer_class = s.EnrollmentEducationSerializer
     csv_filename_slug = "enrollment-education"
 
 
-@_list_schema(s.EnrollmentGenderSerializer)
+@_list_schema()
 class CourseEnrollmentByGenderView(CourseListView):
     selector = staticmethod(selectors.enrollment_gender_list)
+    serializer_class = s.EnrollmentGenderSerializer
     csv_filename_slug = "enrollment-gender"
 
 
-@_list_schema(s.EnrollmentLocationSerializer)
+@_list_schema()
 class CourseEnrollmentByLocationView(CourseListView):
     selector = staticmethod(selectors.enrollment_location_list)
+    serializer_class = s.EnrollmentLocationSerializer
     csv_filename_slug = "enrollment-location"
 
 
-@_list_schema(s.CourseActivitySerializer, ACTIVITY_PARAMETER)
+@_list_schema(ACTIVITY_PARAMETER)
 class CourseActivityWeeklyView(CourseListView):
     """Weekly distinct learners per activity type; without dates, the latest computed week. activity_type is
     checked but, as in the reference, every type is returned."""
 
     selector = staticmethod(selectors.activity_list)
+    serializer_class = s.CourseActivitySerializer
     csv_filename_slug = "engagement-activity"
 
     def get(self, request, course_id: str, format=None):
@@ -101,12 +122,14 @@ class CourseActivityWeeklyView(CourseListView):
 
 @extend_schema(
     tags=["course analytics"],
-    responses=s.RecentActivitySerializer,
     parameters=[ACTIVITY_PARAMETER, OpenApiParameter("label", str, description="Legacy name of activity_type.")],
     deprecated=True,
 )
-class CourseActivityMostRecentWeekView(EdxCourseView):
+class CourseActivityMostRecentWeekView(DialectGenericAPIView):
     """The latest computed week's count of one activity type (deprecated upstream in favour of activity/)."""
+
+    dialect = EdxAnalytics
+    serializer_class = s.RecentActivitySerializer
 
     def get(self, request, course_id: str, format=None):
         row = selectors.recent_activity_get(
@@ -114,15 +137,16 @@ class CourseActivityMostRecentWeekView(EdxCourseView):
         )
         if row is None:
             raise exceptions.NotFound()
-        return Response(s.RecentActivitySerializer(row).data)
+        return Response(self.get_serializer(row).data)
 
 
-@_list_schema(s.VideoSerializer)
+@_list_schema()
 class VideosListView(CourseListView):
     """Videos of a course with their viewers at the start and near the end. Dates are checked but, as in the
     reference, not applied."""
 
     selector = staticmethod(selectors.video_list)
+    serializer_class = s.VideoSerializer
 
 
 @extend_schema(
@@ -130,13 +154,14 @@ class VideosListView(CourseListView):
     request={"application/json": {"type": "array", "items": {"type": "object"}}},
     responses=s.IngestReportSerializer,
 )
-class EventIngestView(APIView):
+class EventIngestView(DialectAPIView):
     """Ingest tracking-log events: a JSON array of events, or NDJSON (one event per line, any content type), at
     most TALLY_INGEST_MAX_BYTES. Staff only.
 
     Idempotent: events already stored are not added again. Malformed events are counted and reported by index.
     """
 
+    dialect = Native
     authentication_classes = (EdxTokenAuthentication,)
     permission_classes = (IsAdminUser,)
     parser_classes = (RawBodyParser,)

@@ -4,13 +4,14 @@ transaction, so that readers see either the old figures or the new ones, and a r
 """
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from django.db import connection
 from django.utils import timezone
 from django_countries import countries
 
+from apps.common.dates import day_start
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute
@@ -41,10 +42,6 @@ MIN_VIEWING_SECONDS = 0.25
 MAX_VIDEO_SECONDS = 10 * 3600
 EVENT_SCHEMA = {"course_id": pl.String, "lms_user_id": pl.Int64, "event_type": pl.String, "mode": pl.String,
                 "time": pl.Datetime("us", "UTC"), "id": pl.Int64}  # fmt: skip
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -283,7 +280,7 @@ def course_analytics_rollup_range(*, first: date, last: date) -> JobRun:
         weeks = _complete_weeks(first, last, now.date())
         week = weeks[0] if weeks else None
         while week is not None and week < weeks[1]:  # a week at a time bounds the events held in memory
-            scope = {"interval_start": _midnight(week)}
+            scope = {"interval_start": day_start(week)}
             frame = activity_table(first_week=week, end=week + timedelta(days=7))
             written += _replace(ActivityWeekly, scope, _rows(ActivityWeekly, frame, created=now))
             week += timedelta(days=7)

@@ -3,7 +3,7 @@ import json
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from apps.groups.models import Activity, Group, GroupStatus, Membership
+from apps.groups.models import Activity, Group, Membership
 
 OTHER_MAX_CHARS = 10_000
 USER_FIELD = {"slug_field": "public_id", "queryset": get_user_model().objects.filter(is_active=True)}
@@ -13,7 +13,7 @@ class GroupSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     number = serializers.IntegerField(source="pk", read_only=True, help_text="Integer id (Newspark id).")
     parent = serializers.SlugRelatedField(
-        slug_field="public_id", queryset=Group.objects.exclude(status=GroupStatus.INACTIVE), required=False,
+        slug_field="public_id", queryset=Group.objects.existing(), required=False,
         allow_null=True,
     )  # fmt: skip
     owner = serializers.SlugRelatedField(**USER_FIELD, required=False, allow_null=True)
@@ -36,9 +36,7 @@ class GroupSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    group = serializers.SlugRelatedField(
-        slug_field="public_id", queryset=Group.objects.exclude(status=GroupStatus.INACTIVE)
-    )
+    group = serializers.SlugRelatedField(slug_field="public_id", queryset=Group.objects.existing())
     user = serializers.SlugRelatedField(**USER_FIELD)
     created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
@@ -59,9 +57,7 @@ class MembershipUpdateSerializer(MembershipSerializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    group = serializers.SlugRelatedField(
-        slug_field="public_id", queryset=Group.objects.exclude(status=GroupStatus.INACTIVE)
-    )
+    group = serializers.SlugRelatedField(slug_field="public_id", queryset=Group.objects.existing())
     created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
 
     class Meta:

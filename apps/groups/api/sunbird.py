@@ -2,11 +2,10 @@
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.common.api.sunbird import SunbirdAPIMixin, SunbirdCode, SunbirdError, sunbird_request
+from apps.common.api.dialects import DialectAPIView
+from apps.common.api.sunbird import Sunbird, SunbirdCode, SunbirdEnvelopeSerializer, SunbirdError, sunbird_request
 from apps.groups import selectors, services
 from apps.groups.api import serializers as s
 from apps.groups.services import (
@@ -20,10 +19,6 @@ from apps.groups.services import (
 )
 
 CONTACT = "Contact your system administrator."
-
-
-def _code(err: str, status: int, message: str) -> SunbirdCode:
-    return SunbirdCode(err, status, message)
 
 
 def _item_errors(result: GroupWriteResult, *, member_limit: str, activity_limit: str) -> dict:
@@ -50,32 +45,19 @@ def _item_errors(result: GroupWriteResult, *, member_limit: str, activity_limit:
     return {"error": errors} if errors else {}
 
 
-class SunbirdEnvelopeSerializer(serializers.Serializer):
-    """The Sunbird envelope (the `result` varies by operation)."""
-
-    id = serializers.CharField()
-    ver = serializers.CharField(allow_null=True)
-    ts = serializers.CharField()
-    params = serializers.JSONField(allow_null=True)
-    responseCode = serializers.IntegerField()
-    result = serializers.JSONField()
-
-
-class SunbirdView(SunbirdAPIMixin, APIView):
-    error_serializer = SunbirdEnvelopeSerializer
-
-
 @extend_schema(tags=["sunbird"], request=s.SunbirdCreateSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupCreateView(SunbirdView):
+class GroupCreateView(DialectAPIView):
     """Create a group; the caller becomes its admin. Body `{"request": {"name", "description", "membershipType",
     "members": [{"userId", "role"}], "activities": [{"id", "type"}]}}`."""
 
+    dialect = Sunbird
+
     sunbird_api_id = "api.group.create"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_CRT02", 400, f"Failed to create group, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_CRT03", 500, f"Failed to create group, database error. {CONTACT}")
-    sunbird_error_codes = {"group_limit": _code("GS_CRT04", 400, "{error}")}
+    sunbird_server_error = SunbirdCode("GS_CRT03", 500, f"Failed to create group, database error. {CONTACT}")
+    sunbird_error_codes = {"group_limit": SunbirdCode("GS_CRT04", 400, "{error}")}
 
     def post(self, request):
         data = sunbird_request(request.data, serializer_class=s.SunbirdCreateSerializer)
@@ -97,14 +79,18 @@ class GroupCreateView(SunbirdView):
     responses=SunbirdEnvelopeSerializer,
     parameters=[OpenApiParameter("fields", str, description="Comma-separated: members, activities.")],
 )
-class GroupReadView(SunbirdView):
+class GroupReadView(DialectAPIView):
     """Read a group. `fields=members,activities` chooses the parts; without `fields`, activities are included."""
 
+    dialect = Sunbird
+
     sunbird_api_id = "api.group.read"
-    sunbird_invalid = _code("GS_RED02", 400, f"Failed to read group details, fields are missing or invalid. {CONTACT}")
-    sunbird_server_error = _code("GS_RED03", 500, f"Failed to read group details, database error. {CONTACT}")
+    sunbird_invalid = SunbirdCode(
+        "GS_RED02", 400, f"Failed to read group details, fields are missing or invalid. {CONTACT}"
+    )
+    sunbird_server_error = SunbirdCode("GS_RED03", 500, f"Failed to read group details, database error. {CONTACT}")
     sunbird_error_codes = {
-        "group_not_found": _code("GS_RED07", 400, f"Failed to read details, group not found. {CONTACT}")
+        "group_not_found": SunbirdCode("GS_RED07", 400, f"Failed to read details, group not found. {CONTACT}")
     }
 
     def get(self, request, group_id: str):
@@ -120,19 +106,23 @@ class GroupReadView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdUpdateSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupUpdateView(SunbirdView):
+class GroupUpdateView(DialectAPIView):
     """Change a group, its members and its activities. Per-item problems come back in `result.error`."""
 
+    dialect = Sunbird
+
     sunbird_api_id = "api.group.update"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_UDT02", 400, f"Failed to update group, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_UDT03", 500, f"Failed to update group, database error. {CONTACT}")
+    sunbird_server_error = SunbirdCode("GS_UDT03", 500, f"Failed to update group, database error. {CONTACT}")
     sunbird_error_codes = {
-        "group_not_found": _code("GS_UDT07", 400, f"Failed to update, group does not exist. {CONTACT}"),
-        "group_suspended": _code("GS_UDT08", 400, "{error}"),
-        "not_group_admin": _code("GS_UDT09", 401, f"Failed to update group, administrator rights required. {CONTACT}"),
-        "not_group_creator": _code(
+        "group_not_found": SunbirdCode("GS_UDT07", 400, f"Failed to update, group does not exist. {CONTACT}"),
+        "group_suspended": SunbirdCode("GS_UDT08", 400, "{error}"),
+        "not_group_admin": SunbirdCode(
+            "GS_UDT09", 401, f"Failed to update group, administrator rights required. {CONTACT}"
+        ),
+        "not_group_creator": SunbirdCode(
             "GS_UDT09", 401, f"Failed to update group, only the creator may set it inactive. {CONTACT}"
         ),
     }
@@ -161,14 +151,16 @@ class GroupUpdateView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdListSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupListView(SunbirdView):
+class GroupListView(DialectAPIView):
     """The groups a user belongs to (`request.filters.userId`), admin roles first."""
 
+    dialect = Sunbird
+
     sunbird_api_id = "api.group.list"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_LST02", 400, f"Failed to list groups, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_LST03", 500, f"Failed to list groups, database error. {CONTACT}")
+    sunbird_server_error = SunbirdCode("GS_LST03", 500, f"Failed to list groups, database error. {CONTACT}")
 
     def post(self, request):
         data = sunbird_request(request.data, serializer_class=s.SunbirdListSerializer)
@@ -178,17 +170,19 @@ class GroupListView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdGroupIdSerializer, responses=SunbirdEnvelopeSerializer)
-class GroupDeleteView(SunbirdView):
+class GroupDeleteView(DialectAPIView):
     """Delete a group: its creator only."""
 
+    dialect = Sunbird
+
     sunbird_api_id = "api.group.delete"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_DLT02", 400, f"Failed to delete group, fields are missing or invalid in the request. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_DLT03", 500, f"Failed to delete group, database error. {CONTACT}")
+    sunbird_server_error = SunbirdCode("GS_DLT03", 500, f"Failed to delete group, database error. {CONTACT}")
     sunbird_error_codes = {
-        "group_not_found": _code("GS_DLT07", 400, f"Failed to delete group, group does not exist. {CONTACT}"),
-        "not_group_creator": _code(
+        "group_not_found": SunbirdCode("GS_DLT07", 400, f"Failed to delete group, group does not exist. {CONTACT}"),
+        "not_group_creator": SunbirdCode(
             "GS_DLT10", 401, f"Failed to delete group, only group creators can delete the group. {CONTACT}"
         ),
     }
@@ -200,15 +194,19 @@ class GroupDeleteView(SunbirdView):
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdMembershipUpdateSerializer, responses=SunbirdEnvelopeSerializer)
-class MembershipUpdateView(SunbirdView):
+class MembershipUpdateView(DialectAPIView):
     """Mark groups visited by the calling user: `{"request": {"userId", "groups": [{"groupId", "visited"}]}}`."""
 
+    dialect = Sunbird
+
     sunbird_api_id = "api.group.membership.update"
-    sunbird_invalid = _code(
+    sunbird_invalid = SunbirdCode(
         "GS_MBRSHP_UDT02", 400, f"Failed to update membership, fields are missing or invalid. {CONTACT}"
     )
-    sunbird_server_error = _code("GS_MBRSHP_UDT03", 500, f"Failed to update membership, database error. {CONTACT}")
-    unauthorized = _code("GS_MBRSHP_UDT01", 401, f"Failed to update membership, unauthorised user. {CONTACT}")
+    sunbird_server_error = SunbirdCode(
+        "GS_MBRSHP_UDT03", 500, f"Failed to update membership, database error. {CONTACT}"
+    )
+    unauthorized = SunbirdCode("GS_MBRSHP_UDT01", 401, f"Failed to update membership, unauthorised user. {CONTACT}")
     sunbird_error_codes = {"not_self": unauthorized}
 
     def patch(self, request):

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from apps.groups.api import sunbird, views
+from apps.groups.api import forms, sunbird, views
 
 app_name = "groups-api"
 
@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/group/v1/list", sunbird.GroupListView.as_view(), name="sunbird-list"),
     path("api/group/v1/delete", sunbird.GroupDeleteView.as_view(), name="sunbird-delete"),
     path("api/group/membership/v1/update", sunbird.MembershipUpdateView.as_view(), name="sunbird-membership-update"),
+    path("api/data/v1/form/read", forms.FormReadView.as_view(), name="sunbird-form-read"),
     path("api/v1/", include(router.urls)),
 ]

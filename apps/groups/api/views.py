@@ -1,13 +1,14 @@
 """Native REST API (`/api/v1/`): groups, memberships and activities. Writes go through apps.groups.services."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 
+from apps.common.api.dialects import DialectModelViewSet, DialectViewSet
+from apps.common.api.native import Native
 from apps.common.exceptions import ConflictError, NotFoundError, ServiceError
 from apps.groups import selectors, services
 from apps.groups.api import native_serializers as ns
 from apps.groups.filters import ActivityFilterSet, GroupFilterSet, MembershipFilterSet
-from apps.groups.models import Activity, GroupStatus, Membership
 from apps.groups.services import MEMBER_EXISTS, MEMBER_NOT_FOUND, ActivitySpec, GroupWriteResult, MemberSpec
 
 ITEM_ERRORS = {
@@ -30,9 +31,10 @@ def raise_item_errors(result: GroupWriteResult) -> None:
     list=extend_schema(summary="List groups", description="Existing groups; filter on any column."),
     destroy=extend_schema(summary="Delete a group", description="Creator only; the group becomes inactive."),
 )
-class GroupViewSet(viewsets.ModelViewSet):
+class GroupViewSet(DialectModelViewSet):
     """Groups. `id` is the public UUID (Sunbird groupId, CKAN id), `number` the integer id (Newspark)."""
 
+    dialect = Native
     serializer_class = ns.GroupSerializer
     filterset_class = GroupFilterSet
     lookup_field = "public_id"
@@ -45,7 +47,7 @@ class GroupViewSet(viewsets.ModelViewSet):
     http_method_names = ("get", "post", "patch", "delete", "head", "options")
 
     def get_queryset(self):
-        return selectors.group_with_counts_queryset().select_related("parent")
+        return selectors.group_with_counts_queryset()
 
     def perform_create(self, serializer):
         result = services.group_create(actor=self.request.user, **serializer.validated_data)
@@ -60,16 +62,10 @@ class GroupViewSet(viewsets.ModelViewSet):
         services.group_delete(actor=self.request.user, group_id=instance.public_id)
 
 
-class MembershipViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class MembershipViewSet(DialectModelViewSet):
     """Memberships of existing groups. Removal is soft: the membership becomes inactive."""
 
+    dialect = Native
     serializer_class = ns.MembershipSerializer
     lookup_value_regex = "[0-9]+"
     filterset_class = MembershipFilterSet
@@ -78,9 +74,7 @@ class MembershipViewSet(
     http_method_names = ("get", "post", "patch", "delete", "head", "options")
 
     def get_queryset(self):
-        return Membership.objects.exclude(group__status=GroupStatus.INACTIVE).select_related(
-            "group", "user", "created_by", "updated_by", "removed_by"
-        )
+        return selectors.membership_queryset()
 
     def get_serializer_class(self):
         if self.action in ("partial_update", "update"):
@@ -115,10 +109,11 @@ class ActivityViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    DialectViewSet,
 ):
     """Activities of existing groups, such as courses; unique by activity_id within a group."""
 
+    dialect = Native
     serializer_class = ns.ActivitySerializer
     lookup_value_regex = "[0-9]+"
     filterset_class = ActivityFilterSet
@@ -127,7 +122,7 @@ class ActivityViewSet(
     ordering = ("id",)
 
     def get_queryset(self):
-        return Activity.objects.exclude(group__status=GroupStatus.INACTIVE).select_related("group", "created_by")
+        return selectors.activity_queryset()
 
     def perform_create(self, serializer):
         data = serializer.validated_data

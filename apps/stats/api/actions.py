@@ -1,11 +1,9 @@
 """The stats actions of the CKAN action API. Their docstrings are what `help_show` returns."""
 
-from apps.common.api.ckan import ckan_action
 from apps.stats.query import group_count_query_parse
 from apps.stats.selectors import group_count
 
 
-@ckan_action("get_group_count", sysadmin_only=True)
 def get_group_count(request, data_dict: dict) -> dict:
     """Count groups by any combination of group table columns, over a date window. Sysadmins only.
 

@@ -1,7 +1,6 @@
 from django.urls import path, re_path
 
 from apps.common.api.ckan import CKANActionView, CKANVersionedActionView
-from apps.stats.api import actions  # noqa: F401  (registers the stats actions)
 
 app_name = "stats-api"
 

@@ -1,0 +1,61 @@
+"""Sunbird's form service read (`POST /api/data/v1/form/read`), for the forms that Sunbird's group pages read."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from apps.common.api.dialects import DialectAPIView
+from apps.common.api.sunbird_platform import SunbirdPlatform, SunbirdPlatformEnvelopeSerializer, platform_request
+from apps.groups import selectors
+from apps.groups.models import Form
+
+KEY_FIELD = {"max_length": 64, "trim_whitespace": True}
+
+
+class FormReadRequestSerializer(serializers.Serializer):
+    type = serializers.CharField(**KEY_FIELD)
+    subType = serializers.CharField(**KEY_FIELD)
+    action = serializers.CharField(**KEY_FIELD)
+    component = serializers.CharField(required=False, default=Form.ANY, **KEY_FIELD)
+    framework = serializers.CharField(required=False, default=Form.ANY, **KEY_FIELD)
+    rootOrgId = serializers.CharField(required=False, default=Form.ANY, **KEY_FIELD)
+
+
+class FormSerializer(serializers.ModelSerializer):
+    """`result.form` as the form service answers it."""
+
+    rootOrgId = serializers.CharField(source="root_org_id")
+    created_on = serializers.DateTimeField()
+    last_modified_on = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = Form
+        fields = ("type", "subtype", "action", "component", "framework", "data", "created_on", "last_modified_on",
+                  "rootOrgId")  # fmt: skip
+
+
+@extend_schema(
+    tags=["sunbird"],
+    request=FormReadRequestSerializer,
+    responses=SunbirdPlatformEnvelopeSerializer,
+    operation_id="sunbird_form_read",
+)
+class FormReadView(DialectAPIView):
+    """Read a form: `{"request": {"type", "subType", "action"[, "component", "framework", "rootOrgId"]}}`. The best
+    fitting form, falling back to `*` for component, framework and root org; 404 when there is none."""
+
+    dialect = SunbirdPlatform
+    api_id = "api.form.read"
+    invalid_request_err = "ERR_INVALID_REQUEST"
+
+    def post(self, request):
+        data = platform_request(request.data, serializer_class=FormReadRequestSerializer)
+        form = selectors.form_get(
+            type=data["type"],
+            subtype=data["subType"],
+            action=data["action"],
+            component=data["component"],
+            framework=data["framework"],
+            root_org_id=data["rootOrgId"],
+        )
+        return Response({"form": FormSerializer(form).data})

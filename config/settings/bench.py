@@ -1,0 +1,8 @@
+"""`make bench`: base plus the bench app (its `bench` command and generators) and its URLconf, which serves the
+bare-Django baseline view beside Tally's own URLs. No production process loads this module."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.bench"]
+ROOT_URLCONF = "apps.bench.urls"
