@@ -35,6 +35,11 @@ class User(AbstractUser):
     def is_sysadmin(self) -> bool:
         return self.is_active and self.is_superuser
 
+    @property
+    def is_platform_staff(self) -> bool:
+        """Staff or sysadmin: reads every group's members and every course's analytics."""
+        return self.is_active and (self.is_staff or self.is_superuser)
+
 
 API_KEY_PREFIX = "tly_"
 
@@ -48,6 +53,7 @@ class ApiDialect(models.TextChoices):
 
     NATIVE = "native", "Native REST (/api/v1/)"
     SUNBIRD = "sunbird", "Sunbird groups"
+    SUNBIRD_PLATFORM = "sunbird-platform", "Sunbird platform (forms)"
     NEWSPARK = "newspark", "Newspark groups.getGroups"
     SUNBIRD_AGG = "sunbird_agg", "Sunbird activity aggregator"
     CKAN = "ckan", "CKAN actions"

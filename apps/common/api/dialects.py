@@ -20,11 +20,12 @@ import logging
 from typing import Any, ClassVar
 
 from rest_framework import generics, mixins, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.api.permissions import ApiKeyScope
 from apps.common.api.throttling import ApiKeyRateThrottle
 from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
 
@@ -101,6 +102,14 @@ class DialectViewMixin:
         for name in VIEW_ATTRIBUTES:
             if name not in cls.__dict__ and hasattr(dialect, name):
                 setattr(cls, name, getattr(dialect, name))
+
+    def get_permissions(self):
+        """The view's own permissions, then the scopes of the request's API key, which every dialect enforces."""
+        return [*super().get_permissions(), ApiKeyScope()]
+
+    def request_writes(self, request: Request) -> bool:
+        """Whether `request` writes (a read-only key is refused it); a view that reads through POST says no."""
+        return request.method not in SAFE_METHODS
 
     def get_exception_handler(self):
         return self.dialect.exception_handler

@@ -20,6 +20,7 @@ from rest_framework_csv.renderers import CSVRenderer
 
 from apps.common.api.authentication import ApiKeyAuthentication, raw_key_from_headers
 from apps.common.api.dialects import Dialect
+from apps.common.api.permissions import AnalyticsReader
 from apps.common.exceptions import ServiceError
 
 # Output serializers format their datetimes with EDX_DATETIME_FORMAT (`created`, week bounds) and dates as ISO.
@@ -96,7 +97,8 @@ class EdxAnalytics(Dialect):
 
     name = "edx_analytics"
     authentication_classes = (EdxTokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
+    # The reference serves these to a trusted dashboard service: staff, or a key with the analytics scope.
+    permission_classes = (IsAuthenticated, AnalyticsReader)
     renderer_classes = (JSONRenderer, EdxCsvRenderer)
     pagination_class = None
     filter_backends = ()

@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -55,6 +56,14 @@ class SunbirdClientAuthentication(ApiKeyAuthentication):
         if scheme.lower() != "bearer" or not key.strip():
             return None
         return super().authenticate(request)
+
+
+class SunbirdClientAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = SunbirdClientAuthentication
+    name = "SunbirdPlatformClientKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "The client application's Tally API key."}
 
 
 class SunbirdPlatformRenderer(JSONRenderer):

@@ -188,7 +188,7 @@ def test_requests_past_the_rate_are_throttled(client):
     from django.core.cache import cache
 
     cache.clear()
-    headers = {"HTTP_AUTHORIZATION": f"Token {api_key_for(UserFactory())}"}
+    headers = {"HTTP_AUTHORIZATION": f"Token {api_key_for(UserFactory(), analytics=True)}"}
     statuses = [client.get(f"/api/v0/courses/{COURSE}/enrollment/", **headers).status_code for _ in range(3)]
 
     assert statuses == [404, 404, 429]

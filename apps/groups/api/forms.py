@@ -34,12 +34,6 @@ class FormSerializer(serializers.ModelSerializer):
                   "rootOrgId")  # fmt: skip
 
 
-@extend_schema(
-    tags=["sunbird"],
-    request=FormReadRequestSerializer,
-    responses=SunbirdPlatformEnvelopeSerializer,
-    operation_id="sunbird_form_read",
-)
 class FormReadView(DialectAPIView):
     """Read a form: `{"request": {"type", "subType", "action"[, "component", "framework", "rootOrgId"]}}`. The best
     fitting form, falling back to `*` for component, framework and root org; 404 when there is none."""
@@ -48,6 +42,12 @@ class FormReadView(DialectAPIView):
     api_id = "api.form.read"
     invalid_request_err = "ERR_INVALID_REQUEST"
 
+    @extend_schema(
+        tags=["sunbird"],
+        request=FormReadRequestSerializer,
+        responses=SunbirdPlatformEnvelopeSerializer,
+        operation_id="sunbird_form_read",
+    )
     def post(self, request):
         data = platform_request(request.data, serializer_class=FormReadRequestSerializer)
         form = selectors.form_get(
