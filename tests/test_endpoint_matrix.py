@@ -30,6 +30,7 @@ from apps.common.api.dialects import Dialect, DialectViewMixin
 from apps.common.api.edx_analytics import EdxAnalytics, EdxCsvRenderer
 from apps.common.api.native import Native
 from apps.common.api.sunbird import Sunbird
+from apps.common.api.sunbird_platform import SunbirdPlatform
 from apps.common.models import ApiKey
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 from apps.course_analytics.api.urls import COURSE_ENDPOINTS
@@ -105,6 +106,10 @@ def _sunbird(name: str, method: str, path: str, body: Callable[[World, str], dic
     return Endpoint(f"groups-api:{name}", call, not_found=not_found, not_found_status=400, **options)
 
 
+def _form_request(subtype: str) -> dict:
+    return {"request": {"type": "group", "subType": subtype, "action": "list"}}
+
+
 SUNBIRD_ENDPOINTS = [
     _sunbird("sunbird-create", "post", "/api/group/v1/create", lambda world, group: {"name": "New"}),
     _sunbird("sunbird-read", "get", "/api/group/v1/read/{group}?fields=members,activities", None),
@@ -129,6 +134,11 @@ SUNBIRD_ENDPOINTS = [
         "patch",
         "/api/group/membership/v1/update",
         lambda world, group: {"userId": str(world.actor.public_id), "groups": [{"groupId": group, "visited": True}]},
+    ),
+    Endpoint(
+        "groups-api:sunbird-form-read",
+        lambda world: Call("post", "/api/data/v1/form/read", _form_request("supported_activities")),
+        not_found=lambda world: Call("post", "/api/data/v1/form/read", _form_request("no_such_form")),
     ),
 ]
 
@@ -211,6 +221,7 @@ def _error_shape_holds(dialect: type[Dialect], body: Any) -> bool:
     rules: dict[type[Dialect], Callable[[Any], bool]] = {
         Native: lambda body: {"detail", "code"} <= set(body),
         Sunbird: lambda body: body["params"]["status"] == "failed" and body["result"] == {},
+        SunbirdPlatform: lambda body: body["params"]["status"] == "failed" and body["params"]["errmsg"],
         EdxAnalytics: lambda body: set(body) == {"detail"},
         CKAN: lambda body: body["success"] is False and "__type" in body["error"],
     }
@@ -252,7 +263,7 @@ def _request(call: Call, headers: dict | None = None):
 
 
 def _credentials(endpoint: Endpoint, world: World) -> dict:
-    if _dialect(endpoint) is Sunbird:
+    if _dialect(endpoint) in (Sunbird, SunbirdPlatform):
         return {"HTTP_AUTHORIZATION": f"Bearer {world.app_key}", "HTTP_X_AUTHENTICATED_USER_TOKEN": world.actor_key}
     return {"HTTP_AUTHORIZATION": f"Token {world.actor_key}"}
 
