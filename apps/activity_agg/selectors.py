@@ -69,7 +69,9 @@ class GroupAgg:
 
 def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str) -> GroupAgg:
     """In three queries: the group's activity, its active members with their users, and their aggregate rows."""
-    memberships = list(group_members(group=group).select_related(None).select_related("user", "created_by"))
+    memberships = list(
+        group_members(group=group, reader=None).select_related(None).select_related("user", "created_by")
+    )
     is_activity = Activity.objects.filter(group=group, activity_id=activity_id, activity_type=activity_type).exists()
     rows = (
         ActivityAggregate.objects.filter(
@@ -149,6 +151,6 @@ def group_aggs(*, actor: User, group_id: uuid.UUID | str) -> GroupAggs:
         for activity_id, kind in activities
     ]
     if not aggs:
-        member_ids = frozenset(group_members(group=group).values_list("user_id", flat=True))
+        member_ids = frozenset(group_members(group=group, reader=None).values_list("user_id", flat=True))
         _require_member(actor=actor, member_ids=member_ids)
     return GroupAggs(group_id=group.public_id, activities=aggs)

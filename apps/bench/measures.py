@@ -412,7 +412,7 @@ def _serve(port: int, **extra_env: str) -> subprocess.Popen:
         **os.environ,
         **extra_env,
         "TALLY_LOG_LEVEL": "WARNING",
-        "TALLY_EDX_ANALYTICS_THROTTLE_RATE": "100000000/minute",
+        "TALLY_API_THROTTLE_RATE": "100000000/minute",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SETTINGS_MODULE": "config.settings.bench",
     }

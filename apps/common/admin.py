@@ -1,7 +1,8 @@
+from auditlog.admin import LogEntryAdmin
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from apps.common.models import ApiKey, JobRun, User
+from apps.common.models import ApiKey, AuditLogEntry, JobRun, User
 from apps.common.services import api_key_create, api_key_revoke
 
 
@@ -19,12 +20,18 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ("managed_by",)
 
 
+SCOPE_FIELDS = ("dialects", "read_only", "analytics", "ingest", "service")
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are created here with a fresh secret, shown once in a message; only the digest is kept."""
 
-    list_display = ("prefix", "name", "user", "is_sysadmin", "created_at", "expires_at", "revoked", "last_used")
-    list_filter = ("revoked", "user__is_superuser", "created_at", "expires_at")
+    list_display = (
+        "prefix", "name", "user", "is_sysadmin", "get_dialects_display", "read_only", "analytics", "ingest",
+        "service", "created_at", "expires_at", "revoked", "last_used",
+    )  # fmt: skip
+    list_filter = ("revoked", "read_only", "analytics", "ingest", "service", "user__is_superuser", "created_at")
     search_fields = ("prefix", "name", "user__username")
     list_select_related = ("user",)
     readonly_fields = ("prefix", "created_at", "last_used")
@@ -37,14 +44,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("user", "name", "expires_at")
-        return ("user", "name", "prefix", "created_at", "expires_at", "revoked", "last_used")
+            return ("user", "name", "expires_at", *SCOPE_FIELDS)
+        return ("user", "name", "prefix", "created_at", "expires_at", "revoked", "last_used", *SCOPE_FIELDS)
 
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
             return
-        created, raw_key = api_key_create(user=obj.user, name=obj.name, expires_at=obj.expires_at)
+        scopes = {field: getattr(obj, field) for field in SCOPE_FIELDS}
+        created, raw_key = api_key_create(user=obj.user, name=obj.name, expires_at=obj.expires_at, **scopes)
         # The admin logs and redirects to `obj`, so it takes the saved row's identity.
         obj.pk, obj.prefix, obj.digest, obj.created_at = created.pk, created.prefix, created.digest, created.created_at
         self.message_user(
@@ -70,3 +78,27 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+admin.site.unregister(AuditLogEntry)
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(LogEntryAdmin):
+    """django-auditlog's read-only log, with the API key and address of each write, open to every staff user."""
+
+    list_select_related = ("content_type", "actor", "api_key")
+    list_display = ("created", "resource_url", "action", "msg_short", "user_url", "api_key", "remote_addr")
+    list_filter = ("action", "content_type", "timestamp")
+    search_fields = ("object_repr", "actor__username", "api_key__prefix", "remote_addr")
+    fieldsets = (
+        (None, {"fields": ("created", "user_url", "api_key", "remote_addr", "resource_url")}),
+        ("Changes", {"fields": ("action", "msg")}),
+    )
+    readonly_fields = ("created", "resource_url", "action", "user_url", "msg", "api_key", "remote_addr")
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff

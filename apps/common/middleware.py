@@ -1,13 +1,16 @@
 import logging
 import time
 
+from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
 from django.db import transaction
 from django.http import JsonResponse
 from django.middleware.common import CommonMiddleware
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 
 from apps.common.api.parsers import BodyRefused, chunked_body_install, is_chunked
+from apps.common.models import ApiKey
 
 logger = logging.getLogger("tally.request")
 
@@ -119,3 +122,33 @@ class AtomicWriteMiddleware:
             if response.status_code >= 400:
                 transaction.set_rollback(True)
         return response
+
+
+class AuditMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, told who wrote only when a row is written.
+
+    An API request is authenticated by its view (DRF), after every middleware has run, so the actor and the API
+    key are read lazily from the request, which DRF updates. The address is the peer's: X-Forwarded-For is
+    anyone's to write, and a proxy in front is trusted only through settings.AUDIT_TRUSTED_PROXY_HEADER.
+    """
+
+    @staticmethod
+    def _get_remote_addr(request):
+        header = settings.AUDIT_TRUSTED_PROXY_HEADER
+        forwarded = request.META.get(header, "") if header else ""
+        return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")
+
+    @staticmethod
+    def _get_actor(request):
+        def actor():
+            user = getattr(request, "user", None)
+            return user if user is not None and user.is_authenticated else None
+
+        return SimpleLazyObject(actor)
+
+    def get_extra_data(self, request):
+        def api_key():
+            auth = getattr(request, "auth", None)
+            return auth if isinstance(auth, ApiKey) else None
+
+        return super().get_extra_data(request) | {"api_key": api_key}

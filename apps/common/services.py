@@ -4,7 +4,7 @@ import hashlib
 import logging
 import secrets
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.common.exceptions import ServiceError
-from apps.common.models import API_KEY_PREFIX, ApiKey, JobRun, User, api_key_digest
+from apps.common.models import API_KEY_PREFIX, ApiKey, JobRun, User, api_key_digest, every_dialect
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,37 @@ def user_manager_set(*, user: User, manager: User | None) -> None:
 
 
 @transaction.atomic
-def api_key_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
-    """Create a key for `user` and return it with the raw key, which is shown once and never stored."""
+def api_key_create(
+    *,
+    user: User,
+    name: str,
+    expires_at: datetime | None = None,
+    dialects: Sequence[str] | None = None,
+    read_only: bool = False,
+    analytics: bool = False,
+    ingest: bool = False,
+    service: bool = False,
+) -> tuple[ApiKey, str]:
+    """Create a key for `user` and return it with the raw key, which is shown once and never stored or logged.
+
+    The scopes default to what an ordinary user does today (every dialect, reads and writes, no analytics, no
+    ingest); ValidationError names an unknown dialect.
+    """
     raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    api_key = ApiKey.objects.create(
+    api_key = ApiKey(
         user=user,
         name=name,
         prefix=raw_key[:API_KEY_VISIBLE_CHARS],
         digest=api_key_digest(raw_key),
         expires_at=expires_at,
+        dialects=list(dialects) if dialects is not None else every_dialect(),
+        read_only=read_only,
+        analytics=analytics,
+        ingest=ingest,
+        service=service,
     )
+    api_key.full_clean(exclude=["user", "digest", "prefix"])
+    api_key.save()
     return api_key, raw_key
 
 

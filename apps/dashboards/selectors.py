@@ -74,7 +74,7 @@ def courses_with_figures(*, course_ids: list[str]) -> set[str]:
 
 def group_roots(*, search: str = "") -> QuerySet[Group]:
     """Top-level groups (or, with `search`, any group whose name contains it), with member counts, by name."""
-    groups = group_with_counts_queryset()
+    groups = group_with_counts_queryset(reader=None)
     groups = groups.filter(name__icontains=search) if search else groups.filter(parent__isnull=True)
     return groups.order_by("name", "id")[:PAGE_ROWS]
 
@@ -100,7 +100,7 @@ def group_ancestors(*, group: Group) -> list[Group]:
 
 def group_children(*, group: Group) -> QuerySet[Group]:
     """The existing groups directly under `group`, with member counts, by name."""
-    return group_with_counts_queryset().filter(parent=group).order_by("name", "id")[:PAGE_ROWS]
+    return group_with_counts_queryset(reader=None).filter(parent=group).order_by("name", "id")[:PAGE_ROWS]
 
 
 def member_get(*, user_id: uuid.UUID | str) -> User | None:

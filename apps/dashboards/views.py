@@ -122,7 +122,7 @@ def group_page(request, group_id: str):
     courses = selectors.courses_with_figures(course_ids=[activity.activity_id for activity in activities])
     return _page(request, "group.html", title=group.name, group=group,
                  ancestors=selectors.group_ancestors(group=group), children=selectors.group_children(group=group),
-                 members=group_members(group=group), activities=activities, courses=courses,
+                 members=group_members(group=group, reader=request.user), activities=activities, courses=courses,
                  page_rows=selectors.PAGE_ROWS)  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from tree_queries.fields import TreeNodeForeignKey
 from tree_queries.models import OrderableTreeNode
@@ -51,6 +51,16 @@ class GroupQuerySet(TreeQuerySet):
     def existing(self) -> Self:
         """Groups that still exist: a deleted (inactive) group is gone for every reader."""
         return self.filter(EXISTING_GROUP)
+
+    def visible_to(self, user) -> Self:
+        """Groups whose members, memberships and activities `user` may see: every group for staff, else the
+        groups the user is an active member of (in any role, admins included)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_platform_staff:
+            return self
+        own = Membership.objects.active().filter(group=OuterRef("pk"), user=user)
+        return self.filter(Exists(own))
 
 
 # Columns of Group kept by apps.groups.tree and the counter triggers, never by a save.
@@ -231,6 +241,10 @@ class GroupPartQuerySet(models.QuerySet):
     def of_existing_groups(self) -> Self:
         """Those of groups that still exist: the parts of a deleted group are gone with it."""
         return self.exclude(group__status=GroupStatus.INACTIVE)
+
+    def of_groups_visible_to(self, user) -> Self:
+        """Those of the groups `user` may see (Group.objects.visible_to)."""
+        return self.filter(group__in=Group.objects.visible_to(user))
 
 
 class MembershipQuerySet(GroupPartQuerySet):

@@ -22,6 +22,7 @@ from django.db.models import (
 
 from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
+from apps.common.models import User
 from apps.groups import geo
 from apps.groups.geo import Point
 from apps.groups.models import (
@@ -29,6 +30,7 @@ from apps.groups.models import (
     Activity,
     Form,
     Group,
+    GroupQuerySet,
     GroupType,
     Media,
     Membership,
@@ -37,7 +39,7 @@ from apps.groups.models import (
 )
 
 
-def group_queryset() -> QuerySet[Group]:
+def group_queryset() -> GroupQuerySet:
     """Every group that still exists, with its creator, updater and owner joined (for list endpoints)."""
     return Group.objects.existing().select_related("created_by", "updated_by", "owner")
 
@@ -55,8 +57,14 @@ def group_get(*, group_id: uuid.UUID | str, for_update: bool = False) -> Group:
     return group
 
 
-def group_members(*, group: Group) -> QuerySet[Membership]:
-    """Active members of `group`, with their users and audit users joined, oldest first."""
+def group_members(*, group: Group, reader: User | None) -> QuerySet[Membership]:
+    """Active members of `group`, with their users and audit users joined, oldest first.
+
+    Only for the group's members and staff (Group.objects.visible_to): PermissionDeniedError (not_group_member)
+    for anyone else. `reader` None is a caller that has judged access itself (staff pages, the aggregator).
+    """
+    if reader is not None and not Group.objects.visible_to(reader).filter(pk=group.pk).exists():
+        raise PermissionDeniedError("Only the group's members may see its members.", code="not_group_member")
     return (
         Membership.objects.active()
         .filter(group=group)
@@ -69,16 +77,22 @@ def group_activities(*, group: Group) -> QuerySet[Activity]:
     return Activity.objects.filter(group=group).order_by("id")
 
 
-def membership_queryset() -> QuerySet[Membership]:
-    """Memberships (active or removed) of existing groups, with their group and users joined."""
-    return Membership.objects.of_existing_groups().select_related(
-        "group", "user", "created_by", "updated_by", "removed_by"
-    )
+def membership_queryset(*, reader: User | None) -> QuerySet[Membership]:
+    """Memberships (active or removed) of existing groups, of those `reader` may see unless None (a write, which
+    the services judge), with their group and users joined."""
+    memberships = Membership.objects.of_existing_groups()
+    if reader is not None:
+        memberships = memberships.of_groups_visible_to(reader)
+    return memberships.select_related("group", "user", "created_by", "updated_by", "removed_by")
 
 
-def activity_queryset() -> QuerySet[Activity]:
-    """Activities of existing groups, with their group and creator joined."""
-    return Activity.objects.of_existing_groups().select_related("group", "created_by")
+def activity_queryset(*, reader: User | None) -> QuerySet[Activity]:
+    """Activities of existing groups, of those `reader` may see unless None (a write), with their group and creator
+    joined."""
+    activities = Activity.objects.of_existing_groups()
+    if reader is not None:
+        activities = activities.of_groups_visible_to(reader)
+    return activities.select_related("group", "created_by")
 
 
 @dataclass(frozen=True)
@@ -103,15 +117,13 @@ def group_list_for_member(*, user_id: uuid.UUID | str) -> list[MemberGroup]:
     return [MemberGroup(group=m.group, role=m.role, visited=m.visited) for m in memberships]
 
 
-def group_with_counts_queryset() -> QuerySet[Group]:
-    """group_queryset() with the parent joined, annotated with member_count (active members) and activity_count."""
-    return (
-        group_queryset()
-        .select_related("parent")
-        .annotate(
-            member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
-            activity_count=Count("activities", distinct=True),
-        )
+def group_with_counts_queryset(*, reader: User | None) -> QuerySet[Group]:
+    """The groups of group_queryset(), of those `reader` may see unless None (a write, which the services judge),
+    with the parent joined, annotated with member_count (active members) and activity_count."""
+    groups = group_queryset() if reader is None else group_queryset().visible_to(reader)
+    return groups.select_related("parent").annotate(
+        member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
+        activity_count=Count("activities", distinct=True),
     )
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.common.audit import audit_log_created, audit_log_updating
 from apps.common.exceptions import PermissionDeniedError, ServiceError
 from apps.common.ids import uuid_or_none
 from apps.common.models import User
@@ -251,9 +252,11 @@ def group_create(
     if len(unique_activities) > settings.GROUPS_MAX_ACTIVITIES:
         result.activity_errors.append(ItemError(ACTIVITY_LIMIT))
     else:
-        Activity.objects.bulk_create(
-            Activity(group=group, activity_id=spec.activity_id, activity_type=spec.activity_type, created_by=actor)
-            for spec in unique_activities
+        audit_log_created(
+            instances=Activity.objects.bulk_create(
+                Activity(group=group, activity_id=spec.activity_id, activity_type=spec.activity_type, created_by=actor)
+                for spec in unique_activities
+            )
         )
     return result
 
@@ -285,10 +288,10 @@ def _members_add(
                     group=group, user=user, role=spec.role or MemberRole.MEMBER, created_by=actor, created_at=now
                 )
             )
-    Membership.objects.bulk_create(new_rows)
-    Membership.objects.bulk_update(
-        revived, ["status", "role", "visited", "updated_by", "updated_at", "removed_by", "removed_at"]
-    )
+    audit_log_created(instances=Membership.objects.bulk_create(new_rows))
+    revived_fields = ["status", "role", "visited", "updated_by", "updated_at", "removed_by", "removed_at"]
+    audit_log_updating(instances=revived, fields=revived_fields)
+    Membership.objects.bulk_update(revived, revived_fields)
     return errors
 
 
@@ -312,16 +315,22 @@ def _members_edit(*, group: Group, actor: User, specs: Sequence[MemberSpec], now
             membership.visited = spec.visited
         membership.updated_by, membership.updated_at = actor, now
         changed.append(membership)
-    Membership.objects.bulk_update(changed, ["role", "visited", "updated_by", "updated_at"])
+    edited_fields = ["role", "visited", "updated_by", "updated_at"]
+    audit_log_updating(instances=changed, fields=edited_fields)
+    Membership.objects.bulk_update(changed, edited_fields)
     return errors
 
 
 def _members_remove(*, group: Group, actor: User, user_ids: Sequence[str], now) -> list[ItemError]:
     memberships = _active_memberships(group, user_ids)
     errors = [ItemError(MEMBER_NOT_FOUND, user_id) for user_id in user_ids if user_id not in memberships]
-    Membership.objects.filter(pk__in=[membership.pk for membership in memberships.values()]).update(
-        status=MemberStatus.INACTIVE, removed_by=actor, removed_at=now, updated_by=actor, updated_at=now
-    )
+    removed = list(memberships.values())
+    for membership in removed:
+        membership.status, membership.removed_by, membership.removed_at = MemberStatus.INACTIVE, actor, now
+        membership.updated_by, membership.updated_at = actor, now
+    removed_fields = ["status", "removed_by", "removed_at", "updated_by", "updated_at"]
+    audit_log_updating(instances=removed, fields=removed_fields)
+    Membership.objects.bulk_update(removed, removed_fields)
     return errors
 
 
@@ -424,10 +433,12 @@ def _activities_change(*, group, actor, add, remove) -> list[ItemError]:
     adding = [spec for spec in requested if spec.activity_id not in existing]
     if len(existing) - len(removing) + len(adding) > settings.GROUPS_MAX_ACTIVITIES:
         return [ItemError(ACTIVITY_LIMIT)]
-    Activity.objects.filter(group=group, activity_id__in=removing).delete()
-    Activity.objects.bulk_create(
-        Activity(group=group, activity_id=spec.activity_id, activity_type=spec.activity_type, created_by=actor)
-        for spec in adding
+    Activity.objects.filter(group=group, activity_id__in=removing).delete()  # per-row signals: audited
+    audit_log_created(
+        instances=Activity.objects.bulk_create(
+            Activity(group=group, activity_id=spec.activity_id, activity_type=spec.activity_type, created_by=actor)
+            for spec in adding
+        )
     )
     return [ItemError(ACTIVITY_EXISTS, spec.activity_id) for spec in requested if spec.activity_id in existing]
 
@@ -455,18 +466,23 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
     """
     if str(actor.public_id) != str(user_id):
         raise PermissionDeniedError("Users may only update their own memberships.", code="not_self")
-    now, changed = timezone.now(), 0
-    for group_id, visited in visits:
-        public_id = uuid_or_none(group_id)
-        if public_id is None:
-            continue
-        changed += (
-            Membership.objects.active()
-            .of_existing_groups()
-            .filter(group__public_id=public_id, user=actor)
-            .update(visited=visited, updated_by=actor, updated_at=now)
-        )
-    return changed
+    now = timezone.now()
+    # A groupId that is not a UUID names no group (as an unknown one), and must not reach the UUID column.
+    visited_by_group = {
+        str(public_id): visited for public_id, visited in ((uuid_or_none(g), v) for g, v in visits) if public_id
+    }
+    memberships = list(
+        Membership.objects.active()
+        .of_existing_groups()
+        .filter(group__public_id__in=visited_by_group, user=actor)
+        .select_related("group")
+    )
+    for membership in memberships:
+        membership.visited = visited_by_group[str(membership.group.public_id)]
+        membership.updated_by, membership.updated_at = actor, now
+    visit_fields = ["visited", "updated_by", "updated_at"]
+    audit_log_updating(instances=memberships, fields=visit_fields)
+    return Membership.objects.bulk_update(memberships, visit_fields)
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "auditlog",
     "apps.common",
     "apps.groups",
     "apps.stats",
@@ -48,6 +49,7 @@ MIDDLEWARE = [
     "apps.common.middleware.SafeMethodSlashMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.common.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.common.middleware.PrivateResponseMiddleware",
@@ -152,6 +154,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "apps.common.api.schema.DialectAutoSchema",
     "DEFAULT_PARSER_CLASSES": ["apps.common.api.parsers.StrictJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.common.api.throttling.ApiKeyRateThrottle"],
     "EXCEPTION_HANDLER": "apps.common.api.native.exception_handler",
 }
 
@@ -221,11 +224,32 @@ CACHES = {
 
 HEALTH_CHECK_TIMEOUT_SECONDS = 3
 
-# Open edX Analytics Data API: per-user request rates as the reference sets them, and the service accounts
-# (dashboards) that get the higher rate.
-EDX_ANALYTICS_THROTTLE_RATE = env_str("TALLY_EDX_ANALYTICS_THROTTLE_RATE", "60/minute")
-EDX_ANALYTICS_SERVICE_THROTTLE_RATE = env_str("TALLY_EDX_ANALYTICS_SERVICE_THROTTLE_RATE", "800/minute")
-EDX_ANALYTICS_SERVICE_USERNAMES = env_list("TALLY_EDX_ANALYTICS_SERVICE_USERNAMES", [])
+# API request rates per key (per user for sessions, per address for anonymous calls), in every dialect, counted in
+# the cache above: the Open edX Analytics API's rates, the user rate and the higher rate of service accounts
+# (dashboards): keys marked `service`, or any key of the usernames listed here.
+API_THROTTLE_RATE = env_str("TALLY_API_THROTTLE_RATE", "60/minute")
+API_SERVICE_THROTTLE_RATE = env_str("TALLY_API_SERVICE_THROTTLE_RATE", "800/minute")
+API_SERVICE_USERNAMES = env_list("TALLY_API_SERVICE_USERNAMES", [])
+
+# Audit log (django-auditlog) of every write to these models, from the API, the admin, commands and jobs; the
+# actor, address and API key of a request are attached by apps.common.middleware.AuditMiddleware.
+AUDITLOG_LOGENTRY_MODEL = "common.AuditLogEntry"
+# Its own migrations would create the table of the entry model swapped out above, whose foreign key to users stops
+# a flush; common's migrations create the one in use.
+MIGRATION_MODULES = {"auditlog": None}
+# The client address is the peer's; behind a proxy that sets it, name its header (e.g. HTTP_X_FORWARDED_FOR).
+AUDIT_TRUSTED_PROXY_HEADER = env_str("TALLY_AUDIT_TRUSTED_PROXY_HEADER")
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {
+        "model": "common.user",
+        "exclude_fields": ["password", "last_login"],
+        "m2m_fields": {"groups", "user_permissions"},
+    },
+    {"model": "common.apikey", "exclude_fields": ["digest", "last_used"]},
+    "groups.group",
+    "groups.membership",
+    "groups.activity",
+)
 
 
 LOG_FORMAT = env_str("TALLY_LOG_FORMAT", "json")

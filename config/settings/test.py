@@ -13,4 +13,4 @@ STORAGES = {
 }
 
 # Suites make many requests as one user; the throttle has its own test.
-EDX_ANALYTICS_THROTTLE_RATE = "100000/minute"
+API_THROTTLE_RATE = "100000/minute"

@@ -79,4 +79,5 @@ def reference_rows(db):
 
 @pytest.fixture
 def token(db):
-    return api_key_for(UserFactory(username="dashboard"))
+    """The key of a dashboard service: the analytics scope, as the reference serves these to a trusted service."""
+    return api_key_for(UserFactory(username="dashboard"), analytics=True)

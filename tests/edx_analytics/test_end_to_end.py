@@ -146,7 +146,7 @@ def test_every_endpoint_matches_the_replayed_log(ingested, nightly_queue, client
     day_before = (DAY - timedelta(days=1)).isoformat()
     call_command("backfill_course_analytics", "--from", START.isoformat(), "--to", day_before, verbosity=0)
     _run_nightly(nightly_queue)
-    token = api_key_for(UserFactory(username="dashboard"))
+    token = api_key_for(UserFactory(username="dashboard"), analytics=True)
     enrollment, activity, starts = (
         expected_enrollment(lines, profiles),
         expected_activity(lines),

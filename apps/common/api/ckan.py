@@ -51,6 +51,7 @@ class CKANAction:
     function: CKANActionFunction
     side_effect_free: bool
     sysadmin_only: bool
+    writes: bool = False  # a read-only API key is refused it
 
 
 def help_show(request: Request, data_dict: dict) -> str | None:
@@ -72,15 +73,21 @@ ACTIONS: dict[str, CKANAction] = {"help_show": CKANAction("help_show", help_show
 
 
 def ckan_action_register(
-    *, name: str, function: CKANActionFunction, side_effect_free: bool = False, sysadmin_only: bool = False
+    *,
+    name: str,
+    function: CKANActionFunction,
+    side_effect_free: bool = False,
+    sysadmin_only: bool = False,
+    writes: bool = False,
 ) -> None:
     """Serve `function(request, data_dict) -> result` as the CKAN action `name`; its docstring is what help_show
     returns. Apps call this from `AppConfig.ready`.
 
     A side-effect-free action also answers GET (query parameters as its data); others are POST only, as plugin
-    actions are in CKAN.
+    actions are in CKAN. An action that `writes` is refused to a read-only API key (a POST-only action such as
+    get_group_count may still only read).
     """
-    ACTIONS[name] = CKANAction(name, function, side_effect_free, sysadmin_only)
+    ACTIONS[name] = CKANAction(name, function, side_effect_free, sysadmin_only, writes)
 
 
 def _request_data(request, action: CKANAction) -> dict:
@@ -173,6 +180,8 @@ class CKAN(Dialect):
         if isinstance(exc, exceptions.MethodNotAllowed):
             error = {"__type": "Method Not Allowed", "message": str(exc.detail)}
             return Response(error, status=405, headers={"Allow": "GET, POST, OPTIONS"})
+        if isinstance(exc, exceptions.PermissionDenied):
+            return Response({"__type": "Authorization Error", "message": f"Access denied: {exc.detail}"}, status=403)
         if isinstance(exc, exceptions.APIException):
             return Response({"__type": "Validation Error", "message": str(exc.detail)}, status=exc.status_code)
         return Response({"__type": "Internal Server Error", "message": "Internal Server Error"}, status=500)
@@ -224,6 +233,10 @@ class CKANActionView(DialectAPIView):
         data_dict = _request_data(request, action)
         _access_check(request, action)
         return Response(action.function(request, data_dict))
+
+    def request_writes(self, request):
+        action = ACTIONS.get(self.kwargs.get("action", ""))
+        return action is not None and action.writes
 
 
 @extend_schema_view(get=_ckan_schema("get", versioned=True), post=_ckan_schema("post", versioned=True))

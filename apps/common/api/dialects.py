@@ -20,12 +20,14 @@ import logging
 from typing import Any, ClassVar
 
 from rest_framework import exceptions, generics, mixins, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.api.parsers import url_text_check
+from apps.common.api.permissions import ApiKeyScope
+from apps.common.api.throttling import ApiKeyRateThrottle
 from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class Dialect:
     name: ClassVar[str] = "dialect"
     authentication_classes: ClassVar[tuple] = ()
     permission_classes: ClassVar[tuple] = (IsAuthenticated,)
-    throttle_classes: ClassVar[tuple] = ()
+    throttle_classes: ClassVar[tuple] = (ApiKeyRateThrottle,)
     pagination_class: ClassVar[Any] = None
     # Describes the error body to drf-spectacular (apps.common.api.schema), which does not read handlers.
     error_serializer: ClassVar[Any] = None
@@ -101,6 +103,14 @@ class DialectViewMixin:
         for name in VIEW_ATTRIBUTES:
             if name not in cls.__dict__ and hasattr(dialect, name):
                 setattr(cls, name, getattr(dialect, name))
+
+    def get_permissions(self):
+        """The view's own permissions, then the scopes of the request's API key, which every dialect enforces."""
+        return [*super().get_permissions(), ApiKeyScope()]
+
+    def request_writes(self, request: Request) -> bool:
+        """Whether `request` writes (a read-only key is refused it); a view that reads through POST says no."""
+        return request.method not in SAFE_METHODS
 
     def get_exception_handler(self):
         return self.dialect.exception_handler

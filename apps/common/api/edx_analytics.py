@@ -1,4 +1,5 @@
-"""The Open edX Analytics Data API v0 dialect: token auth, throttling, JSON and CSV, dates, and errors.
+"""The Open edX Analytics Data API v0 dialect: token auth, JSON and CSV, dates, and errors (throttling is every
+dialect's: apps.common.api.throttling).
 
 Bodies are bare JSON (lists, or one object) as the reference serves them; errors are `{"detail": ...}`.
 CSV: columns are the sorted union of the (dot-flattened) keys, or the `fields` query parameter's order; a
@@ -7,7 +8,6 @@ download filename is set only when the request's Accept is exactly `text/csv`, a
 
 from datetime import UTC, datetime
 
-from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
@@ -15,12 +15,12 @@ from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_csv.renderers import CSVRenderer
 
 from apps.common.api.authentication import ApiKeyAuthentication, raw_key_from_headers
 from apps.common.api.dialects import Dialect
+from apps.common.api.permissions import AnalyticsReader
 from apps.common.exceptions import ServiceError
 
 # Output serializers format their datetimes with EDX_DATETIME_FORMAT (`created`, week bounds) and dates as ISO.
@@ -60,23 +60,6 @@ class EdxTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Token <api key>`"}
 
 
-class EdxUserThrottle(UserRateThrottle):
-    """Per-user rate as the reference: EDX_ANALYTICS_THROTTLE_RATE, or the service rate for service usernames."""
-
-    scope = "edx_analytics"
-
-    def allow_request(self, request, view):
-        if request.user and request.user.username in settings.EDX_ANALYTICS_SERVICE_USERNAMES:
-            self.rate = settings.EDX_ANALYTICS_SERVICE_THROTTLE_RATE
-        else:
-            self.rate = settings.EDX_ANALYTICS_THROTTLE_RATE
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_rate(self):
-        return settings.EDX_ANALYTICS_THROTTLE_RATE
-
-
 class EdxCsvRenderer(CSVRenderer):
     """djangorestframework-csv, as the reference uses, with the reference's column choice: the sorted union of the
     flattened keys, or the `fields` query parameter's order (names that no row has are left out). An error body
@@ -114,8 +97,8 @@ class EdxAnalytics(Dialect):
 
     name = "edx_analytics"
     authentication_classes = (EdxTokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = (EdxUserThrottle,)
+    # The reference serves these to a trusted dashboard service: staff, or a key with the analytics scope.
+    permission_classes = (IsAuthenticated, AnalyticsReader)
     renderer_classes = (JSONRenderer, EdxCsvRenderer)
     pagination_class = None
     filter_backends = ()

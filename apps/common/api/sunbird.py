@@ -191,6 +191,10 @@ class Sunbird(Dialect):
             message = code.message
         elif isinstance(exc, exceptions.ParseError | exceptions.ValidationError | exceptions.UnsupportedMediaType):
             code, message = view.sunbird_invalid, view.sunbird_invalid.message
+        elif isinstance(exc, exceptions.PermissionDenied):
+            # Sunbird answers every refusal of authority 401; the message names what refused (a key's scopes).
+            code = SunbirdCode(UNAUTHORIZED[0], 401, str(exc.detail))
+            message = code.message
         elif isinstance(exc, exceptions.APIException):
             code = SunbirdCode(str(exc.get_codes()).upper(), exc.status_code, str(exc.detail))
             message = code.message

@@ -58,9 +58,9 @@ class SunbirdClientAuthentication(ApiKeyAuthentication):
         return super().authenticate(request)
 
 
-class SunbirdClientScheme(OpenApiAuthenticationExtension):
+class SunbirdClientAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = SunbirdClientAuthentication
-    name = "SunbirdClientBearer"
+    name = "SunbirdPlatformClientKey"
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "The client application's Tally API key."}

@@ -19,7 +19,7 @@ class SysadminFactory(UserFactory):
     is_staff = True
 
 
-def api_key_for(user, *, name: str = "test", expires_at=None) -> str:
-    """A fresh raw API key for `user`, made by the real service."""
-    _, raw_key = api_key_create(user=user, name=name, expires_at=expires_at)
+def api_key_for(user, *, name: str = "test", expires_at=None, **scopes) -> str:
+    """A fresh raw API key for `user`, made by the real service, with the default scopes unless `scopes` say."""
+    _, raw_key = api_key_create(user=user, name=name, expires_at=expires_at, **scopes)
     return raw_key

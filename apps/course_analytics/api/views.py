@@ -5,13 +5,14 @@ from collections.abc import Callable, Sequence
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.common.api.dialects import DialectAPIView, DialectGenericAPIView
 from apps.common.api.edx_analytics import EdxAnalytics, EdxTokenAuthentication, edx_date_range
 from apps.common.api.native import Native
 from apps.common.api.parsers import RawBodyParser
+from apps.common.api.permissions import Ingester
 from apps.course_analytics import selectors
 from apps.course_analytics.api import serializers as s
 from apps.course_analytics.services.ingest import lines_of, tracking_lines_ingest
@@ -156,14 +157,14 @@ class VideosListView(CourseListView):
 )
 class EventIngestView(DialectAPIView):
     """Ingest tracking-log events: a JSON array of events, or NDJSON (one event per line, any content type), at
-    most TALLY_INGEST_MAX_BYTES. Staff only.
+    most TALLY_INGEST_MAX_BYTES. For staff and for API keys with the ingest scope.
 
     Idempotent: events already stored are not added again. Malformed events are counted and reported by index.
     """
 
     dialect = Native
     authentication_classes = (EdxTokenAuthentication,)
-    permission_classes = (IsAdminUser,)
+    permission_classes = (IsAuthenticated, Ingester)
     parser_classes = (RawBodyParser,)
 
     def post(self, request):

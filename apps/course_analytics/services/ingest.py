@@ -21,6 +21,7 @@ from django.db import transaction
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from apps.common.audit import audit_log_batch
 from apps.common.safe_json import JSONError, json_load, json_value_check
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
 from apps.course_analytics.models import LearnerProfile, LearnerStateDay
@@ -290,6 +291,7 @@ def tracking_lines_ingest(
 
     Idempotent: an event's key is the SHA-256 of its line, so a line ingested again adds nothing. Malformed lines
     are counted and reported as `source:line`, never fatal; events outside any course are counted as skipped.
+    The call is one entry of the audit log, with its counts.
     """
     report = report or IngestReport()
     batch: list[str] = []
@@ -309,6 +311,8 @@ def tracking_lines_ingest(
         _ingest_batch(batch, numbers, source, report)
         if progress:
             progress(len(batch))
+    counts = {"lines": report.lines, "added": report.added, "skipped": report.skipped, "malformed": report.malformed}
+    audit_log_batch(app_label="course_analytics", kind="trackingevent", source=source, counts=counts)
     return report
 
 

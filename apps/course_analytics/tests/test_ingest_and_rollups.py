@@ -185,12 +185,12 @@ def test_the_batch_endpoint_is_for_staff_and_size_limited(client):
     assert too_big.status_code == 413
 
 
-@override_settings(EDX_ANALYTICS_THROTTLE_RATE="2/minute")
+@override_settings(API_THROTTLE_RATE="2/minute")
 def test_requests_past_the_rate_are_throttled(client):
     from django.core.cache import cache
 
     cache.clear()
-    headers = {"HTTP_AUTHORIZATION": f"Token {api_key_for(UserFactory())}"}
+    headers = {"HTTP_AUTHORIZATION": f"Token {api_key_for(UserFactory(), analytics=True)}"}
     statuses = [client.get(f"/api/v0/courses/{COURSE}/enrollment/", **headers).status_code for _ in range(3)]
 
     assert statuses == [404, 404, 429]

@@ -90,7 +90,9 @@ class GroupReadView(DialectAPIView):
     )
     sunbird_server_error = SunbirdCode("GS_RED03", 500, f"Failed to read group details, database error. {CONTACT}")
     sunbird_error_codes = {
-        "group_not_found": SunbirdCode("GS_RED07", 400, f"Failed to read details, group not found. {CONTACT}")
+        "group_not_found": SunbirdCode("GS_RED07", 400, f"Failed to read details, group not found. {CONTACT}"),
+        # Tally's: members are for the group's members and staff (the reference shows them to anyone).
+        "not_group_member": SunbirdCode("GS_RED01", 401, f"Failed to read group members, unauthorised user. {CONTACT}"),
     }
 
     def get(self, request, group_id: str):
@@ -101,7 +103,9 @@ class GroupReadView(DialectAPIView):
         if fields is None or "activities" in fields:
             body["activities"] = [s.sunbird_activity(a) for a in selectors.group_activities(group=group)]
         if fields is not None and "members" in fields:
-            body["members"] = [s.sunbird_member(m, group) for m in selectors.group_members(group=group)]
+            body["members"] = [
+                s.sunbird_member(m, group) for m in selectors.group_members(group=group, reader=request.user)
+            ]
         return Response(body)
 
 
@@ -161,6 +165,9 @@ class GroupListView(DialectAPIView):
         "GS_LST02", 400, f"Failed to list groups, fields are missing or invalid in the request. {CONTACT}"
     )
     sunbird_server_error = SunbirdCode("GS_LST03", 500, f"Failed to list groups, database error. {CONTACT}")
+
+    def request_writes(self, request):
+        return False
 
     def post(self, request):
         data = sunbird_request(request.data, serializer_class=s.SunbirdListSerializer)

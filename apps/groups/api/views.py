@@ -6,6 +6,7 @@ from rest_framework import mixins
 from apps.common.api.dialects import DialectModelViewSet, DialectViewSet
 from apps.common.api.native import Native
 from apps.common.exceptions import ConflictError, NotFoundError, ServiceError
+from apps.common.models import User
 from apps.groups import selectors, services
 from apps.groups.api import native_serializers as ns
 from apps.groups.filters import ActivityFilterSet, GroupFilterSet, MembershipFilterSet
@@ -18,6 +19,12 @@ ITEM_ERRORS = {
     services.ACTIVITY_LIMIT: (ServiceError, "The group would exceed its activity limit."),
     services.ACTIVITY_EXISTS: (ConflictError, "The group has this activity already."),
 }
+
+
+def reader_of(view) -> User | None:
+    """Whose sight limits the rows: the caller's for a read (list, retrieve); none for a write, which reaches every
+    existing group and is judged by the services (a stranger's change is refused 403, not hidden)."""
+    return view.request.user if view.action in ("list", "retrieve") else None
 
 
 def raise_item_errors(result: GroupWriteResult) -> None:
@@ -47,7 +54,7 @@ class GroupViewSet(DialectModelViewSet):
     http_method_names = ("get", "post", "patch", "delete", "head", "options")
 
     def get_queryset(self):
-        return selectors.group_with_counts_queryset()
+        return selectors.group_with_counts_queryset(reader=reader_of(self))
 
     def perform_create(self, serializer):
         result = services.group_create(actor=self.request.user, **serializer.validated_data)
@@ -74,7 +81,7 @@ class MembershipViewSet(DialectModelViewSet):
     http_method_names = ("get", "post", "patch", "delete", "head", "options")
 
     def get_queryset(self):
-        return selectors.membership_queryset()
+        return selectors.membership_queryset(reader=reader_of(self))
 
     def get_serializer_class(self):
         if self.action in ("partial_update", "update"):
@@ -122,7 +129,7 @@ class ActivityViewSet(
     ordering = ("id",)
 
     def get_queryset(self):
-        return selectors.activity_queryset()
+        return selectors.activity_queryset(reader=reader_of(self))
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -82,7 +82,7 @@ def test_create_makes_the_caller_admin_and_returns_the_whole_group(api_client):
 
 
 def test_list_filters_on_columns_and_pins_its_queries(api_client, django_assert_num_queries):
-    user = UserFactory()
+    user = UserFactory(is_staff=True)  # sees every group
     GroupFactory.create_batch(3, type="workspace", city="Oslo")
     GroupFactory.create_batch(2, type="group")
     headers = warm_auth(api_client, user)
@@ -101,7 +101,7 @@ def test_list_filter_by_member_and_parent(api_client):
     member = UserFactory()
     MembershipFactory(group=child, user=member)
     MembershipFactory(group=parent, user=member, status="inactive")
-    headers = auth(UserFactory())
+    headers = auth(UserFactory(is_staff=True))
 
     by_member = api_client.get(GROUPS, {"member": str(member.public_id)}, **headers).json()
     by_parent = api_client.get(GROUPS, {"parent": str(parent.public_id)}, **headers).json()
@@ -214,7 +214,7 @@ def test_membership_and_activity_lists_pin_their_queries(api_client, django_asse
     group = GroupFactory()
     MembershipFactory.create_batch(5, group=group)
     ActivityFactory.create_batch(5, group=group)
-    headers = warm_auth(api_client, UserFactory())
+    headers = warm_auth(api_client, UserFactory(is_staff=True))
 
     with django_assert_num_queries(3):
         assert api_client.get("/api/v1/memberships/", **headers).json()["count"] == 5
