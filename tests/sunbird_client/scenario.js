@@ -97,13 +97,11 @@ async function main() {
                                                        groupActivities: true }));
     assert.ok(group.activitiesGrouped.some((grouping) => grouping.title === "Course"));
   });
-  if (scenario.activityAgg) {
-    await step("activityService.getDataAggregation", async () => {
-      const agg = await once(groups.activityService.getDataAggregation(groupId, { id: scenario.courseId, type: "Course" }));
-      assert.equal(agg.groupId, groupId);
-      assert.ok(agg.activity.agg.some((metric) => metric.metric === "enrolmentCount"));
-    });
-  }
+  await step("activityService.getDataAggregation", async () => {
+    const agg = await once(groups.activityService.getDataAggregation(groupId, { id: scenario.courseId, type: "Course" }));
+    assert.equal(agg.groupId, groupId);
+    assert.ok(agg.activity.agg.some((metric) => metric.metric === "enrolmentCount"));
+  });
   await step("suspendById", () => once(groups.suspendById(groupId)));
   await step("reactivateById", () => once(groups.reactivateById(groupId)));
   await step("removeActivities", () => once(groups.removeActivities(groupId, { activityIds: [scenario.courseId] })));
