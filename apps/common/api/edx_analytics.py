@@ -113,6 +113,7 @@ class EdxAnalytics(Dialect):
     set `csv_filename_slug`, the end of the download filename."""
 
     name = "edx_analytics"
+    url_prefixes = ("/api/v0/",)
     authentication_classes = (EdxTokenAuthentication,)
     permission_classes = (IsAuthenticated,)
     throttle_classes = (EdxUserThrottle,)
