@@ -148,3 +148,12 @@ def test_every_sunbird_family_route_names_its_error_in_params(client, sunbird_he
     assert params["err"]
     assert isinstance(params["errmsg"], str)
     assert params["errmsg"]
+
+
+@pytest.mark.parametrize(("query", "media_type"), [("", "application/xml"), ("?format=json", "application/json")])
+def test_newspark_answers_an_unmatched_url_in_xml_unless_json_is_asked_for(client, query, media_type):
+    response = client.get(f"/services/json/groups/unknownMethod{query}")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith(media_type)
+    assert b"not_found" in response.content
