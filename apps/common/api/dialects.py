@@ -20,7 +20,6 @@ by `route_error_response` in the shape of the dialect that owns the URL: the res
 dialect whose `url_prefixes` holds the longest prefix of the path.
 """
 
-import functools
 import logging
 from typing import Any, ClassVar
 
@@ -162,32 +161,38 @@ def dialect_of_prefix(path: str) -> type[Dialect] | None:
     return max(matches, key=lambda match: match[0])[1] if matches else None
 
 
-@functools.cache
-def _route_error_view_class(dialect: type[Dialect]) -> type[DialectAPIView]:
+# One view class per dialect, made on its first route error.
+_route_error_views: dict[type[Dialect], type[APIView]] = {}
+
+
+def _route_error_view_class(dialect: type[Dialect]) -> type[APIView]:
     """A view of no operation that speaks `dialect`, to answer errors under its prefixes that no view owns."""
-    return type(f"{dialect.__name__}RouteErrorView", (DialectAPIView,), {"dialect": dialect})
+    if dialect not in _route_error_views:
+        _route_error_views[dialect] = type(f"{dialect.__name__}RouteErrorView", (DialectAPIView,), {"dialect": dialect})
+    return _route_error_views[dialect]
 
 
-def _route_view(request: HttpRequest) -> DialectViewMixin | None:
+def _route_view(request: HttpRequest) -> APIView | None:
     """An instance of the dialect view that owns the request's path (so that view attributes such as
     `sunbird_api_id` shape its errors), or of the prefix owner's error view; None outside every dialect."""
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
+        view_func: Any = match.func
+        args, kwargs = match.args, match.kwargs
     except Resolver404:
-        match = None
+        view_func, args, kwargs = None, (), {}
     # DRF's as_view() keeps the view class and its keyword arguments on the function it returns.
-    view_class = getattr(match.func, "cls", None) if match else None
+    view_class = getattr(view_func, "cls", None)
     if view_class is not None and issubclass(view_class, DialectViewMixin):
-        view = view_class(**match.func.initkwargs)
-        if hasattr(match.func, "actions"):  # a viewset maps methods to its actions
-            view.action_map = match.func.actions
-        view.args, view.kwargs = match.args, match.kwargs
-        return view
-    dialect = dialect_of_prefix(request.path_info)
-    if dialect is None:
-        return None
-    view = _route_error_view_class(dialect)()
-    view.args, view.kwargs = (), {}
+        view = view_class(**view_func.initkwargs)
+        if hasattr(view_func, "actions"):  # a viewset maps methods to its actions
+            view.action_map = view_func.actions
+    else:
+        dialect = dialect_of_prefix(request.path_info)
+        if dialect is None:
+            return None
+        view = _route_error_view_class(dialect)()
+    view.args, view.kwargs = args, kwargs
     return view
 
 
