@@ -1,7 +1,6 @@
 """A body sent with `Transfer-Encoding: chunked` (no Content-Length) is read in full within the request limit by
 every endpoint that reads a body, or refused: never answered as if it were empty (apps.common.api.parsers)."""
 
-import io
 import json
 from datetime import UTC, date, datetime
 
@@ -9,7 +8,11 @@ import pytest
 import requests
 from django.test import override_settings
 
+from apps.common.api.ckan import CKAN
+from apps.common.api.native import Native
+from apps.common.api.sunbird import Sunbird
 from apps.common.testing.factories import SysadminFactory, api_key_for
+from apps.common.testing.wire import chunked_send, error_shape_holds
 from apps.course_analytics.demo import tracking_log_lines
 from apps.course_analytics.selectors import tracking_events_count
 from apps.groups.models import Group
@@ -30,15 +33,6 @@ def _demo_log() -> bytes:
     return "\n".join(lines).encode()
 
 
-def _send(client, method: str, path: str, body: bytes, *, decoded_by_server: bool = True, **headers):
-    """Send `body` as a server hands a chunked request to Django: no Content-Length, and the chunks already joined
-    when the server decodes them (gunicorn says so with wsgi.input_terminated)."""
-    extra = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(body), **headers}
-    if decoded_by_server:
-        extra["wsgi.input_terminated"] = True
-    return client.generic(method.upper(), path, body, content_type="application/json", **extra)
-
-
 @pytest.fixture
 def sysadmin_headers():
     key = api_key_for(SysadminFactory())
@@ -49,14 +43,16 @@ def sysadmin_headers():
 def test_every_dialect_reads_a_chunked_body_in_full(client, sysadmin_headers, size):
     names = [f"group {n}" for n in range(size)]
 
-    native = [_send(client, "post", "/api/v1/groups/", json.dumps({"name": name}).encode(), **sysadmin_headers)
+    native = [chunked_send(client, "post", "/api/v1/groups/", json.dumps({"name": name}).encode(), **sysadmin_headers)
               for name in names]  # fmt: skip
-    sunbird = _send(
+    sunbird = chunked_send(
         client, "post", "/api/group/v1/create", json.dumps({"request": {"name": "sunbird"}}).encode(),
         HTTP_AUTHORIZATION=sysadmin_headers["HTTP_AUTHORIZATION"].replace("Token", "Bearer"),
         HTTP_X_AUTHENTICATED_USER_TOKEN=sysadmin_headers["HTTP_X_AUTHENTICATED_USER_TOKEN"],
     )  # fmt: skip
-    ckan = _send(client, "post", "/api/3/action/get_group_count", json.dumps(COUNT_QUERY).encode(), **sysadmin_headers)
+    ckan = chunked_send(
+        client, "post", "/api/3/action/get_group_count", json.dumps(COUNT_QUERY).encode(), **sysadmin_headers
+    )
 
     assert [r.status_code for r in native] == [201] * size
     assert sunbird.status_code == 200
@@ -67,7 +63,7 @@ def test_every_dialect_reads_a_chunked_body_in_full(client, sysadmin_headers, si
 def test_a_chunked_tracking_log_stores_the_same_events_as_a_plain_one(client, sysadmin_headers):
     log = _demo_log()
 
-    chunked = _send(client, "post", "/api/v0/ingest/events", log, **sysadmin_headers).json()
+    chunked = chunked_send(client, "post", "/api/v0/ingest/events", log, **sysadmin_headers).json()
     stored = tracking_events_count()
     plain = client.post("/api/v0/ingest/events", log, content_type="application/x-ndjson", **sysadmin_headers).json()
 
@@ -77,35 +73,40 @@ def test_a_chunked_tracking_log_stores_the_same_events_as_a_plain_one(client, sy
 
 
 @pytest.mark.parametrize(
-    ("path", "limit_setting", "shape"),
+    ("path", "limit_setting", "dialect"),
     [
-        ("/api/v1/groups/", "REQUEST_MAX_BYTES", "native"),
-        ("/api/3/action/get_group_count", "REQUEST_MAX_BYTES", "ckan"),
-        ("/api/group/v1/create", "REQUEST_MAX_BYTES", "sunbird"),
-        ("/api/v0/ingest/events", "REQUEST_MAX_BYTES_BY_PATH", "ingest"),
+        ("/api/v1/groups/", "REQUEST_MAX_BYTES", Native),
+        ("/api/3/action/get_group_count", "REQUEST_MAX_BYTES", CKAN),
+        ("/api/group/v1/create", "REQUEST_MAX_BYTES", Sunbird),
+        ("/api/v0/ingest/events", "REQUEST_MAX_BYTES_BY_PATH", Native),
     ],
 )
 @pytest.mark.parametrize("excess", [1, 1000])
 def test_a_chunked_body_over_the_limit_is_refused_with_413(
-    client, sysadmin_headers, path, limit_setting, shape, excess
+    client, sysadmin_headers, path, limit_setting, dialect, excess
 ):
     limit = 500
     limits = {"REQUEST_MAX_BYTES": limit, "REQUEST_MAX_BYTES_BY_PATH": {"/api/v0/ingest/": limit}}
     body = json.dumps({"name": "x" * (limit + excess)}).encode()
 
     with override_settings(**{limit_setting: limits[limit_setting]}):
-        response = _send(client, "post", path, body, **sysadmin_headers)
+        response = chunked_send(client, "post", path, body, **sysadmin_headers)
 
-    assert (response.status_code, response.json()["code"]) == (413, "request_too_large")
+    assert response.status_code == 413
+    assert error_shape_holds(dialect, response.json())
     assert not Group.objects.exists()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/groups/", "/api/3/action/get_group_count", "/api/v0/ingest/events"])
+@pytest.mark.parametrize(
+    ("path", "dialect"),
+    [("/api/v1/groups/", Native), ("/api/3/action/get_group_count", CKAN), ("/api/v0/ingest/events", Native)],
+)
 @pytest.mark.parametrize("body", [b"", b"{}", json.dumps({"name": "x"}).encode()])
-def test_a_chunked_body_the_server_did_not_decode_is_refused_with_411(client, sysadmin_headers, path, body):
-    response = _send(client, "post", path, body, decoded_by_server=False, **sysadmin_headers)
+def test_a_chunked_body_the_server_did_not_decode_is_refused_with_411(client, sysadmin_headers, path, dialect, body):
+    response = chunked_send(client, "post", path, body, decoded_by_server=False, **sysadmin_headers)
 
-    assert (response.status_code, response.json()["code"]) == (411, "length_required")
+    assert response.status_code == 411
+    assert error_shape_holds(dialect, response.json())
     assert not Group.objects.exists()
     assert tracking_events_count() == 0
 

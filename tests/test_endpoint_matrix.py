@@ -22,19 +22,19 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.common.api.ckan import ACTIONS, CKAN
+from apps.common.api.ckan import ACTIONS
 from apps.common.api.dialects import Dialect, DialectViewMixin
-from apps.common.api.edx_analytics import EdxAnalytics, EdxCsvRenderer
-from apps.common.api.native import Native
+from apps.common.api.edx_analytics import EdxCsvRenderer
 from apps.common.api.sunbird import Sunbird
 from apps.common.api.sunbird_agg import SunbirdAggregator
 from apps.common.api.sunbird_platform import SunbirdPlatform
 from apps.common.models import ApiKey
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
+from apps.common.testing.wire import api_routes, error_shape_holds
 from apps.course_analytics.api.urls import COURSE_ENDPOINTS
 from apps.groups.api.urls import router
 from apps.groups.tests.factories import (
@@ -86,17 +86,7 @@ class Endpoint:
         object.__setattr__(self, "route", self.route or self.key)
 
 
-def _routes(patterns, namespace: str = "", prefix: str = "") -> Iterator[tuple[str, type | None]]:
-    for pattern in patterns:
-        path = prefix + str(pattern.pattern).lstrip("^")
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from _routes(pattern.url_patterns, inner, path)
-        elif isinstance(pattern, URLPattern) and pattern.name and path.startswith("api/"):
-            yield f"{namespace}{pattern.name}", getattr(pattern.callback, "cls", None)
-
-
-API_ROUTES = {name: view for name, view in _routes(get_resolver().url_patterns) if name not in NOT_ENDPOINTS}
+API_ROUTES = {name: view for name, _path, view in api_routes() if name not in NOT_ENDPOINTS}
 
 
 def _random_id() -> str:
@@ -252,19 +242,6 @@ ENDPOINTS = [
 ENDPOINT_IDS = [endpoint.key for endpoint in ENDPOINTS]
 
 
-def _error_shape_holds(dialect: type[Dialect], body: Any) -> bool:
-    """Whether `body` is an error in the dialect's own shape (a new dialect adds its rule here)."""
-    rules: dict[type[Dialect], Callable[[Any], bool]] = {
-        Native: lambda body: {"detail", "code"} <= set(body),
-        Sunbird: lambda body: body["params"]["status"] == "failed" and body["result"] == {},
-        SunbirdPlatform: lambda body: body["params"]["status"] == "failed" and body["params"]["errmsg"],
-        SunbirdAggregator: lambda body: body["responseCode"] != "OK" and body["params"]["errmsg"],
-        EdxAnalytics: lambda body: set(body) == {"detail"},
-        CKAN: lambda body: body["success"] is False and "__type" in body["error"],
-    }
-    return rules[dialect](body)
-
-
 @pytest.fixture
 def world(db, reference_rows) -> World:  # noqa: F811  (the fixture imported above)
     actor = SysadminFactory(username="matrix-admin", first_name="Matrix", last_name="Admin")
@@ -334,7 +311,7 @@ def test_without_credentials_the_endpoint_refuses_in_its_dialects_shape(endpoint
         assert response.status_code == 200
     else:
         assert response.status_code in (401, 403)
-        assert _error_shape_holds(_dialect(endpoint), response.json())
+        assert error_shape_holds(_dialect(endpoint), response.json())
 
 
 @pytest.mark.parametrize(
@@ -344,7 +321,7 @@ def test_an_unknown_object_is_not_found_in_the_dialects_shape(endpoint, world):
     response = _request(endpoint.not_found(world), _credentials(endpoint, world))
 
     assert response.status_code == endpoint.not_found_status
-    assert _error_shape_holds(_dialect(endpoint), response.json())
+    assert error_shape_holds(_dialect(endpoint), response.json())
 
 
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.csv], ids=[e.key for e in ENDPOINTS if e.csv])

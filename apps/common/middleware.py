@@ -8,11 +8,21 @@ from django.http import JsonResponse
 from django.middleware.common import CommonMiddleware
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
+from rest_framework import exceptions
 
+from apps.common.api.dialects import route_error_response
 from apps.common.api.parsers import BodyRefused, chunked_body_install, is_chunked
 from apps.common.models import ApiKey
 
 logger = logging.getLogger("tally.request")
+
+
+class BodyRefusedError(exceptions.APIException):
+    """A body the server will not read (411 chunked beyond reading, 413 too large), as DRF error for the dialects."""
+
+    def __init__(self, detail: str, *, code: str, status: int):
+        super().__init__(detail, code)
+        self.status_code = status
 
 
 class SafeMethodSlashMiddleware(CommonMiddleware):
@@ -72,15 +82,20 @@ class RequestSizeLimitMiddleware:
                 chunked_body_install(request, limit=limit)
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except BodyRefused as exc:
-            return JsonResponse({"detail": exc.message, "code": exc.code}, status=exc.status)
+            return self._refusal(request, BodyRefusedError(exc.message, code=exc.code, status=exc.status))
         except ValueError:
-            return JsonResponse({"detail": "Invalid Content-Length header.", "code": "bad_request"}, status=400)
+            return self._refusal(request, exceptions.ParseError("Invalid Content-Length header.", code="bad_request"))
         if length > limit:
-            return JsonResponse(
-                {"detail": f"Request body too large: {length} bytes, limit {limit}.", "code": "request_too_large"},
-                status=413,
-            )
+            message = f"Request body too large: {length} bytes, limit {limit}."
+            return self._refusal(request, BodyRefusedError(message, code="request_too_large", status=413))
         return self.get_response(request)
+
+    @staticmethod
+    def _refusal(request, error: exceptions.APIException):
+        """The refusal in the shape of the dialect that owns the path; the native JSON outside every dialect."""
+        return route_error_response(request, error) or JsonResponse(
+            {"detail": str(error.detail), "code": error.get_codes()}, status=error.status_code
+        )
 
     @staticmethod
     def _limit_for(path: str) -> int:

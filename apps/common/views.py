@@ -2,7 +2,9 @@ from django.http import JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from rest_framework.exceptions import NotFound
 
+from apps.common.api.dialects import route_error_response
 from apps.common.selectors import broker_check, database_check
 
 
@@ -19,10 +21,9 @@ def healthz(request):
 
 
 def not_found(request, exception=None):
-    """404 for a URL that matches no route: JSON under /api/ (what API clients parse), Django's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    return defaults.page_not_found(request, exception)
+    """404 for a URL that matches no route: in the shape of the dialect that owns the path (what its clients
+    parse; the native JSON for the rest of /api/), Django's page elsewhere."""
+    return route_error_response(request, NotFound()) or defaults.page_not_found(request, exception)
 
 
 def server_error(request):

@@ -1,6 +1,7 @@
 """Sunbird's own client library (@project-sunbird/client-services, pinned in package.json) drives Tally's Sunbird
-group API unchanged, through a live server: every group call, the form read behind the group page, the activity aggregation, managed users,
-and the client's own error on a bad request. `make test` installs Node and the package (`npm ci`)."""
+group API unchanged, through a live server: every group call, the form read behind the group page, the activity
+aggregation, managed users, and the client's own error on a bad request. `make test` installs Node and the package
+(`npm ci`)."""
 
 import json
 import os

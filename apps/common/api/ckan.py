@@ -156,6 +156,7 @@ class CKAN(Dialect):
     """The CKAN action API: the envelope of CKANRenderer, and errors as CKAN types them."""
 
     name = "ckan"
+    url_prefixes = ("/api/action/", "/api/3/")
     authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
     permission_classes = (AllowAny,)
     parser_classes = (RawBodyParser,)

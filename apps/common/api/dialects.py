@@ -14,11 +14,17 @@ Services raise `apps.common.exceptions` errors, which know nothing of HTTP; `Dia
 class to a status, and the dialect's `error_response` renders it in its shape. DRF's own errors (authentication,
 parsing, validation, throttling, method) reach `error_response` as they are, so that the dialect decides their shape
 too. Anything else is logged and answered as the dialect's 500.
+
+Errors that happen before any view runs (a URL that matches no route, a body refused by the size limit) are answered
+by `route_error_response` in the shape of the dialect that owns the URL: the resolved view's dialect, else the
+dialect whose `url_prefixes` holds the longest prefix of the path.
 """
 
 import logging
 from typing import Any, ClassVar
 
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions, generics, mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
@@ -50,6 +56,9 @@ class Dialect:
     """Base of every dialect. Subclasses set the class attributes DRF reads and implement `error_response`."""
 
     name: ClassVar[str] = "dialect"
+    # Path prefixes this dialect owns: an error before any view runs under one of them (the longest wins) is
+    # answered in this dialect's shape.
+    url_prefixes: ClassVar[tuple[str, ...]] = ()
     authentication_classes: ClassVar[tuple] = ()
     permission_classes: ClassVar[tuple] = (IsAuthenticated,)
     throttle_classes: ClassVar[tuple] = (ApiKeyRateThrottle,)
@@ -148,3 +157,64 @@ class DialectModelViewSet(
     DialectViewSet,
 ):
     """A viewset of every action over a model: list, retrieve, create, update and destroy."""
+
+
+def dialect_classes(base: type[Dialect] = Dialect) -> list[type[Dialect]]:
+    """Every dialect (every subclass of `base`, however deep)."""
+    return [klass for sub in base.__subclasses__() for klass in (sub, *dialect_classes(sub))]
+
+
+def dialect_of_prefix(path: str) -> type[Dialect] | None:
+    """The dialect that declares the longest prefix of `path`; None when no dialect owns it."""
+    owners = [(prefix, dialect) for dialect in dialect_classes() for prefix in dialect.url_prefixes]
+    matches = [(len(prefix), dialect) for prefix, dialect in owners if path.startswith(prefix)]
+    return max(matches, key=lambda match: match[0])[1] if matches else None
+
+
+# One view class per dialect, made on its first route error.
+_route_error_views: dict[type[Dialect], type[APIView]] = {}
+
+
+def _route_error_view_class(dialect: type[Dialect]) -> type[APIView]:
+    """A view of no operation that speaks `dialect`, to answer errors under its prefixes that no view owns."""
+    if dialect not in _route_error_views:
+        _route_error_views[dialect] = type(f"{dialect.__name__}RouteErrorView", (DialectAPIView,), {"dialect": dialect})
+    return _route_error_views[dialect]
+
+
+def _route_view(request: HttpRequest) -> APIView | None:
+    """An instance of the dialect view that owns the request's path (so that view attributes such as
+    `sunbird_api_id` shape its errors), or of the prefix owner's error view; None outside every dialect."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        view_func: Any = match.func
+        args, kwargs = match.args, match.kwargs
+    except Resolver404:
+        view_func, args, kwargs = None, (), {}
+    # DRF's as_view() keeps the view class and its keyword arguments on the function it returns.
+    view_class = getattr(view_func, "cls", None)
+    if view_class is not None and issubclass(view_class, DialectViewMixin):
+        view = view_class(**view_func.initkwargs)
+        if hasattr(view_func, "actions"):  # a viewset maps methods to its actions
+            view.action_map = view_func.actions
+    else:
+        dialect = dialect_of_prefix(request.path_info)
+        if dialect is None:
+            return None
+        view = _route_error_view_class(dialect)()
+    view.args, view.kwargs = args, kwargs
+    return view
+
+
+def route_error_response(request: HttpRequest, exc: exceptions.APIException) -> HttpResponse | None:
+    """`exc`, raised before any view ran, as the response of the dialect that owns the request's path, rendered
+    through that dialect's handler, renderers and last look; None when no dialect owns the path."""
+    view = _route_view(request)
+    if view is None:
+        return None
+    view.headers = {}
+    drf_request = view.initialize_request(request)
+    view.request = drf_request
+    view.format_kwarg = None
+    response = view.finalize_response(drf_request, view.handle_exception(exc))
+    return response.render()

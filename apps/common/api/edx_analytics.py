@@ -96,6 +96,7 @@ class EdxAnalytics(Dialect):
     set `csv_filename_slug`, the end of the download filename."""
 
     name = "edx_analytics"
+    url_prefixes = ("/api/v0/",)
     authentication_classes = (EdxTokenAuthentication,)
     # The reference serves these to a trusted dashboard service: staff, or a key with the analytics scope.
     permission_classes = (IsAuthenticated, AnalyticsReader)

@@ -232,6 +232,7 @@ class Learnosity(Dialect):
     """Data API calls: signed form posts, `meta`/`data` envelope, Learnosity error codes."""
 
     name = "learnosity"
+    url_prefixes = ("/reports/", "/jobs", "/v1/", "/latest/", "/latest-lts/", "/developer/")
     authentication_classes = (LearnosityAuthentication,)
     permission_classes = (HasSignedRequest,)
     parser_classes = (FormParser, MultiPartParser)
@@ -290,6 +291,7 @@ class LearnosityFiles(Learnosity):
     body is the file, errors are in the same `meta`/`data` envelope."""
 
     name = "learnosity-files"
+    url_prefixes = ("/datasets/files/",)
     authentication_classes = ()
     permission_classes = (AllowAny,)
     parser_classes = (RawBodyParser,)

@@ -22,6 +22,8 @@ class Native(Dialect):
     """Tally's own REST API. Also the default of every DRF view that names no dialect (settings.REST_FRAMEWORK)."""
 
     name = "native"
+    # The event ingest under edX's /api/v0/ is Tally's own endpoint.
+    url_prefixes = ("/api/", "/api/v0/ingest/")
     authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
     permission_classes = (IsAuthenticated,)
     parser_classes = (StrictJSONParser,)

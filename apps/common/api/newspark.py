@@ -216,6 +216,7 @@ class Newspark(Dialect):
     """MediaFactory's `services/{rest,json}/<service>/<method>`: public reads, an optional API key."""
 
     name = "newspark"
+    url_prefixes = ("/services/",)
     authentication_classes = (ApiKeyAuthentication,)
     permission_classes = (AllowAny,)
     parser_classes = ()

@@ -172,6 +172,7 @@ class Sunbird(Dialect):
     error), `sunbird_server_error` and `sunbird_error_codes` (service error code -> SunbirdCode)."""
 
     name = "sunbird"
+    url_prefixes = ("/api/group/",)
     authentication_classes = (SunbirdAuthentication,)
     permission_classes = (IsAuthenticated,)
     renderer_classes = (SunbirdRenderer,)

@@ -127,6 +127,7 @@ class AggregatorEnvelopeSerializer(serializers.Serializer):
 
 class SunbirdAggregator(Dialect):
     name = "sunbird_agg"
+    url_prefixes = ("/api/data/v1/group/",)
     authentication_classes = (SunbirdAuthentication,)
     permission_classes = (IsAuthenticated,)
     parser_classes = (JSONParser,)

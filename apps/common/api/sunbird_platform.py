@@ -109,6 +109,7 @@ class SunbirdPlatformEnvelopeSerializer(serializers.Serializer):
 
 class SunbirdPlatform(Dialect):
     name = "sunbird-platform"
+    url_prefixes = ("/api/data/v1/form/",)
     error_serializer = SunbirdPlatformEnvelopeSerializer
     authentication_classes = (SunbirdClientAuthentication,)
     permission_classes = (IsAuthenticated,)
