@@ -5,8 +5,10 @@ static/dashboards/dashboards.js hands to Chart.js, and that the page also prints
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from apps.course_analytics import selectors
+from apps.course_analytics.api.urls import COURSE_ENDPOINTS
 
 UNKNOWN = "unknown"
 
@@ -84,29 +86,34 @@ def _videos(rows):
 class CourseFigure:
     slug: str
     title: str
-    selector: Callable[..., list[dict]]
+    endpoint: str  # the v0 course endpoint (COURSE_ENDPOINTS) whose rows the figure draws
     build: Callable[[list[dict]], dict]
     note: str = ""
+
+    def rows(self, *, course_id: str, start: datetime, end: datetime) -> list[dict]:
+        """The endpoint's rows over [start, end), as its output serializer puts them on the wire."""
+        view = COURSE_ENDPOINTS[self.endpoint]
+        return view.serializer_class(view.selector(course_id=course_id, start=start, end=end), many=True).data
 
 
 LAST_DAY = "Enrolled learners on the window's last day; the CSV has every day."
 
 COURSE_FIGURES = (
-    CourseFigure("enrollment", "Daily enrollment", selectors.enrollment_list, _enrollment,
+    CourseFigure("enrollment", "Daily enrollment", "enrollment", _enrollment,
                  "Learners enrolled at the end of each day (UTC)."),
-    CourseFigure("enrollment_mode", "Daily enrollment by mode", selectors.enrollment_mode_list, _by_mode,
+    CourseFigure("enrollment_mode", "Daily enrollment by mode", "enrollment/mode", _by_mode,
                  "Stacked: each day's enrolled learners split by enrollment mode."),
-    CourseFigure("cumulative", "Cumulative enrollment", selectors.enrollment_mode_list, _cumulative,
+    CourseFigure("cumulative", "Cumulative enrollment", "enrollment/mode", _cumulative,
                  "Learners who ever enrolled, up to each day. The CSV is the enrollment-by-mode one."),
-    CourseFigure("activity", "Weekly activity by type", selectors.activity_list, _activity,
+    CourseFigure("activity", "Weekly activity by type", "activity", _activity,
                  "Distinct learners per ISO week (Monday to Monday, UTC) and activity type."),
-    CourseFigure("birth_year", "Birth year", selectors.enrollment_birth_year_list, _breakdown("birth_year"), LAST_DAY),
-    CourseFigure("education", "Education", selectors.enrollment_education_list, _breakdown("education_level"),
+    CourseFigure("birth_year", "Birth year", "enrollment/birth_year", _breakdown("birth_year"), LAST_DAY),
+    CourseFigure("education", "Education", "enrollment/education", _breakdown("education_level"),
                  LAST_DAY),
-    CourseFigure("gender", "Gender", selectors.enrollment_gender_list, _gender, LAST_DAY),
-    CourseFigure("location", "Location", selectors.enrollment_location_list, _location,
+    CourseFigure("gender", "Gender", "enrollment/gender", _gender, LAST_DAY),
+    CourseFigure("location", "Location", "enrollment/location", _location,
                  f"{LAST_DAY} Most first."),
-    CourseFigure("videos", "Video retention", selectors.video_list, _videos,
+    CourseFigure("videos", "Video retention", "videos", _videos,
                  "Viewers at each video's start and near its end, over all viewings so far (not windowed)."),
 )  # fmt: skip
 FIGURES_BY_SLUG = {figure.slug: figure for figure in COURSE_FIGURES}

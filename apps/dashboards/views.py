@@ -69,19 +69,19 @@ def course_list(request):
 
 
 def course_page(request, course_id: str):
-    """Every figure of a course over the chosen window; each selector is read once even when two figures share it."""
+    """Every figure of a course over the chosen window; each endpoint is read once even when two figures share it."""
     span, form, window = _course_window(request, course_id)
     if window is None:
         return _page(request, "course.html", status=400, title=course_id, course_id=course_id, form=form, panels=[])
     start, end = window
-    rows_by_selector = {}
+    rows_by_endpoint = {}
     for figure in COURSE_FIGURES:
-        if figure.selector not in rows_by_selector:
-            rows_by_selector[figure.selector] = figure.selector(course_id=course_id, start=_utc(start), end=_utc(end))
+        if figure.endpoint not in rows_by_endpoint:
+            rows_by_endpoint[figure.endpoint] = figure.rows(course_id=course_id, start=_utc(start), end=_utc(end))
     panels = [
-        Panel.of(figure.slug, figure.title, figure.build(rows_by_selector[figure.selector]), figure.note, csv=True)
+        Panel.of(figure.slug, figure.title, figure.build(rows_by_endpoint[figure.endpoint]), figure.note, csv=True)
         for figure in COURSE_FIGURES
-        if rows_by_selector[figure.selector]
+        if rows_by_endpoint[figure.endpoint]
     ]
     window_query = f"start={start.isoformat()}&end={end.isoformat()}"
     return _page(request, "course.html", title=course_id, course_id=course_id, span=span, form=form, start=start,
@@ -96,7 +96,7 @@ def course_csv(request, course_id: str, figure: str):
     _, form, window = _course_window(request, course_id)
     if window is None:
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    rows = chosen.selector(course_id=course_id, start=_utc(window[0]), end=_utc(window[1]))
+    rows = chosen.rows(course_id=course_id, start=_utc(window[0]), end=_utc(window[1]))
     if not rows:
         raise Http404("No figures in this window.")
     response = HttpResponse(EdxCsvRenderer().render(rows), content_type="text/csv; charset=utf-8")

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from apps.common.models import JobRun, User
@@ -38,13 +39,18 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:
-    """The demo data of `make run` (seed_demo), committed once for a module's tests and flushed after them."""
-    with django_db_blocker.unblock():
-        call_command("seed_demo", verbosity=0)
-        assert JobRun.objects.filter(kind=ROLLUP_KIND).exists()
-        group = Group.objects.filter(parent__isnull=False, children__isnull=False).order_by("id").first()
-        member = group.children.order_by("id").first().memberships.order_by("id").first().user
-        staff = SysadminFactory(username="staff")
-        yield Demo(staff=staff, staff_key=api_key_for(staff), group=group, member=member)
-        call_command("flush", interactive=False, verbosity=0)
+def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Demo]:
+    """The demo data of `make run` (seed_demo), committed once for a module's tests and flushed after them. Its
+    tracking log goes to an event store of the module's own, so that a second module's seeding ingests it again."""
+    store = str(tmp_path_factory.mktemp("demo-events"))
+    with override_settings(TRACKING_EVENT_STORE=store), django_db_blocker.unblock():
+        try:
+            call_command("seed_demo", verbosity=0)
+            assert JobRun.objects.filter(kind=ROLLUP_KIND).exists()
+            group = Group.objects.filter(parent__isnull=False, children__isnull=False).order_by("id").first()
+            member = group.children.order_by("id").first().memberships.order_by("id").first().user
+            staff = SysadminFactory(username="staff")
+            yield Demo(staff=staff, staff_key=api_key_for(staff), group=group, member=member)
+        finally:
+            # Whatever happened, later modules must find the empty database they expect.
+            call_command("flush", interactive=False, verbosity=0)
