@@ -43,6 +43,7 @@ from apps.groups.tests.factories import (
     GroupFactory,
     MediaFactory,
     MembershipFactory,
+    default_forms_ensure,
 )
 from tests.edx_analytics.conftest import COURSE, reference_rows  # noqa: F401  (the v0 rows every endpoint reads)
 
@@ -263,6 +264,7 @@ def world(db, reference_rows) -> World:  # noqa: F811  (the fixture imported abo
             "comment": CommentFactory(group=group, created_by=member),
         },
     )
+    default_forms_ensure()
     # Keys used a moment ago: the counts are those of a client that calls often, not of a key's first use.
     ApiKey.objects.update(last_used=timezone.now())
     return world

@@ -7,6 +7,7 @@ import pytest
 from apps.common.testing.factories import UserFactory, api_key_for
 from apps.common.testing.matchers import UUID
 from apps.groups.models import Form
+from apps.groups.tests.factories import default_forms_ensure
 
 READ = "/api/data/v1/form/read"
 
@@ -20,6 +21,11 @@ class AnyTimestamp:
 
 
 TS = AnyTimestamp()
+
+
+@pytest.fixture(autouse=True)
+def default_forms(db):
+    default_forms_ensure()
 
 
 @pytest.fixture

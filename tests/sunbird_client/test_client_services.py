@@ -7,14 +7,13 @@ import json
 import os
 import shutil
 import subprocess
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
 from apps.common.services import user_manager_set
 from apps.common.testing.factories import UserFactory, api_key_for
-from apps.groups.models import Form
+from apps.groups.tests.factories import default_forms_ensure
 
 pytestmark = pytest.mark.live
 
@@ -28,12 +27,7 @@ def _person(username: str) -> dict:
 
 @pytest.fixture
 def scenario(transactional_db):
-    # The live server's test is transactional: an earlier one may have flushed the form the migration creates.
-    default_forms = import_module("apps.groups.migrations.0002_sunbird_form")
-    Form.objects.get_or_create(
-        type="group", subtype="supported_activities", action="list",
-        defaults={"data": default_forms.SUPPORTED_ACTIVITIES},
-    )  # fmt: skip
+    default_forms_ensure()
     people = {name: _person(name) for name in ("owner", "member", "other", "managed")}
     user_manager_set(user=people["managed"]["user"], manager=people["owner"]["user"])
     return {

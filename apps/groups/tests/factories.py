@@ -1,7 +1,9 @@
+from importlib import import_module
+
 import factory
 
 from apps.common.testing.factories import UserFactory
-from apps.groups.models import Activity, Comment, Group, Media, Membership
+from apps.groups.models import Activity, Comment, Form, Group, Media, Membership
 
 
 class GroupFactory(factory.django.DjangoModelFactory):
@@ -46,3 +48,12 @@ class CommentFactory(factory.django.DjangoModelFactory):
 
     group = factory.SubFactory(GroupFactory)
     body = factory.Sequence(lambda n: f"Comment {n}")
+
+
+def default_forms_ensure() -> None:
+    """The forms the groups migrations create, again: a transactional test (or a flush) elsewhere may have removed
+    them, and Sunbird's group pages read them."""
+    defaults = import_module("apps.groups.migrations.0002_sunbird_form")
+    Form.objects.get_or_create(
+        type="group", subtype="supported_activities", action="list", defaults={"data": defaults.SUPPORTED_ACTIVITIES}
+    )
