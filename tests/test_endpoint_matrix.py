@@ -48,6 +48,9 @@ from apps.groups.tests.factories import (
 from tests.edx_analytics.conftest import COURSE, reference_rows  # noqa: F401  (the v0 rows every endpoint reads)
 
 BASELINE = Path(__file__).with_name("query_counts.json")
+# The baseline is PostgreSQL's. A new group's tree numbers take the vhost's advisory lock there (apps.groups.tree),
+# a statement SQLite, which serialises writers itself, does not need.
+SQLITE_FEWER = {"groups-api:sunbird-create": 1}
 UPDATE = os.environ.get("TALLY_QUERY_COUNTS_UPDATE") == "1"
 # Routes that are not API endpoints of a dialect: the schema and its viewers, and DRF's index of the routers.
 NOT_ENDPOINTS = {"schema", "swagger-ui", "redoc", "groups-api:api-root"}
@@ -361,4 +364,5 @@ def test_the_query_count_is_the_baseline(endpoint, world, measured_counts):
     measured_counts[endpoint.key] = len(queries)
 
     assert response.status_code == 200, response.content
-    assert UPDATE or len(queries) == baseline.get(endpoint.key), [query["sql"] for query in queries]
+    expected = baseline.get(endpoint.key, 0) - SQLITE_FEWER.get(endpoint.key, 0) * (connection.vendor == "sqlite")
+    assert UPDATE or len(queries) == expected, [query["sql"] for query in queries]

@@ -16,7 +16,10 @@ from apps.dashboards.tests.conftest import COURSE_ID, STAFF_PASSWORD
 
 # django_db: the module's committed demo data (the live server's own connection reads it) is set up for the test
 # database that the mark asks for.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+# On PostgreSQL only: under SQLite the live server shares the test's one in-memory connection across threads, where a
+# write's IMMEDIATE transaction finds the table locked; SQLite's concurrency is tested on a real file
+# (tests/test_sqlite_concurrency.py) and the pages themselves on both databases (test_pages.py).
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db]
 PHONE = {"width": 390, "height": 844}
 # Pages whose charts the test counts: every course figure has data in the demo, and a job page draws two charts.
 CHARTS = {"course": len(COURSE_FIGURES), "job": 2}
