@@ -225,13 +225,15 @@ def _learners_link(events: pl.DataFrame, linked: set[str]) -> None:
     existing = dict(user_model.objects.filter(username__in=seen).values_list("username", "lms_user_id"))
     taken = set(user_model.objects.filter(lms_user_id__in=seen.values()).values_list("lms_user_id", flat=True))
     unusable = make_password(None)
+    # Rows are written in username order (and updated in key order), so that two ingests linking the same
+    # learners take their row locks in the same order instead of deadlocking.
     new_users = [
         user_model(username=username, lms_user_id=lms_id, password=unusable)
-        for username, lms_id in seen.items()
+        for username, lms_id in sorted(seen.items())
         if username not in existing and lms_id not in taken
     ]
     user_model.objects.bulk_create(new_users, ignore_conflicts=True)
-    unlinked = list(user_model.objects.filter(username__in=seen, lms_user_id__isnull=True))
+    unlinked = list(user_model.objects.filter(username__in=seen, lms_user_id__isnull=True).order_by("pk"))
     for user in unlinked:
         user.lms_user_id = seen[user.username] if seen[user.username] not in taken else None
     user_model.objects.bulk_update([user for user in unlinked if user.lms_user_id is not None], ["lms_user_id"])
