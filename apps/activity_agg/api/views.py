@@ -7,19 +7,15 @@ from apps.activity_agg import selectors
 from apps.activity_agg.api import serializers as s
 from apps.common.api.dialects import DialectAPIView
 from apps.common.api.native import Native
-from apps.common.api.sunbird_agg import (
-    AggregatorCode,
-    AggregatorEnvelopeSerializer,
-    SunbirdAggregator,
-    aggregator_request,
-)
+from apps.common.api.sunbird_agg import SunbirdAggregator, aggregator_request
+from apps.common.api.sunbird_platform import PlatformCode, SunbirdPlatformEnvelopeSerializer
 
-GROUP_ID_MISSING = AggregatorCode("GROUP_ID_MISSING", 400, "CLIENT_ERROR", "GroupId is mandatory.")
-ACTIVITY_ID_MISSING = AggregatorCode("ACTIVITY_ID_MISSING", 400, "CLIENT_ERROR", "ActivityId is mandatory.")
-ACTIVITY_TYPE_MISSING = AggregatorCode("ACTIVITY_TYPE_MISSING", 400, "CLIENT_ERROR", "ActivityType is mandatory.")
+GROUP_ID_MISSING = PlatformCode("GROUP_ID_MISSING", 400, "GroupId is mandatory.")
+ACTIVITY_ID_MISSING = PlatformCode("ACTIVITY_ID_MISSING", 400, "ActivityId is mandatory.")
+ACTIVITY_TYPE_MISSING = PlatformCode("ACTIVITY_TYPE_MISSING", 400, "ActivityType is mandatory.")
 
 
-@extend_schema(tags=["sunbird"], request=s.ActivityAggRequestSerializer, responses=AggregatorEnvelopeSerializer)
+@extend_schema(tags=["sunbird"], request=s.ActivityAggRequestSerializer, responses=SunbirdPlatformEnvelopeSerializer)
 class GroupActivityAggView(DialectAPIView):
     """Progress of the group's enrolled members in one activity: `{"request": {"groupId", "activityId",
     "activityType"}}`. Members of the group (and staff) only; `Accept: text/csv` gives the member table."""
@@ -46,7 +42,7 @@ class GroupActivityAggView(DialectAPIView):
         return Response(s.sunbird_activity_agg(agg))
 
 
-@extend_schema(tags=["sunbird"], request=s.GroupAggRequestSerializer, responses=AggregatorEnvelopeSerializer)
+@extend_schema(tags=["sunbird"], request=s.GroupAggRequestSerializer, responses=SunbirdPlatformEnvelopeSerializer)
 class GroupAggView(DialectAPIView):
     """Every activity of a group in one call (Tally's; the reference only sketches it): `{"request": {"groupId"}}`
     answers `{"groupId", "activities": [<the result of api.group.activity.agg>, ...]}`."""

@@ -6,14 +6,19 @@ Success: {"id": "api.form.read", "ver": "1.0", "ts": "2026-01-16T10:58:55.668Z",
                      "errmsg": null},
           "responseCode": "OK", "result": {...}}
 Error:   the same with "params": {..., "status": "failed", "err": <code>, "errmsg": <message>}, "result": {} and
-         "responseCode" CLIENT_ERROR (400), UNAUTHORIZED_ACCESS (401), FORBIDDEN (403), RESOURCE_NOT_FOUND (404) or
-         SERVER_ERROR (500). Every error carries `err` and `errmsg`: Sunbird's client reads `params.errmsg`.
+         "responseCode" CLIENT_ERROR (4xx), UNAUTHORIZED_ACCESS (401), FORBIDDEN (403), RESOURCE_NOT_FOUND (404) or
+         SERVER_ERROR (5xx). Every error carries `err` and `errmsg`: Sunbird's client reads `params.errmsg`.
+The aggregator's service writes the same envelope with its own version, time format and statuses
+(apps.common.api.sunbird_agg subclasses the dialect).
 The client application authenticates with `Authorization: Bearer <Tally API key>`.
 """
 
 import uuid
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
 
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
@@ -26,24 +31,24 @@ from apps.common.api.dialects import Dialect
 from apps.common.api.parsers import StrictJSONParser
 from apps.common.exceptions import ServiceError
 
-RESPONSE_CODES = {
-    400: "CLIENT_ERROR",
-    401: "UNAUTHORIZED_ACCESS",
-    403: "FORBIDDEN",
-    404: "RESOURCE_NOT_FOUND",
-    405: "CLIENT_ERROR",
-    413: "CLIENT_ERROR",
-    415: "CLIENT_ERROR",
-    429: "CLIENT_ERROR",
-}
+
+@dataclass(frozen=True)
+class PlatformCode:
+    """An error as a Sunbird platform service reports it: code, HTTP status, message (the response class, e.g.
+    CLIENT_ERROR, follows from the status)."""
+
+    err: str
+    status: int
+    message: str
 
 
-class SunbirdPlatformError(exceptions.APIException):
+class PlatformError(exceptions.APIException):
     """An error a view raises with its own Sunbird code."""
 
-    def __init__(self, *, err: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.err, self.message, self.status_code = err, message, status
+    def __init__(self, code: PlatformCode):
+        self.code = code
+        self.status_code = code.status
+        super().__init__(code.message)
 
 
 class SunbirdClientAuthentication(ApiKeyAuthentication):
@@ -67,29 +72,34 @@ class SunbirdClientAuthenticationScheme(OpenApiAuthenticationExtension):
 
 
 class SunbirdPlatformRenderer(JSONRenderer):
+    """Wraps a view's bare payload, or an error from the dialect's error_response, in the envelope of the view's
+    dialect (a SunbirdPlatform subclass says how its service writes the version, time and statuses)."""
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
         renderer_context = renderer_context or {}
         response, view, request = (renderer_context.get(k) for k in ("response", "view", "request"))
+        dialect = getattr(view, "dialect", SunbirdPlatform)
         failed = response is not None and response.status_code >= 400
+        response_code = dialect.response_code(response.status_code) if failed else "OK"
         envelope = {
-            "id": getattr(view, "api_id", "api.sunbird"),
-            "ver": "1.0",
-            "ts": timezone.now().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "id": getattr(view, "sunbird_api_id", dialect.default_api_id),
+            "ver": dialect.version,
+            "ts": dialect.timestamp(timezone.now()),
             "params": {
-                "resmsgid": str(uuid.uuid4()),
+                "resmsgid": dialect.response_message_id(),
                 "msgid": (request.headers.get("X-Request-ID") if request else None) or str(uuid.uuid4()),
-                "status": "failed" if failed else getattr(view, "success_status", "successful"),
+                "status": dialect.failed_status(response_code) if failed else dialect.success_status,
                 "err": data["err"] if failed else None,
                 "errmsg": data["errmsg"] if failed else None,
             },
-            "responseCode": RESPONSE_CODES.get(response.status_code, "SERVER_ERROR") if failed else "OK",
+            "responseCode": response_code,
             "result": {} if failed else data,
         }
         return super().render(envelope, accepted_media_type, renderer_context)
 
 
 class SunbirdPlatformParamsSerializer(serializers.Serializer):
-    resmsgid = serializers.CharField()
+    resmsgid = serializers.CharField(allow_null=True)
     msgid = serializers.CharField()
     status = serializers.CharField()
     err = serializers.CharField(allow_null=True)
@@ -108,31 +118,64 @@ class SunbirdPlatformEnvelopeSerializer(serializers.Serializer):
 
 
 class SunbirdPlatform(Dialect):
+    """Sunbird's platform services; this class is the form service, and the aggregator
+    (apps.common.api.sunbird_agg) is a subclass that changes what its service writes differently."""
+
     name = "sunbird-platform"
     url_prefixes = ("/api/data/v1/form/",)
     error_serializer = SunbirdPlatformEnvelopeSerializer
-    authentication_classes = (SunbirdClientAuthentication,)
+    authentication_classes: ClassVar[tuple] = (SunbirdClientAuthentication,)
     permission_classes = (IsAuthenticated,)
     parser_classes = (StrictJSONParser,)
-    renderer_classes = (SunbirdPlatformRenderer,)
+    renderer_classes: ClassVar[tuple] = (SunbirdPlatformRenderer,)
+
+    default_api_id = "api.sunbird"
+    version = "1.0"
+    success_status = "successful"
+    unauthorized = PlatformCode("UNAUTHORIZED", 401, "You are an unauthorized.Contact your system administrator")
+    response_codes = {401: "UNAUTHORIZED_ACCESS", 403: "FORBIDDEN", 404: "RESOURCE_NOT_FOUND"}
+
+    @staticmethod
+    def timestamp(moment: datetime) -> str | None:
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    @staticmethod
+    def response_message_id() -> str | None:
+        return str(uuid.uuid4())
+
+    @classmethod
+    def response_code(cls, status: int) -> str:
+        return cls.response_codes.get(status, "SERVER_ERROR" if status >= 500 else "CLIENT_ERROR")
+
+    @classmethod
+    def failed_status(cls, response_code: str) -> str:
+        return "failed"
+
+    @classmethod
+    def invalid_request(cls, exc: exceptions.APIException, view) -> PlatformCode:
+        """A body or request the operation cannot take: the view's own code, and a sentence naming the fields."""
+        return PlatformCode(getattr(view, "invalid_request_err", "INVALID_REQUEST"), 400, _message(exc))
 
     @classmethod
     def error_response(cls, exc, context):
-        view = context.get("view")
-        if isinstance(exc, SunbirdPlatformError):
-            err, message, status = exc.err, exc.message, exc.status_code
+        if isinstance(exc, Http404):  # an unknown `format`
+            exc = exceptions.NotFound()
+        if isinstance(exc, PlatformError):
+            code = exc.code
         elif isinstance(exc, ServiceError):
-            err, message, status = exc.code.upper(), exc.message, cls.status_of(exc)
+            code = PlatformCode(exc.code.upper(), cls.status_of(exc), exc.message)
         elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-            err, message, status = "UNAUTHORIZED", "You are an unauthorized.Contact your system administrator", 401
+            code = cls.unauthorized
         elif isinstance(exc, exceptions.ParseError | exceptions.ValidationError | exceptions.UnsupportedMediaType):
-            err, message, status = getattr(view, "invalid_request_err", "INVALID_REQUEST"), _message(exc), 400
+            code = cls.invalid_request(exc, context.get("view"))
         elif isinstance(exc, exceptions.APIException):
-            err, message, status = str(exc.get_codes()).upper(), str(exc.detail), exc.status_code
+            codes = exc.get_codes()
+            err = codes.upper() if isinstance(codes, str) else "CLIENT_ERROR"
+            code = PlatformCode(err, exc.status_code, str(exc.detail))
         else:
-            err, message, status = "SERVER_ERROR", "Internal server error.", 500
-        response = Response({"err": err, "errmsg": message}, status=status)
-        if status == 401:
+            code = PlatformCode("SERVER_ERROR", 500, "Internal server error.")
+        response = Response({"err": code.err, "errmsg": code.message}, status=code.status)
+        if code.status == 401:
             response["WWW-Authenticate"] = "Bearer"
         return response
 

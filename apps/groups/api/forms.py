@@ -37,7 +37,7 @@ class FormReadView(DialectAPIView):
     fitting form, falling back to `*` for component, framework and root org; 404 when there is none."""
 
     dialect = SunbirdPlatform
-    api_id = "api.form.read"
+    sunbird_api_id = "api.form.read"
     invalid_request_err = "ERR_INVALID_REQUEST"
 
     @extend_schema(
