@@ -28,7 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    "axes",
+    "apps.dashboards.apps.LoginLockoutsConfig",  # axes, named for people
     "auditlog",
     "apps.common",
     "apps.groups",

@@ -21,6 +21,7 @@ class Demo:
     staff_key: str
     group: Group
     member: User
+    event_store: str
 
     def urls(self) -> dict[str, str]:
         """Every dashboard page, by name, on the demo data."""
@@ -50,7 +51,20 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Demo]
             group = Group.objects.filter(parent__isnull=False, children__isnull=False).order_by("id").first()
             member = group.children.order_by("id").first().memberships.order_by("id").first().user
             staff = SysadminFactory(username="staff")
-            yield Demo(staff=staff, staff_key=api_key_for(staff), group=group, member=member)
+            yield Demo(staff=staff, staff_key=api_key_for(staff), group=group, member=member, event_store=store)
         finally:
             # Whatever happened, later modules must find the empty database they expect.
             call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def tracking_event_store(request, settings, monkeypatch):
+    """The demo's event store for the tests of pages over the demo data (as `make run` serves them), an empty one of
+    the test's own for the others."""
+    if "demo" in request.fixturenames:
+        store = request.getfixturevalue("demo").event_store
+    else:
+        store = str(request.getfixturevalue("tmp_path"))
+    settings.TRACKING_EVENT_STORE = store
+    monkeypatch.setenv("TALLY_EVENT_STORE", store)
+    return store

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.conf import settings
 from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import sync_playwright
@@ -21,6 +22,8 @@ from apps.dashboards.tests.conftest import COURSE_ID, STAFF_PASSWORD
 # (tests/test_sqlite_concurrency.py) and the pages themselves on both databases (test_pages.py).
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db]
 PHONE = {"width": 390, "height": 844}
+# Each page as the test saw it, for people to look at after a run (var/ is not committed).
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 # Pages whose charts the test counts: every course figure has data in the demo, and a job page draws two charts.
 CHARTS = {"course": len(COURSE_FIGURES), "job": 2}
 
@@ -94,10 +97,12 @@ def staff_page(browser, site, demo, console_errors):
 
 
 def test_every_page_renders_and_every_chart_is_drawn_with_data(staff_page, site, demo):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, path in demo.urls().items():
         if name == "course-csv":
             continue
         response = staff_page.goto(f"{site}{path}")
+        staff_page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
         assert response.status == 200, name
         drawn = staff_page.evaluate(EVERY_CHART_HAS_DATA)
