@@ -113,7 +113,7 @@ def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str) -
 
 
 def _require_member(*, actor: User, member_ids: frozenset[int]) -> None:
-    if not (actor.is_staff or actor.is_superuser) and actor.pk not in member_ids:
+    if not actor.is_platform_staff and actor.pk not in member_ids:
         raise PermissionDeniedError("Only the group's members may read its aggregates.", code="not_group_member")
 
 

@@ -21,17 +21,17 @@ from apps.activity_agg.models import (
     Metric,
 )
 from apps.activity_agg.selectors import enrolled_learners
+from apps.common.dates import days_between
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
-from apps.common.services import job_run_execute
+from apps.common.services import job_run_execute, job_transaction_lock
 from apps.course_analytics.selectors import tracking_events_scan
-from apps.course_analytics.services.rollups import SEGMENT_LENGTH, learner_states_build
+from apps.course_analytics.services.rollups import CREDITS_SECONDS, SEGMENT_LENGTH, learner_states_build
 
 REFRESH_KIND = "activity_agg.refresh"
 LEARNER_CONTENT = ["course_id", "lms_user_id", "content_id"]
 # Where a video's end segment starts: the segment holding max(duration - 30 s, 95 % of it), as the video summaries
 # of course_analytics count "watched to the end", so that credits do not have to be sat through.
-CREDITS_SECONDS = 30
 VIDEO_LEAVING_EVENTS = ("pause_video", "stop_video", "seek_video")
 EVENT_COLUMNS = ["course_id", "lms_user_id", "time", "event_type", "event_source", "block_id", "video_id", "success",
                  "grade", "max_grade", "completion", "video_position", "video_duration"]  # fmt: skip
@@ -180,13 +180,14 @@ def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
 
 
 def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
-    """Rewrite every aggregate row of these courses from the stored content progress and enrollment state (the
-    learner-state table is brought up to yesterday first), in the caller's transaction; their cached responses are
-    invalidated when it commits. Returns the rows written."""
+    """Rewrite every aggregate row of these courses from the stored content progress and enrollment state, in the
+    caller's transaction, under each course's lock (taken in order) so that two rebuilds of a course queue; their
+    cached responses are invalidated when it commits. Returns the rows written."""
     course_ids = sorted(set(course_ids))
     if not course_ids:
         return 0
-    learner_states_build(last=timezone.now().date() - timedelta(days=1))
+    for course_id in course_ids:
+        job_transaction_lock(kind=REFRESH_KIND, key=course_id)
     rows = course_aggregates_frame(course_ids=course_ids).rename({"course_id": "activity_id"})
     rows = rows.with_columns(activity_type=pl.lit(COURSE_ACTIVITY_TYPE))
     ActivityAggregate.objects.filter(activity_type=COURSE_ACTIVITY_TYPE, activity_id__in=course_ids).delete()
@@ -195,16 +196,21 @@ def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
     return written
 
 
-def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str, replace: bool) -> JobRun:
+def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str) -> JobRun:
+    """Merge the events of [first, last] into content progress (replacing the progress of `course_ids` when given),
+    then rebuild the aggregates of the courses touched. The learner states are brought up to yesterday before, in
+    their own transaction under their own lock."""
+
     def work() -> int:
-        if replace:
+        if course_ids is not None:
             ContentProgress.objects.filter(course_id__in=course_ids).delete()
-        days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+        days = days_between(first, last)
         events = tracking_events_scan(days=days, course_ids=course_ids, columns=EVENT_COLUMNS)
         progress, courses = pl.collect_all([content_progress(events=events), events.select("course_id").unique()])
         content_progress_merge(progress=progress)
         return course_aggregates_rebuild(course_ids=set(course_ids or []) | set(courses["course_id"].to_list()))
 
+    learner_states_build(last=timezone.now().date() - timedelta(days=1))
     return job_run_execute(kind=REFRESH_KIND, key=key, work=work)
 
 
@@ -216,7 +222,7 @@ def activity_aggregates_refresh(*, first: date, last: date) -> JobRun:
     progress and rewrites the same rows, and a failure changes nothing.
     """
     key = f"{first.isoformat()}..{last.isoformat()}"
-    return _refresh(first=first, last=last, course_ids=None, key=key, replace=False)
+    return _refresh(first=first, last=last, course_ids=None, key=key)
 
 
 def course_activity_rebuild(*, course_ids: list[str], first: date, last: date) -> JobRun:
@@ -226,7 +232,7 @@ def course_activity_rebuild(*, course_ids: list[str], first: date, last: date) -
     Idempotent: recorded as ("activity_agg.refresh", "rebuild:<courses>").
     """
     key = "rebuild:" + ",".join(sorted(course_ids))
-    return _refresh(first=first, last=last, course_ids=course_ids, key=key, replace=True)
+    return _refresh(first=first, last=last, course_ids=course_ids, key=key)
 
 
 def course_leaf_contents_set(*, course_id: str, leaf_contents: int) -> CourseContentCount:

@@ -15,7 +15,7 @@ from apps.common.models import JobRun, User
 from apps.course_analytics.models import EnrollmentDaily, LearnerProfile
 from apps.course_analytics.selectors import tracking_events_count
 from apps.course_analytics.services.rollups import ROLLUP_KIND
-from apps.groups.models import Group, Membership, MemberStatus
+from apps.groups.models import Group, Membership
 from apps.groups.selectors import group_queryset, group_with_counts_queryset
 
 # A tree level can be wide (thousands of children at full scale): a page lists this many and says so.
@@ -37,10 +37,7 @@ def platform_totals() -> PlatformTotals:
     rollup run and the failed job runs kept (runs are pruned after 90 days)."""
     return PlatformTotals(
         groups=group_queryset().count(),
-        members=Membership.objects.filter(status=MemberStatus.ACTIVE, group__in=group_queryset())
-        .values("user_id")
-        .distinct()
-        .count(),
+        members=Membership.objects.active().of_existing_groups().values("user_id").distinct().count(),
         learners=LearnerProfile.objects.count(),
         events=tracking_events_count(),
         last_rollup=JobRun.objects.filter(kind=ROLLUP_KIND).order_by("-started").first(),

@@ -1,23 +1,23 @@
 """Writes started from the staff pages."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from apps.common.exceptions import ServiceError
 from apps.common.tasks import prune_job_runs
 from apps.course_analytics.services.rollups import ROLLUP_KIND
-from apps.course_analytics.tasks import rollup_day
+from apps.course_analytics.tasks import rollup_day, rollup_range
 
 PRUNE_KIND = "common.prune_job_runs"
 
 
 def _rollup_rerun(key: str) -> None:
-    """A day's key ("2026-11-28") or a range's ("2026-10-31..2026-11-28"): one rollup task per day, as the
-    rollup tables' admin action queues them."""
+    """A day's key ("2026-11-28") reruns that day; a range's ("2026-10-31..2026-11-28") reruns the range in one
+    pass, recorded under the same key."""
     first, _, last = key.partition("..")
-    day, end = date.fromisoformat(first), date.fromisoformat(last or first)
-    while day <= end:
-        rollup_day.delay(day.isoformat())
-        day += timedelta(days=1)
+    if last:
+        rollup_range.delay(date.fromisoformat(first).isoformat(), date.fromisoformat(last).isoformat())
+    else:
+        rollup_day.delay(date.fromisoformat(first).isoformat())
 
 
 RERUNS = {

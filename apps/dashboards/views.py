@@ -1,7 +1,6 @@
 """Staff pages. Each reads through selectors and declares a template; the admin site wraps them (staff only)."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST, require_safe
 
 from apps.common.api.edx_analytics import EdxCsvRenderer, csv_filename
+from apps.common.dates import day_start
 from apps.common.exceptions import NotFoundError, ServiceError
 from apps.dashboards import selectors
 from apps.dashboards.figures import COURSE_FIGURES, FIGURES_BY_SLUG, chart
@@ -52,10 +52,6 @@ class Panel:
 STATUS_COLORS = {"succeeded": "#2e7d32", "failed": "#c62828", "running": "#9e9e9e"}
 
 
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _course_window(request, course_id: str):
     span = selectors.course_span_get(course_id=course_id)
     if span is None:
@@ -77,7 +73,9 @@ def course_page(request, course_id: str):
     rows_by_endpoint = {}
     for figure in COURSE_FIGURES:
         if figure.endpoint not in rows_by_endpoint:
-            rows_by_endpoint[figure.endpoint] = figure.rows(course_id=course_id, start=_utc(start), end=_utc(end))
+            rows_by_endpoint[figure.endpoint] = figure.rows(
+                course_id=course_id, start=day_start(start), end=day_start(end)
+            )
     panels = [
         Panel.of(figure.slug, figure.title, figure.build(rows_by_endpoint[figure.endpoint]), figure.note, csv=True)
         for figure in COURSE_FIGURES
@@ -96,7 +94,7 @@ def course_csv(request, course_id: str, figure: str):
     _, form, window = _course_window(request, course_id)
     if window is None:
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    rows = chosen.rows(course_id=course_id, start=_utc(window[0]), end=_utc(window[1]))
+    rows = chosen.rows(course_id=course_id, start=day_start(window[0]), end=day_start(window[1]))
     if not rows:
         raise Http404("No figures in this window.")
     response = HttpResponse(EdxCsvRenderer().render(rows), content_type="text/csv; charset=utf-8")

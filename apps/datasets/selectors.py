@@ -9,9 +9,10 @@ from django.db.models.functions import Cast
 
 from apps.common.exceptions import NotFoundError
 from apps.common.frames import queryset_copy_frame, queryset_frame
+from apps.common.ids import uuid_or_none
 from apps.datasets.aggregation import SESSION_SCHEMA
 from apps.datasets.models import Consumer, Dataset, DatasetJob, DatasetOutputFile, JobStatus, Session
-from apps.groups.models import Group, Membership, MemberStatus
+from apps.groups.models import Group, Membership
 
 
 def consumer_get_usable(*, consumer_key: str) -> Consumer | None:
@@ -52,16 +53,8 @@ def jobs_list(*, consumer: Consumer, references: list[str] | None) -> QuerySet[D
     jobs = DatasetJob.objects.filter(dataset__consumer=consumer)
     if references is None:
         return jobs.filter(status=JobStatus.COMPLETED)
-    wanted = [reference for reference in references if _is_uuid(reference)]
+    wanted = [reference for reference in references if uuid_or_none(reference) is not None]
     return jobs.filter(reference__in=wanted)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def output_file_get(*, dataset_id: str, key: str, page: int) -> DatasetOutputFile | None:
@@ -84,9 +77,9 @@ def group_tree_memberships(*, root: Group, depth: int) -> pl.DataFrame:
             "id", pl.concat_list("path", "name").alias("path")
         )
     members = queryset_frame(
-        Membership.objects.filter(group_id__in=paths["id"].to_list(), status=MemberStatus.ACTIVE).annotate(
-            user_uuid=Cast("user__public_id", output_field=CharField())
-        ),
+        Membership.objects.active()
+        .filter(group_id__in=paths["id"].to_list())
+        .annotate(user_uuid=Cast("user__public_id", output_field=CharField())),
         {"group_id": pl.Int64, "user_uuid": pl.String},
     )
     # SQLite stores a UUID as 32 hex digits; PostgreSQL casts it with its dashes.

@@ -30,6 +30,7 @@ from apps.groups.models import (
     Activity,
     Form,
     Group,
+    GroupItem,
     GroupQuerySet,
     GroupType,
     Media,
@@ -93,6 +94,15 @@ def activity_queryset(*, reader: User | None) -> QuerySet[Activity]:
     if reader is not None:
         activities = activities.of_groups_visible_to(reader)
     return activities.select_related("group", "created_by")
+
+
+def group_item_queryset(*, model: type[GroupItem], reader: User | None) -> QuerySet[GroupItem]:
+    """Media items or comments of existing groups, of those `reader` may see unless None (a write), with their group
+    and poster joined."""
+    items = model.objects.of_existing_groups()
+    if reader is not None:
+        items = items.of_groups_visible_to(reader)
+    return items.select_related("group", "created_by")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ its AppConfig as `learnosity_consumer_lookup` (the consumer has `consumer_secret
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from rest_framework.response import Response
 from apps.common.api.dialects import Dialect
 from apps.common.api.parsers import RawBodyParser
 from apps.common.exceptions import ServiceError
+from apps.common.safe_json import JSONError, json_load
 
 SIGNATURE_PREFIX = "$02$"
 SECURITY_KEYS = ("consumer_key", "domain", "timestamp", "expires", "user_id")
@@ -111,8 +111,8 @@ def _security(form) -> dict:
     if not raw:
         raise _bad("Missing mandatory parameter: security", CODE_MISSING)
     try:
-        security = json.loads(raw)
-    except (TypeError, ValueError):
+        security = json_load(raw)
+    except JSONError:
         security = None
     if not isinstance(security, dict):
         raise _bad("Invalid parameter type: security must be a JSON object", CODE_TYPE)
@@ -162,8 +162,8 @@ class LearnosityAuthentication(BaseAuthentication):
         if not hmac.compare_digest(expected.encode(), security["signature"].encode()):
             raise _refused("Signatures do not match")
         try:
-            data = json.loads(raw_request) if raw_request else {}
-        except ValueError:
+            data = json_load(raw_request) if raw_request else {}
+        except JSONError:
             data = None
         if not isinstance(data, dict):
             raise _bad("Invalid parameter type: request must be a JSON object", CODE_TYPE)

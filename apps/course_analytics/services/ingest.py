@@ -23,12 +23,15 @@ from opaque_keys.edx.keys import CourseKey
 
 from apps.common.audit import audit_log_batch
 from apps.common.safe_json import JSONError, json_load, json_value_check
+from apps.common.services import job_lock
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
 from apps.course_analytics.models import LearnerProfile, LearnerStateDay
 from apps.course_analytics.signals import tracking_events_stored
 
 BATCH_SIZE = 50_000
 MAX_REPORTED_PROBLEMS = 100
+# The lock of the learner-state table (apps.course_analytics.services.rollups builds it; an ingest marks it stale).
+STATE_KIND = "course_analytics.learner_state"
 ENROLLMENT_EVENTS = ("edx.course.enrollment.activated", "edx.course.enrollment.deactivated",
                      "edx.course.enrollment.mode_changed")  # fmt: skip
 # Legacy names are what the reference pipeline reads; newer platforms emit the edx.video.* names for the same acts.
@@ -266,8 +269,10 @@ def tracking_events_store(*, events: pl.DataFrame, linked: set[str] | None = Non
         if new.filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS)).height:
             enrollment_days.append(day)
     if enrollment_days:
-        # The carried learner state of these days and every later one no longer holds.
-        LearnerStateDay.objects.filter(day__gte=min(enrollment_days)).delete()
+        # The carried learner state of these days and every later one no longer holds. Under the learner states'
+        # lock, so that a build running now cannot mark those days computed without these events.
+        with job_lock(kind=STATE_KIND, key="*"):
+            LearnerStateDay.objects.filter(day__gte=min(enrollment_days)).delete()
     if added:
         tracking_events_stored.send(sender=tracking_events_store, days=stored_days)
     return added

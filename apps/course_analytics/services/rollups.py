@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_countries import countries
 
-from apps.common.dates import day_start
+from apps.common.dates import day_start, days_between
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute, job_transaction_lock
@@ -32,10 +32,9 @@ from apps.course_analytics.models import (
     VideoViewing,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
-from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS
+from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, STATE_KIND
 
 ROLLUP_KIND = "course_analytics.rollup"
-STATE_KIND = "course_analytics.learner_state"
 SUMMARY_KIND = "course_analytics.video_summary"
 ACTIVATED, DEACTIVATED = "edx.course.enrollment.activated", "edx.course.enrollment.deactivated"
 EDUCATION_LEVELS = {
@@ -43,6 +42,8 @@ EDUCATION_LEVELS = {
     "m": "masters", "p": "doctorate", "p_se": "doctorate", "p_oth": "doctorate", "none": "none", "other": "other",
 }  # fmt: skip
 SEGMENT_LENGTH = 5
+# A video's end segment starts this many seconds before its end (or at 95% of it, whichever is later): its credits.
+CREDITS_SECONDS = 30
 MIN_VIEWING_SECONDS = 0.25
 MAX_VIDEO_SECONDS = 10 * 3600
 LEARNER = ["course_id", "lms_user_id"]
@@ -57,10 +58,6 @@ def week_of(day: date) -> tuple[date, date]:
 
 
 # Enrollment ------------------------------------------------------------------------------------------------------
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def _stale_state_days(*, last: date) -> list[date]:
@@ -95,7 +92,9 @@ def _state_changes(*, first: date, last: date) -> pl.DataFrame:
         event_key=pl.lit(""),
     )
     events = (
-        tracking_events_scan(days=_days(first, last), columns=[*LEARNER, "event_type", "mode", "time", "event_key"])
+        tracking_events_scan(
+            days=days_between(first, last), columns=[*LEARNER, "event_type", "mode", "time", "event_key"]
+        )
         .filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS) & pl.col("lms_user_id").is_not_null())
         .drop("day")
         .collect()
@@ -164,7 +163,7 @@ def learner_states_build(*, last: date) -> int:
             frame=changes.select(*LEARNER, since="day", enrolled=pl.col("at_end").cast(pl.Boolean), mode="mode"),
         )
         LearnerStateDay.objects.filter(day__gte=start, day__lte=last).delete()
-        LearnerStateDay.objects.bulk_create(LearnerStateDay(day=day, computed=now) for day in _days(start, last))
+        LearnerStateDay.objects.bulk_create(LearnerStateDay(day=day, computed=now) for day in days_between(start, last))
         return (last - start).days + 1
 
 
@@ -257,7 +256,7 @@ def activity_table(*, first_week: date, end: date) -> pl.DataFrame:
     emitted (`event_source` task); the other types are as the reference labels them.
     """
     events = tracking_events_scan(
-        days=_days(first_week, end - timedelta(days=1)), columns=[*LEARNER, "event_type", "event_source"]
+        days=days_between(first_week, end - timedelta(days=1)), columns=[*LEARNER, "event_type", "event_source"]
     ).filter(
         pl.col("lms_user_id").is_not_null()
         & (pl.col("event_source") != "task")
@@ -297,7 +296,7 @@ def video_viewings_table(*, first: date, last: date) -> pl.DataFrame:
     """
     columns = [*LEARNER, "video_id", "event_type", "time", "event_key", "video_position", "video_duration"]
     events = (
-        tracking_events_scan(days=_days(first, last), columns=columns)
+        tracking_events_scan(days=days_between(first, last), columns=columns)
         .filter((pl.col("video_id") != "") & pl.col("lms_user_id").is_not_null())
         .collect()
         .sort("time", "event_key")
@@ -326,7 +325,7 @@ WITH durations AS (
     FROM course_analytics_videoviewing GROUP BY course_id, video_id
 ), segments AS (
     SELECT course_id, video_id, duration,
-           FLOOR({greatest}(duration - 30, duration * 0.95) / %(segment)s) * %(segment)s AS end_start
+           FLOOR({greatest}(duration - %(credits)s, duration * 0.95) / %(segment)s) * %(segment)s AS end_start
     FROM durations WHERE duration IS NOT NULL
 )
 SELECT s.course_id, s.video_id, s.duration,
@@ -344,7 +343,9 @@ def video_summaries() -> pl.DataFrame:
     so that credits do not count. One aggregate query in the database."""
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     with connection.cursor() as cursor:
-        cursor.execute(VIDEO_SUMMARY_SQL.format(greatest=greatest), {"segment": SEGMENT_LENGTH})
+        cursor.execute(
+            VIDEO_SUMMARY_SQL.format(greatest=greatest), {"segment": SEGMENT_LENGTH, "credits": CREDITS_SECONDS}
+        )
         rows = cursor.fetchall()
     return pl.DataFrame(
         [

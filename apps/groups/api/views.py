@@ -158,7 +158,7 @@ class GroupItemViewSet(DialectModelViewSet):
 
     def get_queryset(self):
         model = self.get_serializer_class().Meta.model
-        return model.objects.of_existing_groups().select_related("group", "created_by")
+        return selectors.group_item_queryset(model=model, reader=reader_of(self))
 
     def perform_create(self, serializer):
         serializer.instance = services.group_item_create(
