@@ -151,7 +151,8 @@ class AuditMiddleware(AuditlogMiddleware):
     def _get_remote_addr(request):
         header = settings.AUDIT_TRUSTED_PROXY_HEADER
         forwarded = request.META.get(header, "") if header else ""
-        return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")
+        # The proxy appends the peer it saw: the last entry is its own, the ones before it are the client's to write.
+        return forwarded.split(",")[-1].strip() or request.META.get("REMOTE_ADDR")
 
     @staticmethod
     def _get_actor(request):

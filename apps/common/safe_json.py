@@ -92,7 +92,7 @@ class StoredJSONValidator:
     def __call__(self, value: Any) -> None:
         try:
             json_value_check(value)
-            size = len(json.dumps(value))
+            size = len(json.dumps(value, allow_nan=False))
         except (JSONError, ValueError) as exc:
             raise ValidationError(str(exc), code="invalid") from exc
         if size > self.max_chars:

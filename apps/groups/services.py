@@ -123,21 +123,17 @@ class GroupLimitError(ServiceError):
     default_code = "group_limit"
 
 
-def _is_superior(actor: User) -> bool:
-    return actor.is_staff or actor.is_superuser
-
-
 def _is_active_admin(*, actor: User, group: Group) -> bool:
     return Membership.objects.active().filter(group=group, user=actor, role=MemberRole.ADMIN).exists()
 
 
 def _require_admin(*, actor: User, group: Group) -> None:
-    if not _is_superior(actor) and not _is_active_admin(actor=actor, group=group):
+    if not actor.is_platform_staff and not _is_active_admin(actor=actor, group=group):
         raise PermissionDeniedError("Administrator rights are required to change this group.", code="not_group_admin")
 
 
 def _require_creator(*, actor: User, group: Group) -> None:
-    if not _is_superior(actor) and group.created_by_id != actor.pk:
+    if not actor.is_platform_staff and group.created_by_id != actor.pk:
         raise PermissionDeniedError("Only the group's creator may delete it.", code="not_group_creator")
 
 
@@ -169,7 +165,7 @@ def _authorize_links(*, actor: User, values: GroupAttributes) -> None:
     """Who a group may point at, for every dialect that sets these: its parent must be an existing group that the
     actor administers, and only staff give a group an owner other than themselves."""
     owner = values.get("owner")
-    if "owner" in values and owner != actor and not _is_superior(actor):
+    if "owner" in values and owner != actor and not actor.is_platform_staff:
         raise PermissionDeniedError(
             "Only staff may make another user a group's owner.", code="not_owner", field="owner"
         )
@@ -178,7 +174,7 @@ def _authorize_links(*, actor: User, values: GroupAttributes) -> None:
         return
     if parent.status == GroupStatus.INACTIVE:
         raise ServiceError("The parent group does not exist.", code="parent_not_found", field="parent")
-    if not _is_superior(actor) and not _is_active_admin(actor=actor, group=parent):
+    if not actor.is_platform_staff and not _is_active_admin(actor=actor, group=parent):
         raise PermissionDeniedError(
             "The parent must be a group you administer.", code="not_parent_admin", field="parent"
         )
@@ -492,7 +488,7 @@ def group_item_create(*, actor: User, model: type[GroupItem], group: Group, **fi
     follow through the database triggers."""
     if group.is_gone:
         raise ServiceError("The group does not exist.", code="group_not_found", field="group")
-    is_admin = _is_superior(actor) or _is_active_admin(actor=actor, group=group)
+    is_admin = actor.is_platform_staff or _is_active_admin(actor=actor, group=group)
     member = Membership.objects.filter(group=group, user=actor, status=MemberStatus.ACTIVE).exists()
     if not (is_admin or member):
         raise PermissionDeniedError("Only members of the group may post into it.", code="not_group_member")
@@ -508,7 +504,7 @@ def group_item_create(*, actor: User, model: type[GroupItem], group: Group, **fi
 def group_item_update(*, actor: User, item: GroupItem, changes: dict[str, Any]) -> GroupItem:
     """Change a media item or comment: its poster may change its content, the group's admins (and staff) anything,
     the moderation status only they."""
-    is_admin = _is_superior(actor) or _is_active_admin(actor=actor, group=item.group)
+    is_admin = actor.is_platform_staff or _is_active_admin(actor=actor, group=item.group)
     if not is_admin and ("moderation_status" in changes or item.created_by_id != actor.pk):
         raise PermissionDeniedError("Only the poster or the group's administrators may change it.", code="not_allowed")
     for name, value in changes.items():
@@ -521,7 +517,9 @@ def group_item_update(*, actor: User, item: GroupItem, changes: dict[str, Any]) 
 @transaction.atomic
 def group_item_delete(*, actor: User, item: GroupItem) -> None:
     """Delete a media item or comment (its poster, the group's admins or staff); the group's counters follow."""
-    if not (_is_superior(actor) or item.created_by_id == actor.pk or _is_active_admin(actor=actor, group=item.group)):
+    if not (
+        actor.is_platform_staff or item.created_by_id == actor.pk or _is_active_admin(actor=actor, group=item.group)
+    ):
         raise PermissionDeniedError("Only the poster or the group's administrators may delete it.", code="not_allowed")
     item.delete()
 

@@ -23,7 +23,8 @@ dialect whose `url_prefixes` holds the longest prefix of the path.
 import logging
 from typing import Any, ClassVar
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions, generics, mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -88,6 +89,11 @@ class Dialect:
 
     @classmethod
     def exception_handler(cls, exc: Exception, context: dict) -> Response | None:
+        # Django's own refusals become DRF's, as DRF's default handler makes them, before the dialect shapes them.
+        if isinstance(exc, Http404):
+            exc = exceptions.NotFound()
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = exceptions.PermissionDenied()
         response = cls.error_response(exc, context)
         if response is None or response.status_code >= 500:
             logger.error("unhandled %s API error", cls.name, exc_info=exc)

@@ -28,7 +28,6 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -258,10 +257,10 @@ class Learnosity(Dialect):
             status_code, code, message = status.HTTP_403_FORBIDDEN, CODE_REFUSED, str(exc.detail)
         elif isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType | exceptions.ValidationError):
             status_code, code, message = status.HTTP_400_BAD_REQUEST, CODE_TYPE, "Invalid parameter type: the body"
+        elif isinstance(exc, exceptions.NotFound):
+            status_code, code, message = status.HTTP_404_NOT_FOUND, CODE_ERROR, "Not found"
         elif isinstance(exc, exceptions.APIException):
             status_code, code, message = exc.status_code, CODE_ERROR, str(exc.detail)
-        elif isinstance(exc, Http404):
-            status_code, code, message = status.HTTP_404_NOT_FOUND, CODE_ERROR, "Not found"
         else:
             status_code, code, message = status.HTTP_500_INTERNAL_SERVER_ERROR, CODE_ERROR, "An error has occurred"
         response = Response(cls.error_body(message, code), status=status_code)

@@ -1,9 +1,7 @@
 """The native REST dialect (`/api/v1/`): DRF's success shapes; every error is
 `{"detail": <message>, "code": <code>[, "field": <name>][, "errors": {<field>: [<message>, ...]}]}`."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
@@ -41,10 +39,6 @@ class Native(Dialect):
             return Response(body, status=cls.status_of(exc))
         if isinstance(exc, DjangoValidationError):
             exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-        elif isinstance(exc, Http404):
-            exc = exceptions.NotFound()
-        elif isinstance(exc, DjangoPermissionDenied):
-            exc = exceptions.PermissionDenied()
         response = drf_exception_handler(exc, context)
         if response is None:
             body = {"detail": "Internal server error.", "code": "error"}

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -232,10 +230,6 @@ class Newspark(Dialect):
             code, message, status_code = INVALID_ARGUMENT, _validation_message(exc.detail), 400
         elif isinstance(exc, exceptions.ParseError):
             code, message, status_code = INVALID_ARGUMENT, str(exc.detail), 400
-        elif isinstance(exc, Http404):
-            code, message, status_code = "not_found", "Not found.", 404
-        elif isinstance(exc, DjangoPermissionDenied):
-            code, message, status_code = "permission_denied", "Permission denied.", 403
         elif isinstance(exc, exceptions.APIException):
             codes = exc.get_codes()
             code = codes if isinstance(codes, str) else "error"

@@ -14,10 +14,6 @@ def request_api_key(request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
-def is_staff(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
-
-
 class ApiKeyScope(BasePermission):
     """The request's API key, if any, may call the view's dialect (`view.dialect.name`), and write unless it is
     read-only (`view.request_writes`). Every dialect view applies it (apps.common.api.dialects)."""
@@ -36,24 +32,29 @@ class ApiKeyScope(BasePermission):
         return True
 
 
-class AnalyticsReader(BasePermission):
+class StaffOrKeyScope(BasePermission):
+    """Staff, or a key granted the scope `scope` (a boolean field of ApiKey)."""
+
+    scope: str
+
+    def has_permission(self, request, view):
+        api_key = request_api_key(request)
+        staff = request.user.is_authenticated and request.user.is_platform_staff
+        return staff or (api_key is not None and getattr(api_key, self.scope))
+
+
+class AnalyticsReader(StaffOrKeyScope):
     """Course analytics are for staff and for keys with the analytics scope (a trusted dashboard service)."""
 
+    scope = "analytics"
     message = "Course analytics are for staff and for API keys with the analytics scope."
 
-    def has_permission(self, request, view):
-        api_key = request_api_key(request)
-        return is_staff(request.user) or (api_key is not None and api_key.analytics)
 
-
-class Ingester(BasePermission):
+class Ingester(StaffOrKeyScope):
     """Posting tracking events is for staff and for keys with the ingest scope."""
 
+    scope = "ingest"
     message = "Ingest is for staff and for API keys with the ingest scope."
-
-    def has_permission(self, request, view):
-        api_key = request_api_key(request)
-        return is_staff(request.user) or (api_key is not None and api_key.ingest)
 
 
 class IsSysadmin(BasePermission):

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
@@ -26,7 +25,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apps.common.api.authentication import ApiKeyAuthentication
+from apps.common.api.authentication import ApiKeyAuthentication, api_key_authenticate
 from apps.common.api.dialects import Dialect
 from apps.common.api.parsers import StrictJSONParser
 from apps.common.exceptions import ServiceError
@@ -58,9 +57,8 @@ class SunbirdClientAuthentication(ApiKeyAuthentication):
 
     def authenticate(self, request):
         scheme, _, key = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            return None
-        return super().authenticate(request)
+        api_key = api_key_authenticate(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        return (api_key.user, api_key) if api_key else None
 
 
 class SunbirdClientAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -158,8 +156,6 @@ class SunbirdPlatform(Dialect):
 
     @classmethod
     def error_response(cls, exc, context):
-        if isinstance(exc, Http404):  # an unknown `format`
-            exc = exceptions.NotFound()
         if isinstance(exc, PlatformError):
             code = exc.code
         elif isinstance(exc, ServiceError):
