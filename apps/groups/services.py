@@ -263,7 +263,10 @@ def _members_add(
     """Add `specs` (their users already looked up in `users`); per-item errors for unknown users and members."""
     existing = {
         str(membership.user.public_id): membership
-        for membership in Membership.objects.filter(group=group, user__in=users.values()).select_related("user")
+        for membership in Membership.objects.filter(group=group, user__in=users.values()).select_related(
+            "user",
+            "group",  # the group too: the audit log names each membership by it
+        )
     }
     errors, new_rows, revived = [], [], []
     for spec in specs:
@@ -294,7 +297,8 @@ def _members_add(
 def _active_memberships(group: Group, user_ids: Iterable[str]) -> dict[str, Membership]:
     users = _users_by_public_id(user_ids)
     memberships = Membership.objects.active().filter(group=group, user__in=users.values())
-    return {str(membership.user.public_id): membership for membership in memberships.select_related("user")}
+    # The group too: the audit log names each changed membership by it.
+    return {str(m.user.public_id): m for m in memberships.select_related("user", "group")}
 
 
 def _members_edit(*, group: Group, actor: User, specs: Sequence[MemberSpec], now) -> list[ItemError]:
