@@ -66,6 +66,4 @@ def within_box(center: Point, metres: float) -> Q:
     if east > 180:
         east -= 360
     latitudes = Q(latitude__gte=south - EDGE_DEGREES, latitude__lte=north + EDGE_DEGREES)
-    if spread >= 180:
-        return latitudes & Q(longitude__isnull=False)
     return latitudes & longitude_range(west, east)

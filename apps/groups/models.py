@@ -145,7 +145,7 @@ class Group(OrderableTreeNode):
     tree_ancestor_types = models.PositiveSmallIntegerField(
         default=0, editable=False, help_text="Bit 1 << group_type set for the type of each ancestor in the vhost."
     )
-    # Counters kept by database triggers (migration 0003) on every write to memberships, media and comments, so
+    # Counters kept by database triggers (migration 0005) on every write to memberships, media and comments, so
     # that a page sorted by member or media count reads no per-group rows.
     counted_members = models.PositiveIntegerField(default=0, editable=False, help_text="Active memberships.")
     counted_media = models.PositiveIntegerField(default=0, editable=False)
@@ -318,7 +318,7 @@ class ItemModeration(models.TextChoices):
 
 
 class GroupItem(models.Model):
-    """Something posted into a group and moderated there; the triggers of migration 0003 count it on the group."""
+    """Something posted into a group and moderated there; the triggers of migration 0005 count it on the group."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE)
     moderation_status = models.CharField(

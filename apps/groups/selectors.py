@@ -131,9 +131,9 @@ def group_with_counts_queryset(*, reader: User | None) -> QuerySet[Group]:
     """The groups of group_queryset(), of those `reader` may see unless None (a write, which the services judge),
     with the parent joined, annotated with member_count (active members) and activity_count."""
     groups = group_queryset() if reader is None else group_queryset().visible_to(reader)
+    # The active-member count is the counter the database keeps on the group row (migration 0005's triggers).
     return groups.select_related("parent").annotate(
-        member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
-        activity_count=Count("activities", distinct=True),
+        member_count=F("counted_members"), activity_count=Count("activities")
     )
 
 

@@ -180,10 +180,10 @@ def _authorize_links(*, actor: User, values: GroupAttributes) -> None:
         )
 
 
-def _clean_group(group: Group) -> None:
+def _clean(instance: Group | GroupItem, *, exclude: Sequence[str] = ()) -> None:
     """Model validation, raised as a ServiceError naming the first field at fault."""
     try:
-        group.full_clean()
+        instance.full_clean(exclude=exclude)
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
         raise ServiceError(f"{name}: {' '.join(messages)}", field=name) from exc
@@ -230,7 +230,7 @@ def group_create(
         updated_at=now,
         **attributes,
     )
-    _clean_group(group)
+    _clean(group)
     group.save()
     result = GroupWriteResult(group=group)
 
@@ -407,7 +407,7 @@ def group_update(
     for name, value in changes.items():
         setattr(group, name, value)
     group.updated_by, group.updated_at, group.revision_id = actor, now, uuid.uuid4()
-    _clean_group(group)
+    _clean(group)
     group.save()
     return result
 
@@ -499,7 +499,7 @@ def group_item_create(*, actor: User, model: type[GroupItem], group: Group, **fi
     if "moderation_status" in fields and not is_admin:
         raise PermissionDeniedError("Only the group's administrators moderate.", code="not_group_admin")
     item = model(group=group, created_by=actor, **fields)
-    _clean_item(item)
+    _clean(item, exclude=["group", "created_by"])
     item.save()
     return item
 
@@ -513,7 +513,7 @@ def group_item_update(*, actor: User, item: GroupItem, changes: dict[str, Any]) 
         raise PermissionDeniedError("Only the poster or the group's administrators may change it.", code="not_allowed")
     for name, value in changes.items():
         setattr(item, name, value)
-    _clean_item(item)
+    _clean(item, exclude=["group", "created_by"])
     item.save()
     return item
 
@@ -526,11 +526,3 @@ def group_item_delete(*, actor: User, item: GroupItem) -> None:
     ):
         raise PermissionDeniedError("Only the poster or the group's administrators may delete it.", code="not_allowed")
     item.delete()
-
-
-def _clean_item(item: GroupItem) -> None:
-    try:
-        item.full_clean(exclude=["group", "created_by"])
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise ServiceError(f"{name}: {' '.join(messages)}", field=name) from exc

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from apps.common.api.authentication import ApiKeyAuthentication
 from apps.common.api.dialects import Dialect, DialectAPIView
 from apps.common.api.parsers import RawBodyParser
-from apps.common.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ServiceError
+from apps.common.exceptions import NotFoundError, PermissionDeniedError, ServiceError
 from apps.common.safe_json import JSONError, json_load, json_value_check
 
 SUPPORTED_VERSIONS = ("3",)
@@ -163,7 +163,7 @@ class CKAN(Dialect):
     renderer_classes = (CKANRenderer,)
     http_method_names = ("get", "post", "options")
     error_serializer = CKANEnvelopeSerializer
-    error_statuses = {**Dialect.error_statuses, ServiceError: 409, ConflictError: 409}
+    error_statuses = {**Dialect.error_statuses, ServiceError: 409}
 
     @classmethod
     def error_response(cls, exc, context):
