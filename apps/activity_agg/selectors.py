@@ -14,7 +14,7 @@ from apps.common.exceptions import PermissionDeniedError
 from apps.common.models import User
 from apps.course_analytics.services.rollups import enrollment_states
 from apps.groups.models import Activity, Group
-from apps.groups.selectors import group_get, group_members
+from apps.groups.selectors import group_activities, group_get, group_members
 
 
 def enrolled_learners(*, course_ids: list[str]) -> pl.DataFrame:
@@ -67,12 +67,15 @@ class GroupAgg:
     agg: ActivityAgg
 
 
-def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str) -> GroupAgg:
-    """In three queries: the group's activity, its active members with their users, and their aggregate rows."""
+def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str, listed: bool) -> GroupAgg:
+    """In three queries: the group's activity (unless the caller `listed` it from the group), its active members
+    with their users, and their aggregate rows."""
     memberships = list(
         group_members(group=group, reader=None).select_related(None).select_related("user", "created_by")
     )
-    is_activity = Activity.objects.filter(group=group, activity_id=activity_id, activity_type=activity_type).exists()
+    is_activity = (
+        listed or Activity.objects.filter(group=group, activity_id=activity_id, activity_type=activity_type).exists()
+    )
     rows = (
         ActivityAggregate.objects.filter(
             activity_id=activity_id, activity_type=activity_type, user_id__in=[m.user_id for m in memberships]
@@ -129,7 +132,7 @@ def group_activity_agg(*, actor: User, group_id: uuid.UUID | str, activity_id: s
         activity_id=activity_id,
         activity_type=activity_type,
         compute=lambda: _group_activity_agg(
-            group=group_get(group_id=group_id), activity_id=activity_id, activity_type=activity_type
+            group=group_get(group_id=group_id), activity_id=activity_id, activity_type=activity_type, listed=False
         ),
     )
     _require_member(actor=actor, member_ids=group_agg.member_ids)
@@ -142,14 +145,25 @@ class GroupAggs:
     activities: list[ActivityAgg]
 
 
-def group_aggs(*, actor: User, group_id: uuid.UUID | str) -> GroupAggs:
-    """The aggregate of every activity of an existing group, in the order they were added (see group_activity_agg)."""
+def group_aggs(*, actor: User, group_id: uuid.UUID | str, activity_id: str | None = None) -> GroupAggs:
+    """The aggregate of every activity of an existing group (or of `activity_id` only), in the order they were
+    added (see group_activity_agg); the group is read once for them all."""
     group = group_get(group_id=group_id)
-    activities = Activity.objects.filter(group=group).order_by("id").values_list("activity_id", "activity_type")
-    aggs = [
-        group_activity_agg(actor=actor, group_id=group.public_id, activity_id=activity_id, activity_type=kind)
-        for activity_id, kind in activities
-    ]
+    activities = group_activities(group=group)
+    if activity_id is not None:
+        activities = activities.filter(activity_id=activity_id)
+    aggs = []
+    for activity in activities:
+        group_agg = cache.cached_group_agg(
+            group_id=str(group.public_id),
+            activity_id=activity.activity_id,
+            activity_type=activity.activity_type,
+            compute=lambda activity=activity: _group_activity_agg(
+                group=group, activity_id=activity.activity_id, activity_type=activity.activity_type, listed=True
+            ),
+        )
+        _require_member(actor=actor, member_ids=group_agg.member_ids)
+        aggs.append(group_agg.agg)
     if not aggs:
         member_ids = frozenset(group_members(group=group, reader=None).values_list("user_id", flat=True))
         _require_member(actor=actor, member_ids=member_ids)

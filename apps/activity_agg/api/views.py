@@ -68,8 +68,7 @@ class GroupActivityAggListView(DialectAPIView):
     dialect = Native
 
     def get(self, request, group_id):
-        aggs = selectors.group_aggs(actor=request.user, group_id=group_id).activities
-        activity_id = request.query_params.get("activity_id")
-        if activity_id is not None:
-            aggs = [agg for agg in aggs if agg.activity_id == activity_id]
+        aggs = selectors.group_aggs(
+            actor=request.user, group_id=group_id, activity_id=request.query_params.get("activity_id")
+        ).activities
         return Response(s.ActivityAggSerializer(aggs, many=True).data)
