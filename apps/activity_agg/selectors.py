@@ -22,9 +22,9 @@ def enrolled_learners(*, course_ids: list[str]) -> pl.DataFrame:
     course_analytics computes: its learner-state table up to yesterday and today's enrollment events (the last
     activation or deactivation decides). Call learner_states_build(last=yesterday) first for late events."""
     today = timezone.now().date()
-    states = enrollment_states(first=today, last=today)
+    states = enrollment_states(first=today, last=today, course_ids=course_ids)
     now_enrolled = (pl.col("date") == today) & (pl.col("at_end") == 1)
-    return states.filter(pl.col("course_id").is_in(course_ids) & now_enrolled).select("course_id", "lms_user_id")
+    return states.filter(now_enrolled).select("course_id", "lms_user_id")
 
 
 @dataclass(frozen=True)

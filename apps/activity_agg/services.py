@@ -141,16 +141,17 @@ def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
     """The aggregate rows of these courses: per enrolled learner who is a Tally user, completedCount, score, and
     progress (percent, two decimals, at most 100) where the course's leaf-content count is set."""
     progress = queryset_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS)
+    enrolled = enrolled_learners(course_ids=course_ids)
     users = queryset_frame(
-        get_user_model().objects.filter(lms_user_id__isnull=False), {"id": pl.Int64, "lms_user_id": pl.Int64}
+        get_user_model().objects.filter(lms_user_id__in=enrolled["lms_user_id"].unique().to_list()),
+        {"id": pl.Int64, "lms_user_id": pl.Int64},
     ).rename({"id": "user_id"})
     leaf_counts = queryset_frame(
         CourseContentCount.objects.filter(course_id__in=course_ids, leaf_contents__gt=0),
         {"course_id": pl.String, "leaf_contents": pl.Int64},
     )
     learners = (
-        enrolled_learners(course_ids=course_ids)
-        .join(users, on="lms_user_id")
+        enrolled.join(users, on="lms_user_id")
         .join(
             progress.group_by("course_id", "lms_user_id").agg(
                 completed=pl.col("completed_at").count(),

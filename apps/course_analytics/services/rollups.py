@@ -67,15 +67,18 @@ def _stale_state_days(*, last: date) -> list[date]:
     return [day for day in tracking_events_days() if day <= last and day not in computed]
 
 
-def _prior_states(*, before: date) -> pl.DataFrame:
-    """Each learner's latest state row before `before` (on PostgreSQL chosen by the database: DISTINCT ON)."""
+def _prior_states(*, before: date, course_ids: list[str] | None = None) -> pl.DataFrame:
+    """Each learner's latest state row before `before` (on PostgreSQL chosen by the database: DISTINCT ON), of
+    `course_ids` only when given."""
     rows = LearnerEnrollmentState.objects.filter(since__lt=before)
+    if course_ids is not None:
+        rows = rows.filter(course_id__in=course_ids)
     if connection.vendor == "postgresql":
         rows = rows.order_by("course_id", "lms_user_id", "-since").distinct("course_id", "lms_user_id")
     return queryset_frame(rows, STATE_SCHEMA).sort("since").group_by(LEARNER).last()
 
 
-def _state_changes(*, first: date, last: date) -> pl.DataFrame:
+def _state_changes(*, first: date, last: date, course_ids: list[str] | None = None) -> pl.DataFrame:
     """Each learner's end-of-day (`at_end`, `mode`) on each `day` of [first, last] with enrollment events of theirs,
     after one row per learner for the state carried in from before `first` (the learner-state table).
 
@@ -84,7 +87,7 @@ def _state_changes(*, first: date, last: date) -> pl.DataFrame:
     carried state enters as one event just before `first`; only the enrollment events of [first, last] are read.
     """
     before = day_start(first) - timedelta(microseconds=1)
-    prior = _prior_states(before=first).select(
+    prior = _prior_states(before=first, course_ids=course_ids).select(
         *LEARNER,
         event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
         mode=pl.col("mode"),
@@ -93,7 +96,9 @@ def _state_changes(*, first: date, last: date) -> pl.DataFrame:
     )
     events = (
         tracking_events_scan(
-            days=days_between(first, last), columns=[*LEARNER, "event_type", "mode", "time", "event_key"]
+            days=days_between(first, last),
+            course_ids=course_ids,
+            columns=[*LEARNER, "event_type", "mode", "time", "event_key"],
         )
         .filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS) & pl.col("lms_user_id").is_not_null())
         .drop("day")
@@ -136,11 +141,11 @@ def _calendar(changes: pl.DataFrame, *, first: date, last: date) -> pl.DataFrame
     )
 
 
-def enrollment_states(*, first: date, last: date) -> pl.DataFrame:
+def enrollment_states(*, first: date, last: date, course_ids: list[str] | None = None) -> pl.DataFrame:
     """Per (course, learner, date) for every date in [first, last] from the learner's first enrollment event on:
     `at_end` (enrolled at the end of that UTC day) and `mode` (end-of-day mode), computed from the enrollment events
-    of [first, last] and the learner-state table before `first`."""
-    return _calendar(_state_changes(first=first, last=last), first=first, last=last)
+    of [first, last] and the learner-state table before `first`; of `course_ids` only when given."""
+    return _calendar(_state_changes(first=first, last=last, course_ids=course_ids), first=first, last=last)
 
 
 def learner_states_build(*, last: date) -> int:
