@@ -40,10 +40,16 @@ class MemberAgg:
 
     user_id: uuid.UUID
     name: str
+    username: str
     role: str
     status: str
     created_by: uuid.UUID | None
     metrics: tuple[MetricValue, ...]
+
+    @property
+    def by_metric(self) -> dict[str, float]:
+        """Each metric's value by its name."""
+        return {metric.metric: metric.value for metric in self.metrics}
 
 
 @dataclass(frozen=True)
@@ -67,22 +73,13 @@ class GroupAgg:
     agg: ActivityAgg
 
 
-def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str, listed: bool) -> GroupAgg:
-    """In three queries: the group's activity (unless the caller `listed` it from the group), its active members
-    with their users, and their aggregate rows."""
-    memberships = list(
-        group_members(group=group, reader=None).select_related(None).select_related("user", "created_by")
-    )
-    is_activity = (
-        listed or Activity.objects.filter(group=group, activity_id=activity_id, activity_type=activity_type).exists()
-    )
-    rows = (
-        ActivityAggregate.objects.filter(
-            activity_id=activity_id, activity_type=activity_type, user_id__in=[m.user_id for m in memberships]
-        ).order_by("metric")
-        if is_activity
-        else []
-    )
+def _agg_memberships(group: Group) -> list:
+    return list(group_members(group=group, reader=None).select_related(None).select_related("user", "created_by"))
+
+
+def _activity_agg(*, group: Group, activity_id: str, activity_type: str, memberships: list, rows) -> ActivityAgg:
+    """The aggregate of one activity from the group's active `memberships` and the activity's aggregate `rows` of
+    their users (by metric)."""
     metrics: dict[int, list[MetricValue]] = {}
     for row in rows:
         metrics.setdefault(row.user_id, []).append(MetricValue(row.metric, row.value, row.last_updated))
@@ -92,6 +89,7 @@ def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str, l
                 MemberAgg(
                     user_id=m.user.public_id,
                     name=f"{m.user.first_name} {m.user.last_name}".strip(),
+                    username=m.user.get_username(),
                     role=m.role,
                     status=m.status,
                     created_by=m.created_by.public_id if m.created_by else None,
@@ -104,7 +102,7 @@ def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str, l
         )
     )
     times = [metric.last_updated for member in members for metric in member.metrics if metric.last_updated]
-    agg = ActivityAgg(
+    return ActivityAgg(
         group_id=group.public_id,
         activity_id=activity_id,
         activity_type=activity_type,
@@ -112,7 +110,51 @@ def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str, l
         last_updated=max(times, default=None),
         members=members,
     )
+
+
+def _group_activity_agg(*, group: Group, activity_id: str, activity_type: str, listed: bool) -> GroupAgg:
+    """In three queries: the group's activity (unless the caller `listed` it from the group), its active members
+    with their users, and their aggregate rows."""
+    memberships = _agg_memberships(group)
+    is_activity = (
+        listed or Activity.objects.filter(group=group, activity_id=activity_id, activity_type=activity_type).exists()
+    )
+    rows = (
+        ActivityAggregate.objects.filter(
+            activity_id=activity_id, activity_type=activity_type, user_id__in=[m.user_id for m in memberships]
+        ).order_by("metric")
+        if is_activity
+        else []
+    )
+    agg = _activity_agg(
+        group=group, activity_id=activity_id, activity_type=activity_type, memberships=memberships, rows=rows
+    )
     return GroupAgg(member_ids=frozenset(m.user_id for m in memberships), agg=agg)
+
+
+def group_activities_progress(*, group: Group, activities: list[Activity]) -> list[ActivityAgg]:
+    """The aggregate of each of the group's `activities`, read as stored (not from the cache) in two queries
+    whatever their number: for staff pages, which need no member check."""
+    if not activities:
+        return []
+    memberships = _agg_memberships(group)
+    rows = ActivityAggregate.objects.filter(
+        activity_id__in={activity.activity_id for activity in activities},
+        user_id__in=[m.user_id for m in memberships],
+    ).order_by("metric")
+    by_activity: dict[tuple[str, str], list[ActivityAggregate]] = {}
+    for row in rows:
+        by_activity.setdefault((row.activity_id, row.activity_type), []).append(row)
+    return [
+        _activity_agg(
+            group=group,
+            activity_id=activity.activity_id,
+            activity_type=activity.activity_type,
+            memberships=memberships,
+            rows=by_activity.get((activity.activity_id, activity.activity_type), []),
+        )
+        for activity in activities
+    ]
 
 
 def _require_member(*, actor: User, member_ids: frozenset[int]) -> None:

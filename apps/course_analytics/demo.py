@@ -83,6 +83,8 @@ def _learner_day(rng: random.Random, *, username: str, user_id: int, course_id: 
         event = {
             "problem_id": f"block-v1:{course_id[10:]}+type@problem+block@p{rng.randint(1, 9)}",
             "success": "correct",
+            "grade": 1,
+            "max_grade": 1,
         }
         yield _line(
             **common, event_type="problem_check", source="server", moment=start + timedelta(seconds=900), event=event

@@ -15,6 +15,9 @@ from apps.common.models import JobRun, User
 from apps.course_analytics.models import EnrollmentDaily, LearnerProfile
 from apps.course_analytics.selectors import tracking_events_count
 from apps.course_analytics.services.rollups import ROLLUP_KIND
+from apps.datasets.aggregation import KEY_SEPARATOR
+from apps.datasets.models import Dataset, DatasetOutputFile
+from apps.datasets.selectors import output_document_read
 from apps.groups.models import Group, Membership
 from apps.groups.selectors import group_queryset, group_with_counts_queryset
 
@@ -131,4 +134,101 @@ def job_runs_by_day(*, kind: str) -> list[dict]:
         .values("day", "status")
         .annotate(runs=Count("id"))
         .order_by("day", "status")
+    )
+
+
+def dataset_list() -> QuerySet[Dataset]:
+    """The latest datasets, newest first, with their consumer, job, source group and output files written."""
+    return (
+        Dataset.objects.select_related("consumer", "job", "group_source")
+        .annotate(output_files_count=Count("output_files"))
+        .order_by("-created_at", "-id")[:PAGE_ROWS]
+    )
+
+
+def dataset_get(*, dataset_id: uuid.UUID) -> Dataset | None:
+    return Dataset.objects.select_related("consumer", "job", "group_source").filter(dataset_id=dataset_id).first()
+
+
+NAMING_FIELDS = ("group_id", "group_path", "group_name")
+
+
+@dataclass(frozen=True)
+class DatasetNode:
+    """One page of a node of a dataset's hierarchy, as its output file holds it: the node's own figures (`own`),
+    its rows (child groups, or users at the leaves) as dicts of the file's `fields`, and the nodes above it."""
+
+    group_id: str
+    name: str | None
+    path: list[str]
+    ancestors: list[tuple[str, str]]  # (group_id, name) from the root's child down to the parent
+    fields: list[str]
+    own: dict
+    rows: list[dict]
+    page: int
+    pages: int
+    sort_field: str
+    users: dict[str, User]  # the rows' users who are Tally users, by user id (leaves only)
+
+    @property
+    def of_users(self) -> bool:
+        return self.fields[0] == "user_id"
+
+    @property
+    def figure_fields(self) -> list[str]:
+        """The rows' fields after those that name them (user_id; or group_id, group_path, group_name)."""
+        return self.fields[1:] if self.of_users else self.fields[3:]
+
+    @property
+    def figure_rows(self) -> list[tuple[str, str | None, list]]:
+        """Each row as (label, what it links to, its values of figure_fields): a child group's name and group id;
+        a user's username and public id when they are a Tally user, else their user id and None."""
+        return [(*self._named(row), [row[field] for field in self.figure_fields]) for row in self.rows]
+
+    def _named(self, row: dict) -> tuple[str, str | None]:
+        if not self.of_users:
+            return row["group_name"], row["group_id"]
+        user = self.users.get(row["user_id"])
+        return (user.get_username(), row["user_id"]) if user else (row["user_id"], None)
+
+    @property
+    def own_figures(self) -> list[tuple[str, object]]:
+        return [
+            (field, value) for field, value in self.own.items() if field not in ("group_id", "group_path", "group_name")
+        ]
+
+
+def dataset_node(*, dataset: Dataset, group_id: str | None, page: int) -> DatasetNode | None:
+    """A page of a node of a built dataset (the root when `group_id` is None); None when there is no such page."""
+    files = DatasetOutputFile.objects.filter(dataset=dataset, page=page)
+    output_file = (files.filter(group_id=group_id) if group_id else files.filter(key="")).first()
+    if output_file is None:
+        return None
+    document = output_document_read(output_file=output_file)
+    path = document["group_path"]
+    prefixes = [KEY_SEPARATOR.join(path[:depth]) for depth in range(1, len(path))]
+    above = (
+        dict(DatasetOutputFile.objects.filter(dataset=dataset, page=1, key__in=prefixes).values_list("key", "group_id"))
+        if prefixes
+        else {}
+    )
+    own_fields = ["group_id", "group_path", "group_name", *dataset.spec["fields"]]
+    fields = document["fields"]
+    rows = [dict(zip(fields, row, strict=True)) for row in document["rows"]]
+    users: dict[str, User] = {}
+    if fields[0] == "user_id":
+        public_ids = [public_id for row in rows if (public_id := uuid_or_none(row["user_id"]))]
+        users = {str(user.public_id): user for user in get_user_model().objects.filter(public_id__in=public_ids)}
+    return DatasetNode(
+        group_id=document["group_id"],
+        name=document["group_name"],
+        path=path,
+        ancestors=[(above[prefix], name) for prefix, name in zip(prefixes, path, strict=False) if prefix in above],
+        fields=fields,
+        own=dict(zip(own_fields, document["self"], strict=True)),
+        rows=rows,
+        page=page,
+        pages=max(1, -(-document["rows_total"] // document["rows_per_page"])),
+        sort_field=document["sort_field"],
+        users=users,
     )

@@ -32,6 +32,8 @@ class TallyAdminSite(admin.AdminSite):
             path("groups/", page(views.group_list), name="dashboards-groups"),
             path("groups/<str:group_id>/", page(views.group_page), name="dashboards-group"),
             path("members/<str:user_id>/", page(views.member_page), name="dashboards-member"),
+            path("datasets/", page(views.dataset_list), name="dashboards-datasets"),
+            path("datasets/<uuid:dataset_id>/", page(views.dataset_page), name="dashboards-dataset"),
             path("jobs/", page(views.job_list), name="dashboards-jobs"),
             path("jobs/<str:kind>/", page(views.job_page), name="dashboards-job"),
             path("jobs/<str:kind>/rerun/", page(views.job_rerun), name="dashboards-job-rerun"),

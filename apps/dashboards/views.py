@@ -1,5 +1,6 @@
 """Staff pages. Each reads through selectors and declares a template; the admin site wraps them (staff only)."""
 
+import uuid
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
@@ -9,6 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST, require_safe
 
+from apps.activity_agg.selectors import group_activities_progress
 from apps.common.api.edx_analytics import EdxCsvRenderer, csv_filename
 from apps.common.dates import day_start
 from apps.common.exceptions import NotFoundError, ServiceError
@@ -16,6 +18,8 @@ from apps.dashboards import selectors
 from apps.dashboards.figures import COURSE_FIGURES, FIGURES_BY_SLUG, chart
 from apps.dashboards.forms import CourseWindowForm
 from apps.dashboards.services import job_run_rerun
+from apps.datasets.models import JobStatus
+from apps.datasets.selectors import dataset_status
 from apps.groups.selectors import group_activities, group_get, group_list_for_member, group_members
 
 
@@ -110,8 +114,7 @@ def group_list(request):
 
 
 def group_page(request, group_id: str):
-    """A group's place in its tree, its members and its activities. Members' progress per activity is
-    activity_agg's to compute: this page shows it once that app serves it."""
+    """A group's place in its tree, its members, and per activity its enrolled members' progress (activity_agg)."""
     try:
         group = group_get(group_id=group_id)
     except NotFoundError as exc:
@@ -120,7 +123,8 @@ def group_page(request, group_id: str):
     courses = selectors.courses_with_figures(course_ids=[activity.activity_id for activity in activities])
     return _page(request, "group.html", title=group.name, group=group,
                  ancestors=selectors.group_ancestors(group=group), children=selectors.group_children(group=group),
-                 members=group_members(group=group, reader=request.user), activities=activities, courses=courses,
+                 members=group_members(group=group, reader=request.user), courses=courses,
+                 activities=group_activities_progress(group=group, activities=activities),
                  page_rows=selectors.PAGE_ROWS)  # fmt: skip
 
 
@@ -130,6 +134,55 @@ def member_page(request, user_id: str):
         raise Http404("No such person.")
     return _page(request, "member.html", title=member.get_username(), member=member,
                  groups=group_list_for_member(user_id=member.public_id))  # fmt: skip
+
+
+def dataset_list(request):
+    return _page(request, "dataset_list.html", title="Datasets", datasets=selectors.dataset_list(),
+                 page_rows=selectors.PAGE_ROWS)  # fmt: skip
+
+
+# What a node's chart shows of its child groups: the first of these that the dataset computes.
+GROUP_CHART_FIELDS = ("mean_percent", "mean_score", "population")
+
+
+def dataset_page(request, dataset_id: uuid.UUID):
+    """A dataset's job and one page of one node of its hierarchy (`?node=<group_id>&page=<n>`, the root at first):
+    the node's own figures, a chart and a table of its child groups (each a link down) or, at the leaves, its users
+    (each Tally user a link to their page)."""
+    dataset = selectors.dataset_get(dataset_id=dataset_id)
+    if dataset is None:
+        raise Http404("No such dataset.")
+    page_number = request.GET.get("page", "1")
+    node = None
+    if dataset_status(dataset=dataset) == JobStatus.COMPLETED:
+        if page_number.isdecimal():
+            node = selectors.dataset_node(dataset=dataset, group_id=request.GET.get("node"), page=int(page_number))
+        if node is None:
+            raise Http404("No such node of this dataset.")
+    panels = []
+    if node is not None and node.rows:
+        labels = [label for label, _, _ in node.figure_rows]
+        field = (
+            node.sort_field
+            if node.of_users
+            else next(name for name in (*GROUP_CHART_FIELDS, node.sort_field) if name in node.fields)
+        )
+        title = f"{field} of each {'user' if node.of_users else 'group'} under it"
+        panels.append(
+            Panel.of(
+                "node",
+                title,
+                chart(
+                    "bar",
+                    "user" if node.of_users else "group",
+                    labels,
+                    {field: [row[field] for row in node.rows]},
+                    horizontal=True,
+                ),
+            )
+        )
+    return _page(request, "dataset.html", title=f"Dataset {dataset.dataset_id}", dataset=dataset, node=node,
+                 panels=panels, job_status=dataset_status(dataset=dataset))  # fmt: skip
 
 
 def job_list(request):

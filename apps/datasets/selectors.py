@@ -1,5 +1,6 @@
 """Reads of datasets: consumers, sessions as a frame, datasets, jobs and output files."""
 
+import json
 import uuid
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from apps.common.frames import queryset_copy_frame, queryset_frame
 from apps.common.ids import uuid_or_none
 from apps.datasets.aggregation import SESSION_SCHEMA
 from apps.datasets.models import Consumer, Dataset, DatasetJob, DatasetOutputFile, JobStatus, Session
+from apps.datasets.storage import datasets_storage
 from apps.groups.models import Group, Membership
 
 
@@ -59,6 +61,12 @@ def jobs_list(*, consumer: Consumer, references: list[str] | None) -> QuerySet[D
 
 def output_file_get(*, dataset_id: str, key: str, page: int) -> DatasetOutputFile | None:
     return DatasetOutputFile.objects.filter(dataset__dataset_id=dataset_id, key=key, page=page).first()
+
+
+def output_document_read(*, output_file: DatasetOutputFile) -> dict:
+    """The JSON document an output file holds, as the Data API's clients read it."""
+    with datasets_storage().open(output_file.name, "rb") as handle:
+        return json.loads(handle.read())
 
 
 def group_tree_memberships(*, root: Group, depth: int) -> pl.DataFrame:

@@ -25,9 +25,10 @@ LEAF_CONTENTS = 12
 def expected_figures(lines: list[str]) -> dict[int, dict]:
     """Per LMS user enrolled in COURSE at the end of the log: contents completed (a correct server problem_check,
     or a pause/stop/seek inside a video's end segment; each content once), when the last of them was first
-    completed, and progress against LEAF_CONTENTS."""
+    completed, progress against LEAF_CONTENTS, and the sum of each problem's best grade with when the last of those
+    bests was first reached."""
     events = sorted((json.loads(line) for line in lines), key=lambda event: event["time"])
-    enrolled, first_done = {}, {}
+    enrolled, first_done, best = {}, {}, {}
     for event in events:
         if event["context"]["course_id"] != COURSE or event["context"]["user_id"] is None:
             continue
@@ -37,22 +38,31 @@ def expected_figures(lines: list[str]) -> dict[int, dict]:
         if kind.startswith("edx.course.enrollment.") and kind != "edx.course.enrollment.mode_changed":
             enrolled[user] = kind == "edx.course.enrollment.activated"
         content = None
-        if kind == "problem_check" and event["event_source"] == "server" and payload.get("success") == "correct":
-            content = payload["problem_id"]
+        if kind == "problem_check" and event["event_source"] == "server":
+            if payload.get("success") == "correct":
+                content = payload["problem_id"]
+            if payload.get("grade") is not None:
+                key = (user, payload["problem_id"])
+                if key not in best or payload["grade"] > best[key][0]:
+                    best[key] = (payload["grade"], moment)
         elif kind in ("pause_video", "stop_video", "seek_video"):
             duration = payload["duration"]
             if payload["currentTime"] >= math.floor(max(duration - 30, duration * 0.95) / 5) * 5:
                 content = payload["id"]
         if content is not None:
             first_done.setdefault((user, content), moment)
-    done = defaultdict(list)
+    done, graded = defaultdict(list), defaultdict(list)
     for (user, _), moment in first_done.items():
         done[user].append(moment)
+    for (user, _), grade_reached in best.items():
+        graded[user].append(grade_reached)
     return {
         user: {
             "completedCount": float(len(done[user])),
             "progress": min(round(len(done[user]) * 100 / LEAF_CONTENTS, 2), 100.0),
             "last": max(done[user]) if done[user] else None,
+            "score": float(sum(grade for grade, _ in graded[user])),
+            "scored": max((moment for _, moment in graded[user]), default=None),
         }
         for user, is_enrolled in enrolled.items()
         if is_enrolled
@@ -96,6 +106,7 @@ def test_ingest_starts_a_refresh_that_a_worker_runs_and_the_endpoint_shows_its_f
     users = {str(user.public_id): user.lms_user_id for user in learners}
     assert status == 200
     assert len(expected) >= 10
+    assert any(figures["score"] for figures in expected.values())
     assert body["result"]["activity"]["agg"][0]["value"] == len(expected)
     assert {users[member["userId"]] for member in body["result"]["members"]} == set(expected)
     for member in body["result"]["members"]:
@@ -103,7 +114,7 @@ def test_ingest_starts_a_refresh_that_a_worker_runs_and_the_endpoint_shows_its_f
         assert member["agg"] == [
             {"metric": "completedCount", "value": figures["completedCount"], "lastUpdatedOn": ms(figures["last"])},
             {"metric": "progress", "value": figures["progress"], "lastUpdatedOn": ms(figures["last"])},
-            {"metric": "score", "value": 0.0, "lastUpdatedOn": None},
+            {"metric": "score", "value": figures["score"], "lastUpdatedOn": ms(figures["scored"])},
         ]
     latest = max(figures["last"] for figures in expected.values() if figures["last"])
     assert body["result"]["activity"]["agg"][0]["lastUpdatedOn"] == ms(latest)

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -9,7 +10,9 @@ from django.urls import reverse
 from apps.common.models import JobRun, User
 from apps.common.testing.factories import SysadminFactory, api_key_for
 from apps.course_analytics.services.rollups import ROLLUP_KIND
+from apps.datasets.demo import DEMO_DATASET_ID
 from apps.groups.models import Group
+from config.celery import app as celery_app
 
 STAFF_PASSWORD = "secret-pass-123"  # SysadminFactory's
 COURSE_ID = "course-v1:TallyX+MATH101+2026_T1"
@@ -20,6 +23,7 @@ class Demo:
     staff: User
     staff_key: str
     group: Group
+    a_class: Group
     member: User
     event_store: str
 
@@ -33,25 +37,50 @@ class Demo:
             "course-csv": reverse("admin:dashboards-course-csv", kwargs=csv),
             "groups": reverse("admin:dashboards-groups"),
             "group": reverse("admin:dashboards-group", kwargs={"group_id": self.group.public_id}),
+            "class": reverse("admin:dashboards-group", kwargs={"group_id": self.a_class.public_id}),
             "member": reverse("admin:dashboards-member", kwargs={"user_id": self.member.public_id}),
+            "datasets": reverse("admin:dashboards-datasets"),
+            "dataset": reverse("admin:dashboards-dataset", kwargs={"dataset_id": DEMO_DATASET_ID}),
             "jobs": reverse("admin:dashboards-jobs"),
             "job": reverse("admin:dashboards-job", kwargs={"kind": ROLLUP_KIND}),
         }
 
 
+@contextmanager
+def tasks_run_in_process() -> Iterator[None]:
+    """Celery tasks run in the caller's process and transaction, as `make run` runs them with no broker (the worker
+    path has its own test)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Demo]:
-    """The demo data of `make run` (seed_demo), committed once for a module's tests and flushed after them. Its
-    tracking log goes to an event store of the module's own, so that a second module's seeding ingests it again."""
+    """The demo data of `make run` (seed_demo, its tasks run in process), committed once for a module's tests and
+    flushed after them. Its tracking log goes to an event store of the module's own, so that a second module's
+    seeding ingests it again."""
     store = str(tmp_path_factory.mktemp("demo-events"))
     with override_settings(TRACKING_EVENT_STORE=store), django_db_blocker.unblock():
         try:
-            call_command("seed_demo", verbosity=0)
+            with tasks_run_in_process():  # the demo dataset is built as `make run` builds it
+                call_command("seed_demo", verbosity=0)
             assert JobRun.objects.filter(kind=ROLLUP_KIND).exists()
             group = Group.objects.filter(parent__isnull=False, children__isnull=False).order_by("id").first()
             member = group.children.order_by("id").first().memberships.order_by("id").first().user
+            a_class = group.children.filter(activities__activity_id=COURSE_ID).order_by("id").first()
             staff = SysadminFactory(username="staff")
-            yield Demo(staff=staff, staff_key=api_key_for(staff), group=group, member=member, event_store=store)
+            yield Demo(
+                staff=staff,
+                staff_key=api_key_for(staff),
+                group=group,
+                a_class=a_class,
+                member=member,
+                event_store=store,
+            )
         finally:
             # Whatever happened, later modules must find the empty database they expect.
             call_command("flush", interactive=False, verbosity=0)

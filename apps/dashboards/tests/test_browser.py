@@ -24,8 +24,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db]
 PHONE = {"width": 390, "height": 844}
 # Each page as the test saw it, for people to look at after a run (var/ is not committed).
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-# Pages whose charts the test counts: every course figure has data in the demo, and a job page draws two charts.
-CHARTS = {"course": len(COURSE_FIGURES), "job": 2}
+# Pages whose charts the test counts: every course figure has data in the demo, a job page draws two charts and a
+# dataset's node one.
+CHARTS = {"course": len(COURSE_FIGURES), "job": 2, "dataset": 1}
 
 EVERY_CHART_HAS_DATA = """() => Array.from(document.querySelectorAll("canvas[data-chart]")).map((canvas) => {
     const chart = Chart.getChart(canvas);
@@ -126,6 +127,40 @@ def test_drill_down_from_a_group_to_a_member_of_a_group_under_it(staff_page, sit
     assert child_name in staff_page.locator("#groups tbody").inner_text()
 
 
+def test_drill_down_from_a_dataset_s_root_to_a_class_and_one_of_its_learners(staff_page, site, demo):
+    staff_page.goto(f"{site}{demo.urls()['dataset']}")
+    assert "completed" in staff_page.locator("#job").inner_text()
+
+    department = staff_page.locator("#rows tbody a").first
+    department_name = department.inner_text()
+    department.click()
+    assert staff_page.locator("#own h2").inner_text() == department_name
+    a_class = staff_page.locator("#rows tbody a").first
+    class_name = a_class.inner_text()
+    a_class.click()
+    assert staff_page.locator("#node-path a").all_inner_texts() == ["All", department_name]
+    assert staff_page.locator("#node-path strong").inner_text() == class_name
+    assert staff_page.evaluate(EVERY_CHART_HAS_DATA) == [True]
+    learner = staff_page.locator("#rows tbody a").first
+    learner_name = learner.inner_text()
+    learner.click()
+
+    assert staff_page.locator("h1").inner_text() == learner_name
+    assert class_name in staff_page.locator("#groups tbody").inner_text()
+
+
+def test_group_page_lists_each_activity_s_enrolled_members_with_their_progress(staff_page, site, demo):
+    staff_page.goto(f"{site}{demo.urls()['class']}")
+
+    progress = staff_page.locator("#activities table.progress", has=staff_page.locator("td a")).first
+    first_row = progress.locator("tbody tr").first.locator("td").all_inner_texts()
+    assert first_row[0]
+    assert float(first_row[3]) >= 0  # progress in percent: the demo courses have their leaf contents set
+    progress.locator("th", has_text="score").click()  # sortable by any column
+    scores = [float(cell) for cell in progress.locator("tbody tr td:nth-child(5)").all_inner_texts()]
+    assert scores == sorted(scores) or scores == sorted(scores, reverse=True)
+
+
 def test_a_downloaded_csv_has_the_figures_the_api_serves(staff_page, site, demo):
     window = {"start": "2026-10-01", "end": "2026-11-01"}
     staff_page.goto(f"{site}{demo.urls()['course']}?start={window['start']}&end={window['end']}")
@@ -150,7 +185,7 @@ def test_the_pages_fit_a_phone_screen(browser, site, demo, console_errors):
     page = _page(browser, console_errors, viewport=PHONE)
     _log_in(page, site, demo)
 
-    for name in ("index", "course", "group", "member", "job"):
+    for name in ("index", "course", "group", "class", "member", "dataset", "job"):
         page.goto(f"{site}{demo.urls()[name]}")
 
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name

@@ -3,15 +3,17 @@
 import pytest
 from django.urls import reverse
 
+from apps.activity_agg.selectors import group_aggs
 from apps.common.models import JobRun
 from apps.common.testing.factories import UserFactory
 from apps.course_analytics.models import LearnerProfile
 from apps.course_analytics.selectors import tracking_events_count
 from apps.course_analytics.services.rollups import ROLLUP_KIND
 from apps.dashboards.figures import COURSE_FIGURES
-from apps.dashboards.tests.conftest import COURSE_ID
+from apps.dashboards.tests.conftest import COURSE_ID, tasks_run_in_process
+from apps.datasets.demo import DEMO_DATASET_ID
+from apps.groups.models import Membership
 from apps.groups.selectors import group_queryset
-from config.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +88,13 @@ QUERY_COUNTS = {
     "course": 11,
     "course-csv": 4,
     "groups": 3,
-    "group": 8,  # members behind the visibility rule; with activities one more: which have course figures
+    "group": 8,  # members behind the visibility rule
+    "class": 11,  # and for its activities: which have course figures, the members and their progress
     "member": 4,
+    "datasets": 3,
+    # The dataset with its job, and the node's file; two levels down one more (the files above it), at a leaf one more
+    # (its Tally users).
+    "dataset": 4,
     "jobs": 3,
     "job": 4,
 }
@@ -150,11 +157,8 @@ def test_unknown_things_are_404(client, demo):
 
 @pytest.fixture
 def tasks_in_process():
-    """Tasks run in the test's process and transaction, as with no broker (the worker path has its own test)."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = eager
+    with tasks_run_in_process():
+        yield
 
 
 def test_rerun_queues_the_job_of_that_key_again(client, demo, tasks_in_process):
@@ -190,12 +194,9 @@ def test_rerun_needs_the_permission_to_change_job_runs(client, demo):
     assert response.status_code == 403
 
 
-def test_group_page_places_the_group_in_its_tree_and_links_its_courses(client, demo, django_assert_num_queries):
+def test_group_page_places_the_group_in_its_tree_and_links_its_courses(client, demo):
     client.force_login(demo.staff)
-    child = demo.group.children.filter(activities__activity_id=COURSE_ID).first()
-
-    with django_assert_num_queries(QUERY_COUNTS["group"] + 1):
-        response = client.get(reverse("admin:dashboards-group", kwargs={"group_id": child.public_id}))
+    response = client.get(demo.urls()["class"])
 
     ancestors = response.context["ancestors"]
     assert ancestors[-1] == demo.group
@@ -203,3 +204,68 @@ def test_group_page_places_the_group_in_its_tree_and_links_its_courses(client, d
     assert [group.parent_id for group in ancestors[1:]] == [group.pk for group in ancestors[:-1]]
     course_page = reverse("admin:dashboards-course", kwargs={"course_id": COURSE_ID})
     assert f'href="{course_page}"' in response.content.decode()
+
+
+def test_group_page_shows_each_activity_s_enrolled_members_with_the_aggregator_s_figures(client, demo):
+    client.force_login(demo.staff)
+    response = client.get(demo.urls()["class"])
+
+    served = group_aggs(actor=demo.staff, group_id=demo.a_class.public_id)
+    shown = response.context["activities"]
+    assert [agg.activity_id for agg in shown] == [agg.activity_id for agg in served.activities]
+    assert shown == served.activities
+    course = next(agg for agg in shown if agg.activity_id == COURSE_ID)
+    assert course.enrolment_count > 0
+    html = response.content.decode()
+    for member in course.members:
+        assert reverse("admin:dashboards-member", kwargs={"user_id": member.user_id}) in html
+        assert {"completedCount", "progress", "score"} == set(member.by_metric)
+
+
+def _dataset_page(client, demo, **query):
+    return client.get(reverse("admin:dashboards-dataset", kwargs={"dataset_id": DEMO_DATASET_ID}), query)
+
+
+def test_dataset_page_drills_down_from_the_root_to_a_class_and_its_learners(client, demo, django_assert_num_queries):
+    client.force_login(demo.staff)
+
+    root = _dataset_page(client, demo).context
+    department = root["node"].rows[0]
+    with django_assert_num_queries(QUERY_COUNTS["dataset"]):
+        below = _dataset_page(client, demo, node=department["group_id"]).context
+    a_class = below["node"].rows[0]
+    with django_assert_num_queries(QUERY_COUNTS["dataset"] + 2):
+        leaf = _dataset_page(client, demo, node=a_class["group_id"]).context
+
+    assert root["job_status"] == "completed"
+    assert root["node"].path == []
+    assert not root["node"].of_users
+    assert sum(row["population"] for row in root["node"].rows) == root["node"].own["population"]
+    assert below["node"].path == [department["group_name"]]
+    assert leaf["node"].ancestors == [(department["group_id"], department["group_name"])]
+    assert leaf["node"].of_users
+    assert len(leaf["node"].rows) == a_class["population"]
+    members = Membership.objects.active().filter(group__name=a_class["group_name"])
+    learners = {str(public_id) for public_id in members.values_list("user__public_id", flat=True)}
+    assert {row["user_id"] for row in leaf["node"].rows} <= learners
+    assert set(leaf["node"].users) == {row["user_id"] for row in leaf["node"].rows}
+    assert [panel.slug for panel in leaf["panels"]] == ["node"]
+
+
+def test_dataset_page_refuses_a_node_or_page_it_does_not_have(client, demo):
+    client.force_login(demo.staff)
+
+    assert _dataset_page(client, demo, node="00000000000000000000").status_code == 404
+    assert _dataset_page(client, demo, page="2").status_code == 404
+    assert _dataset_page(client, demo, page="x").status_code == 404
+    missing = reverse("admin:dashboards-dataset", kwargs={"dataset_id": "00000000-0000-4000-8000-000000000000"})
+    assert client.get(missing).status_code == 404
+
+
+def test_dataset_list_shows_each_dataset_with_its_job_status(client, demo):
+    client.force_login(demo.staff)
+
+    response = client.get(reverse("admin:dashboards-datasets"))
+
+    assert [dataset.dataset_id for dataset in response.context["datasets"]] == [DEMO_DATASET_ID]
+    assert "completed" in response.content.decode()
