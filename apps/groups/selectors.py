@@ -337,14 +337,17 @@ def _authorize_page(*, user, query: GroupPageQuery) -> None:
         raise PermissionDeniedError(
             "Filtering on another user's groups needs the groups.getGroups permission.", field="creatorUserID"
         )
+    # Which groups someone belongs to is as private as a member list (Group.objects.visible_to).
+    if query.member_id is not None and query.member_id != user.pk and not user.has_perm("groups.getGroups"):
+        raise PermissionDeniedError("Another user's memberships need the groups.getGroups permission.", field="uid")
 
 
 def group_page(*, user, query: GroupPageQuery) -> GroupPage:
     """One page of a vhost's groups as getGroups defines it, with the total and the parent's child count when asked.
 
-    Raises PermissionDeniedError for noLimit or another creator's groups without the permission. A parent that is
-    not an existing group of the vhost matches nothing. Queries: the page, plus one each for the logos shown, the
-    parent, the total and the child count when asked.
+    Raises PermissionDeniedError for noLimit, or another creator's or member's groups, without the permission. A
+    parent that is not an existing group of the vhost matches nothing. Queries: the page, plus one each for the logos
+    shown, the parent, the total and the child count when asked.
     """
     _authorize_page(user=user, query=query)
     base = group_newspark_queryset(vhost=query.vhost, moderation=query.moderation, group_types=query.group_types)

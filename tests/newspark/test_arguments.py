@@ -37,7 +37,20 @@ def test_uid_keeps_groups_the_user_is_an_active_member_of(newspark):
     joined, left, _ = GroupFactory(vhost=1), GroupFactory(vhost=1), GroupFactory(vhost=1)
     MembershipFactory(group=joined, user=member)
     MembershipFactory(group=left, user=member, status=MemberStatus.INACTIVE)
-    assert newspark.ids(vhost=1, uid=member.pk) == [joined.pk]
+    assert newspark.as_user(api_key_for(member)).ids(vhost=1, uid=member.pk) == [joined.pk]
+
+
+def test_another_user_s_memberships_need_the_permission(newspark):
+    member, reader = UserFactory(), UserFactory()
+    MembershipFactory(group=GroupFactory(vhost=1), user=member)
+
+    public = newspark.error(status=403, vhost=1, uid=member.pk)
+    refused = newspark.as_user(api_key_for(reader)).error(status=403, vhost=1, uid=member.pk)
+    grant(reader, "getGroups")
+
+    assert public["code"] == refused["code"] == "permission_denied"
+    assert refused["message"] == "Another user's memberships need the groups.getGroups permission."
+    assert len(newspark.ids(vhost=1, uid=member.pk)) == 1
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,29 @@ def test_sunbird_a_client_key_outside_its_scopes_is_refused_in_the_sunbird_shape
     assert allowed_read.status_code == 200
 
 
+def test_sunbird_a_user_token_that_is_a_key_brings_its_scopes(class_group):
+    group, admin, member = class_group
+    http, portal = APIClient(), api_key_for(UserFactory(username="portal"))
+    read_only_admin = api_key_for(admin, read_only=True)
+    native_only_member = api_key_for(member, dialects=["native"])
+    update = {"request": {"groupId": str(group.public_id), "name": "Renamed"}}
+    list_body = {"request": {"filters": {"userId": str(member.public_id)}}}
+
+    refused_write = http.patch("/api/group/v1/update", update, format="json", **_sunbird(portal, read_only_admin))
+    allowed_read = http.post("/api/group/v1/list", list_body, format="json", **_sunbird(portal, read_only_admin))
+    refused_dialect = http.post("/api/group/v1/list", list_body, format="json", **_sunbird(portal, native_only_member))
+    allowed_write = http.patch("/api/group/v1/update", update, format="json", **_sunbird(portal, api_key_for(admin)))
+
+    assert refused_write.status_code == 401
+    assert refused_write.json()["params"]["errmsg"] == "This API key is read-only."
+    assert allowed_read.status_code == 200
+    assert refused_dialect.status_code == 401
+    assert refused_dialect.json()["params"]["errmsg"] == "This API key may not call the sunbird API."
+    assert allowed_write.status_code == 200
+    group.refresh_from_db()
+    assert group.name == "Renamed"
+
+
 # CKAN
 
 

@@ -14,21 +14,26 @@ def request_api_key(request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
+def request_api_keys(request) -> list[ApiKey]:
+    """Every API key that authenticated `request`: the caller's, and the acting users' where a dialect names them
+    by their keys (Sunbird's user tokens, set by its authentication as `acting_api_keys`)."""
+    caller = request_api_key(request)
+    return ([caller] if caller else []) + list(getattr(request, "acting_api_keys", ()))
+
+
 class ApiKeyScope(BasePermission):
-    """The request's API key, if any, may call the view's dialect (`view.dialect.name`), and write unless it is
+    """Each of the request's API keys may call the view's dialect (`view.dialect.name`), and write unless it is
     read-only (`view.request_writes`). Every dialect view applies it (apps.common.api.dialects)."""
 
     def has_permission(self, request, view):
-        api_key = request_api_key(request)
-        if api_key is None:
-            return True
         dialect = view.dialect.name
-        if dialect not in api_key.dialects:
-            self.message = f"This API key may not call the {dialect} API."
-            return False
-        if api_key.read_only and view.request_writes(request):
-            self.message = "This API key is read-only."
-            return False
+        for api_key in request_api_keys(request):
+            if dialect not in api_key.dialects:
+                self.message = f"This API key may not call the {dialect} API."
+                return False
+            if api_key.read_only and view.request_writes(request):
+                self.message = "This API key is read-only."
+                return False
         return True
 
 

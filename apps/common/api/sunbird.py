@@ -57,10 +57,9 @@ class SunbirdError(exceptions.APIException):
         super().__init__(self.message)
 
 
-def _user_from_token(token: str, api_keys: dict | None = None):
-    """The active user a Sunbird user token names: the user's own API key (`api_keys` holds it when the caller
-    looked it up already, together with the client key) or a JWT (`sub`, last `:` segment)."""
-    api_keys = api_keys_authenticate([token]) if api_keys is None else api_keys
+def _user_from_token(token: str, api_keys: dict):
+    """The active user a Sunbird user token names: the user's own API key (in `api_keys`, the request's keys looked
+    up together) or a JWT (`sub`, last `:` segment)."""
     if token in api_keys:
         return api_keys[token].user
     subject = _jwt_subject(token)
@@ -93,9 +92,9 @@ def _jwt_subject(token: str) -> str | None:
     return None
 
 
-def _managed_user(token: str, *, manager):
+def _managed_user(token: str, *, manager, api_keys: dict):
     """The managed user (Sunbird's MUA) a `x-authenticated-for` token names, when `manager` manages that account."""
-    managed = _user_from_token(token)
+    managed = _user_from_token(token, api_keys)
     if managed is None or managed.managed_by_id != manager.pk:
         raise exceptions.AuthenticationFailed()
     return managed
@@ -104,19 +103,21 @@ def _managed_user(token: str, *, manager):
 class SunbirdAuthentication(BaseAuthentication):
     """`Authorization: Bearer <api key>` names the client application and `x-authenticated-user-token` the logged-in
     user. Both must be valid; the request then runs as that user, or, with `x-authenticated-for` (a token of the
-    same kinds), as the managed account the logged-in user manages."""
+    same kinds), as the managed account the logged-in user manages. A user token that is an API key brings its
+    scopes along (`acting_api_keys`): a read-only key cannot write as its user through another client key."""
 
     def authenticate(self, request):
         client_key = raw_key_from_headers({"Authorization": request.headers.get("Authorization", "")})
         token = request.headers.get("x-authenticated-user-token", "").strip()
-        api_keys = api_keys_authenticate([key for key in (client_key, token) if key])
+        managed_token = request.headers.get("x-authenticated-for", "").strip()
+        api_keys = api_keys_authenticate([key for key in (client_key, token, managed_token) if key])
         client = api_keys.get(client_key) if client_key else None
         user = _user_from_token(token, api_keys) if client and token else None
         if user is None:
             raise exceptions.AuthenticationFailed()
-        managed_token = request.headers.get("x-authenticated-for", "").strip()
         if managed_token:
-            user = _managed_user(managed_token, manager=user)
+            user = _managed_user(managed_token, manager=user, api_keys=api_keys)
+        request.acting_api_keys = [api_keys[key] for key in (token, managed_token) if key in api_keys]
         return user, client
 
     def authenticate_header(self, request):
