@@ -407,10 +407,17 @@ def _versus_bare(name: str, measured: dict, bare: dict, **detail) -> Result:
     )
 
 
-def _serve(port: int, **extra_env: str) -> subprocess.Popen:
+def _shared_cache() -> str | None:
+    """The Redis that production would share as its cache (the broker's), when the broker is Redis."""
+    return settings.CELERY_BROKER_URL if settings.CELERY_BROKER_URL.startswith("redis") else None
+
+
+def _serve(port: int) -> subprocess.Popen:
+    """gunicorn serving Tally as production does: its cache shared through Redis when there is one."""
+    redis = _shared_cache()
     env = {
         **os.environ,
-        **extra_env,
+        **({"TALLY_CACHE_URL": redis, "TALLY_CACHE_KEY_PREFIX": "bench"} if redis else {}),
         "TALLY_LOG_LEVEL": "WARNING",
         "TALLY_API_THROTTLE_RATE": "100000000/minute",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
@@ -438,7 +445,9 @@ def _http_fixtures() -> dict:
     from apps.groups.services import MemberSpec, group_create
 
     owner = user_ensure(username="bench-http")
-    _, key = api_key_create(user=owner, name="bench")
+    # The v0 endpoints serve a trusted dashboard service, which the reference's clients are: analytics scope, the
+    # service rate.
+    _, key = api_key_create(user=owner, name="bench", analytics=True, service=True)
     members = [user_ensure(username=f"bench-member-{n}") for n in range(30)]
     group = group_create(actor=owner, name="Bench group", members=[MemberSpec(str(m.public_id)) for m in members]).group
     if not EnrollmentDaily.objects.filter(course_id=COURSES[0]).exists():
@@ -455,8 +464,6 @@ def http(scale: Scale) -> list[Result]:
     port = _free_port()
     server = _serve(port)
     try:
-        load = {"seconds": scale.http_seconds, "clients": scale.http_clients}
-        bare = _load(port, f"/bench/bare/group/{fixtures['group_pk']}", {}, **load)
         token = {"Authorization": f"Token {fixtures['key']}"}
         targets = {
             "v0 enrollment": (f"/api/v0/courses/{COURSES[0]}/enrollment/?start_date=2000-01-01", token),
@@ -465,9 +472,16 @@ def http(scale: Scale) -> list[Result]:
                 {"Authorization": f"Bearer {fixtures['key']}", "x-authenticated-user-token": fixtures["key"]},
             ),
         }
+        bare, *measured = _load_alternating(
+            port,
+            [(f"/bench/bare/group/{fixtures['group_pk']}", {}, None),
+             *((path, headers, None) for path, headers in targets.values())],
+            seconds=scale.http_seconds,
+            clients=scale.http_clients,
+        )  # fmt: skip
         return [
-            _versus_bare(f"{name} req/s vs bare Django+ORM", _load(port, path, headers, **load), bare)
-            for name, (path, headers) in targets.items()
+            _versus_bare(f"{name} req/s vs bare Django+ORM", figures, bare)
+            for name, figures in zip(targets, measured, strict=True)
         ]
     finally:
         server.send_signal(signal.SIGTERM)
@@ -669,8 +683,7 @@ def activity_agg(scale: Scale) -> Result:
     courses = _aggregate_rows_ensure(scale)
     fixtures = _agg_group(courses[0])
     port = _free_port()
-    redis = settings.CELERY_BROKER_URL if settings.CELERY_BROKER_URL.startswith("redis") else None
-    server = _serve(port, **({"TALLY_CACHE_URL": redis} if redis else {}))
+    server = _serve(port)
     try:
         body = json.dumps(
             {"request": {"groupId": fixtures["group_id"], "activityId": courses[0], "activityType": "Course"}}
@@ -697,7 +710,7 @@ def activity_agg(scale: Scale) -> Result:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     name = f"activity agg (150 members) over {ActivityAggregate.objects.count():,} aggregate rows, req/s vs bare"
-    return _versus_bare(name, measured, bare, cache="redis" if redis else "per process")
+    return _versus_bare(name, measured, bare, cache="redis" if _shared_cache() else "per process")
 
 
 NEWSPARK_VHOST = 9100
@@ -763,8 +776,7 @@ def get_groups(scale: Scale) -> Result:
         assert len(tally_ids) == 100, len(tally_ids)
         assert tally_ids == bare_ids, (tally_ids[:5], bare_ids[:5])
         load = {"seconds": scale.http_seconds, "clients": scale.http_clients}
-        bare = _load(port, bare_path, {}, **load)
-        measured = _load(port, tally_path, {}, **load)
+        bare, measured = _load_alternating(port, [(bare_path, {}, None), (tally_path, {}, None)], **load)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -8,4 +8,7 @@ class CommonConfig(AppConfig):
     demo_seeder = "apps.common.demo.demo_users_seed"
 
     def ready(self) -> None:
-        from apps.common import lookups  # noqa: F401  (registers the `like` lookup)
+        from apps.common import (  # noqa: F401
+            lookups,  # registers the `like` lookup
+            receivers,  # connects the API key cache's receivers
+        )

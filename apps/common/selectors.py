@@ -7,19 +7,27 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from apps.common.key_cache import api_keys_cache_store, cached_api_keys, key_cache_enabled
 from apps.common.models import API_KEY_PREFIX, ApiKey, User, api_key_digest
 from config.celery import app as celery_app
 
 
 def api_keys_get_usable(*, raw_keys: list[str], now: datetime | None = None) -> dict[str, ApiKey]:
-    """The keys matching `raw_keys` that exist, are not revoked or expired, and whose owner is active, by raw key,
-    read in one query."""
+    """The keys matching `raw_keys` that exist, are not revoked or expired, and whose owner is active, by raw key:
+    from the shared key cache when there is one (apps.common.key_cache), the others read in one query."""
     digests = {api_key_digest(raw): raw for raw in raw_keys if raw.startswith(API_KEY_PREFIX) and len(raw) <= 128}
     if not digests:
         return {}
     now = now or timezone.now()
-    api_keys = ApiKey.objects.select_related("user").filter(digest__in=digests)
-    return {digests[api_key.digest]: api_key for api_key in api_keys if api_key.is_usable(now=now)}
+    cached = key_cache_enabled()
+    version, api_keys = cached_api_keys(digests=list(digests)) if cached else ("", {})
+    missing = [digest for digest in digests if digest not in api_keys]
+    if missing:
+        read = list(ApiKey.objects.select_related("user").filter(digest__in=missing))
+        if cached:
+            api_keys_cache_store(version=version, api_keys=read)
+        api_keys |= {api_key.digest: api_key for api_key in read}
+    return {digests[digest]: api_key for digest, api_key in api_keys.items() if api_key.is_usable(now=now)}
 
 
 def user_get_active(*, public_id: uuid.UUID) -> User | None:

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.common.exceptions import ServiceError
+from apps.common.key_cache import api_keys_cache_invalidate
 from apps.common.models import API_KEY_PREFIX, ApiKey, JobRun, User, api_key_digest, every_dialect
 
 logger = logging.getLogger(__name__)
@@ -88,16 +89,20 @@ def api_key_create(
 
 
 def api_key_revoke(*, api_key: ApiKey) -> None:
-    """Revoke a key for good; requests with it are anonymous from now on. Idempotent."""
+    """Revoke a key for good; requests with it are anonymous from now on (in every process, once this commits).
+    Idempotent."""
     ApiKey.objects.filter(pk=api_key.pk).update(revoked=True)
     api_key.revoked = True
+    transaction.on_commit(api_keys_cache_invalidate)
 
 
-def api_key_touch(*, api_key: ApiKey, now: datetime) -> None:
-    """Record that the key was used, at most once per API_KEY_TOUCH_INTERVAL."""
-    if api_key.last_used is None or now - api_key.last_used >= API_KEY_TOUCH_INTERVAL:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used=now)
-        api_key.last_used = now
+def api_key_touch(*, api_key: ApiKey, now: datetime) -> bool:
+    """Record that the key was used, at most once per API_KEY_TOUCH_INTERVAL; True when it was recorded now."""
+    if api_key.last_used is not None and now - api_key.last_used < API_KEY_TOUCH_INTERVAL:
+        return False
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used=now)
+    api_key.last_used = now
+    return True
 
 
 def _lock_id(kind: str, key: str) -> int:

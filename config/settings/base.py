@@ -217,10 +217,19 @@ CELERY_BEAT_SCHEDULE = {
 # Shared by every process when set (API throttling counts across gunicorn workers); per process otherwise.
 CACHE_URL = env_str("TALLY_CACHE_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        # Deployments (or test runs) sharing one Redis keep apart by their prefix.
+        "KEY_PREFIX": env_str("TALLY_CACHE_KEY_PREFIX", ""),
+    }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+
+# How long a process may trust a cached API key (apps.common.key_cache; only with a shared cache, where a revoke
+# reaches every process at once).
+API_KEY_CACHE_SECONDS = env_int("TALLY_API_KEY_CACHE_SECONDS", 300)
 
 HEALTH_CHECK_TIMEOUT_SECONDS = 3
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 
+from apps.common.key_cache import api_keys_cache_touched, key_cache_enabled
 from apps.common.models import ApiKey
 from apps.common.selectors import api_keys_get_usable
 from apps.common.services import api_key_touch
@@ -37,8 +38,9 @@ def api_keys_authenticate(raw_keys: list[str]) -> dict[str, ApiKey]:
     """The usable keys among `raw_keys`, by raw key, looked up in one query; their use recorded."""
     now = timezone.now()
     api_keys = api_keys_get_usable(raw_keys=raw_keys, now=now)
-    for api_key in api_keys.values():
-        api_key_touch(api_key=api_key, now=now)
+    touched = [api_key for api_key in api_keys.values() if api_key_touch(api_key=api_key, now=now)]
+    if touched and key_cache_enabled():
+        api_keys_cache_touched(api_keys=touched)
     return api_keys
 
 

@@ -64,7 +64,7 @@ def sysadmin_key(sysadmin) -> str:
     return api_key_for(sysadmin)
 
 
-def _test_database_url() -> str:
+def database_url_for_tests() -> str:
     db = connection.settings_dict
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -75,7 +75,7 @@ def celery_worker_start(queue: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": database_url_for_tests(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
     command = [

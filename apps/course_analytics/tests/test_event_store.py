@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from apps.common.models import JobRun
-from apps.common.testing.fixtures import _test_database_url, wait_for
+from apps.common.testing.fixtures import database_url_for_tests, wait_for
 from apps.course_analytics import models
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
@@ -72,7 +72,7 @@ def _write(path: Path, lines: list[str]) -> Path:
 
 def _manage(*args: str) -> subprocess.Popen:
     """manage.py in a process of its own, on the test database and the test's event store."""
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "TALLY_EVENT_STORE": settings.TRACKING_EVENT_STORE}
+    env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "TALLY_EVENT_STORE": settings.TRACKING_EVENT_STORE}
     env.pop("CELERY_BROKER_URL", None)
     return subprocess.Popen(
         [sys.executable, "manage.py", *args, "--verbosity", "0"],

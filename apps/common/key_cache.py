@@ -1,0 +1,66 @@
+"""The cache of API keys, so that a request's key lookup is one cache round trip instead of a query.
+
+Only with a cache that every process shares (Redis): a revoke, a scope change or an owner's deactivation bumps one
+version that every entry is checked against, in the same round trip as the entries, so that the next request in
+any process sees it. With a per-process cache (the embedded default) keys are always read from the database.
+An entry lives API_KEY_CACHE_SECONDS at most; digests that match no key are never cached.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+
+from apps.common.models import ApiKey
+
+VERSION_KEY = "api_keys:version"
+
+
+def _entry_key(digest: str) -> str:
+    return f"api_keys:digest:{digest}"
+
+
+def key_cache_enabled() -> bool:
+    return settings.API_KEY_CACHE_SECONDS > 0 and settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+
+
+def _version(found: dict) -> str:
+    if VERSION_KEY not in found:  # never set, or evicted: start one (a concurrent reader may win the race)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        found[VERSION_KEY] = cache.get(VERSION_KEY)
+    return found[VERSION_KEY]
+
+
+def cached_api_keys(*, digests: list[str]) -> tuple[str, dict[str, ApiKey]]:
+    """The current version, and the cached keys (with their owners) of these digests cached under it, by digest."""
+    found = cache.get_many([VERSION_KEY, *(_entry_key(digest) for digest in digests)])
+    version = _version(found)
+    entries = ((digest, found.get(_entry_key(digest))) for digest in digests)
+    return version, {digest: entry[1] for digest, entry in entries if entry is not None and entry[0] == version}
+
+
+def api_keys_cache_store(*, version: str, api_keys: list[ApiKey]) -> None:
+    """Cache these keys, read from the database (their owners joined) after `version` was current: a change that
+    bumped it meanwhile leaves them stale, never current."""
+    entries = {_entry_key(api_key.digest): (version, api_key) for api_key in api_keys}
+    cache.set_many(entries, timeout=settings.API_KEY_CACHE_SECONDS)
+
+
+def api_keys_cache_touched(*, api_keys: list[ApiKey]) -> None:
+    """Replace the current entries of these keys, whose use was just recorded, so that the next requests do not
+    record it again; an entry a change made stale stays stale."""
+    found = cache.get_many([VERSION_KEY, *(_entry_key(api_key.digest) for api_key in api_keys)])
+    current = [
+        api_key
+        for api_key in api_keys
+        if (entry := found.get(_entry_key(api_key.digest))) and entry[0] == found.get(VERSION_KEY)
+    ]
+    cache.set_many(
+        {_entry_key(api_key.digest): (found[VERSION_KEY], api_key) for api_key in current},
+        timeout=settings.API_KEY_CACHE_SECONDS,
+    )
+
+
+def api_keys_cache_invalidate() -> None:
+    """Every cached key is stale from now on, in every process."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
