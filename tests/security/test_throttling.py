@@ -1,6 +1,8 @@
 """Rates are counted per key, in every dialect, and a refusal is a 429 in the dialect's own shape."""
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -94,3 +96,23 @@ def test_the_ckan_refusal_is_a_ckan_envelope(api_client):
     assert response.status_code == 429
     assert response.json()["success"] is False
     assert response.json()["error"]["__type"]
+
+
+@pytest.mark.broker
+@override_settings(API_THROTTLE_RATE="2/minute")
+def test_with_a_shared_cache_every_process_counts_in_one_redis_counter(shared_cache, api_client, user_key):
+    statuses = _statuses(lambda: api_client.get("/api/v1/groups/", HTTP_AUTHORIZATION=user_key), 3)
+
+    counters = redis.Redis.from_url(settings.CELERY_BROKER_URL).keys(f"{shared_cache}:*throttle:api:key-*")
+    assert statuses == [200, 200, 429]
+    assert len(counters) == 1
+    assert int(redis.Redis.from_url(settings.CELERY_BROKER_URL).get(counters[0])) == 3
+
+
+def test_a_refusal_says_when_to_retry(api_client, user_key):
+    with override_settings(API_THROTTLE_RATE="1/hour"):
+        api_client.get("/api/v1/groups/", HTTP_AUTHORIZATION=user_key)
+        response = api_client.get("/api/v1/groups/", HTTP_AUTHORIZATION=user_key)
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600

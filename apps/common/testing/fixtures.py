@@ -12,6 +12,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
@@ -37,6 +38,17 @@ def pytest_runtest_setup(item):
         if os.environ.get("TALLY_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{item.nodeid} {reason}, and TALLY_REQUIRE_SERVICES=1")
         pytest.skip(reason)
+
+
+@pytest.fixture
+def shared_cache():
+    """Redis (the broker's) as the default cache, as production shares it between processes, under a key prefix of
+    the test's own. Mark the test `broker`."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.CELERY_BROKER_URL,
+             "KEY_PREFIX": prefix}  # fmt: skip
+    with override_settings(CACHES={"default": redis}):
+        yield prefix
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ always read from the database."""
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
 from django.conf import settings
-from django.test import override_settings
 
 from apps.common.models import ApiKey
 from apps.common.selectors import api_keys_get_usable
@@ -18,16 +16,6 @@ from apps.common.testing.factories import UserFactory, api_key_for
 from apps.common.testing.fixtures import database_url_for_tests
 
 WHOAMI = "/api/v1/auth/whoami/"
-
-
-@pytest.fixture
-def shared_cache():
-    """Redis (the broker's) as the default cache, under a prefix of the test's own."""
-    prefix = f"test-{uuid.uuid4().hex[:8]}"
-    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.CELERY_BROKER_URL,
-             "KEY_PREFIX": prefix}  # fmt: skip
-    with override_settings(CACHES={"default": redis}):
-        yield prefix
 
 
 @pytest.mark.broker
