@@ -6,12 +6,11 @@ any process sees it. With a per-process cache (the embedded default) keys are al
 An entry lives API_KEY_CACHE_SECONDS at most; digests that match no key are never cached.
 """
 
-import uuid
-
 from django.conf import settings
 from django.core.cache import cache
 
 from apps.common.models import ApiKey
+from apps.common.versioned_cache import current_version, shared_cache_enabled, versions_bump
 
 VERSION_KEY = "api_keys:version"
 
@@ -21,20 +20,13 @@ def _entry_key(digest: str) -> str:
 
 
 def key_cache_enabled() -> bool:
-    return settings.API_KEY_CACHE_SECONDS > 0 and settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
-
-
-def _version(found: dict) -> str:
-    if VERSION_KEY not in found:  # never set, or evicted: start one (a concurrent reader may win the race)
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        found[VERSION_KEY] = cache.get(VERSION_KEY)
-    return found[VERSION_KEY]
+    return settings.API_KEY_CACHE_SECONDS > 0 and shared_cache_enabled()
 
 
 def cached_api_keys(*, digests: list[str]) -> tuple[str, dict[str, ApiKey]]:
     """The current version, and the cached keys (with their owners) of these digests cached under it, by digest."""
     found = cache.get_many([VERSION_KEY, *(_entry_key(digest) for digest in digests)])
-    version = _version(found)
+    version = current_version(found, VERSION_KEY)
     entries = ((digest, found.get(_entry_key(digest))) for digest in digests)
     return version, {digest: entry[1] for digest, entry in entries if entry is not None and entry[0] == version}
 
@@ -63,4 +55,4 @@ def api_keys_cache_touched(*, api_keys: list[ApiKey]) -> None:
 
 def api_keys_cache_invalidate() -> None:
     """Every cached key is stale from now on, in every process."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    versions_bump([VERSION_KEY])

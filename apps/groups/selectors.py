@@ -1,10 +1,12 @@
 """Reads of groups, memberships and activities. Inactive (deleted) groups are gone for every dialect."""
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -23,6 +25,7 @@ from django.db.models import (
 from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
 from apps.common.models import User
+from apps.common.versioned_cache import cached, shared_cache_enabled
 from apps.groups import geo
 from apps.groups.geo import Point
 from apps.groups.models import (
@@ -342,14 +345,36 @@ def _authorize_page(*, user, query: GroupPageQuery) -> None:
         raise PermissionDeniedError("Another user's memberships need the groups.getGroups permission.", field="uid")
 
 
+# Bumped when a write to groups, memberships, media or comments commits (apps.groups.receivers): every cached page
+# is stale from then on.
+GROUP_PAGES_VERSION = "groups:pages"
+# Larger pages (up to 5,000 rows, or every group with noLimit) are read each time rather than kept in the cache.
+CACHED_PAGE_ROWS = 1000
+
+
 def group_page(*, user, query: GroupPageQuery) -> GroupPage:
     """One page of a vhost's groups as getGroups defines it, with the total and the parent's child count when asked.
 
     Raises PermissionDeniedError for noLimit, or another creator's or member's groups, without the permission. A
-    parent that is not an existing group of the vhost matches nothing. Queries: the page, plus one each for the logos
-    shown, the parent, the total and the child count when asked.
+    parent that is not an existing group of the vhost matches nothing. With a cache every process shares, a page of
+    at most CACHED_PAGE_ROWS is computed once per query until a group write commits (GROUP_PAGES_VERSION;
+    GROUPS_PAGE_CACHE_SECONDS at most); the permission is checked every time.
     """
     _authorize_page(user=user, query=query)
+    if not shared_cache_enabled() or query.no_limit or query.page_size > CACHED_PAGE_ROWS:
+        return _group_page(query)
+    digest = hashlib.blake2b(repr(query).encode(), digest_size=16).hexdigest()
+    return cached(
+        key=f"groups:page:{digest}",
+        versions=[GROUP_PAGES_VERSION],
+        compute=lambda: _group_page(query),
+        timeout=settings.GROUPS_PAGE_CACHE_SECONDS,
+    )
+
+
+def _group_page(query: GroupPageQuery) -> GroupPage:
+    """group_page read from the database. Queries: the page, plus one each for the logos shown, the parent, the
+    total and the child count when asked."""
     base = group_newspark_queryset(vhost=query.vhost, moderation=query.moderation, group_types=query.group_types)
     groups = _filtered(base, query)
     children = base.exclude(parent__vhost=query.vhost)

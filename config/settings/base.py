@@ -227,6 +227,9 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# How long a getGroups page may be served from a shared cache (a group write makes it stale at once).
+GROUPS_PAGE_CACHE_SECONDS = env_int("TALLY_GROUPS_PAGE_CACHE_SECONDS", 300)
+
 # How long a process may trust a cached API key (apps.common.key_cache; only with a shared cache, where a revoke
 # reaches every process at once).
 API_KEY_CACHE_SECONDS = env_int("TALLY_API_KEY_CACHE_SECONDS", 300)

@@ -59,12 +59,12 @@ def _parse_rate(rate: str) -> tuple[int, int]:
 def _window_count(key: str, *, timeout: int) -> int:
     """Count one more request under `key`, whose counter lives `timeout` seconds from the first: the new count.
 
-    On Redis one round trip (the counter created if absent, then incremented, in one transaction); on a cache of
-    the process, with add and incr.
+    On Redis one round trip (the counter created if absent, then incremented: two commands, each atomic, so that
+    no MULTI is needed); on a cache of the process, with add and incr.
     """
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
-        pipeline = cache._cache.get_client(full_key, write=True).pipeline()
+        pipeline = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
         pipeline.set(full_key, 0, ex=timeout, nx=True)
         pipeline.incr(full_key)
         return pipeline.execute()[1]
