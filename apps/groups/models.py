@@ -63,6 +63,11 @@ class GroupQuerySet(TreeQuerySet):
         return self.filter(Exists(own))
 
 
+def members_visible_to(user, *, active_member_ids: frozenset[int]) -> bool:
+    """visible_to for one group whose active members' user ids are known already (a cached read)."""
+    return user.is_authenticated and (user.is_platform_staff or user.pk in active_member_ids)
+
+
 # Columns of Group kept by apps.groups.tree and the counter triggers, never by a save.
 DERIVED_FIELDS = frozenset(
     ["tree_left", "tree_right", "tree_ancestor_types", "counted_members", "counted_media", "counted_media_accepted",

@@ -2,9 +2,10 @@
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import (
@@ -40,7 +41,11 @@ from apps.groups.models import (
     Membership,
     MemberStatus,
     ModerationStatus,
+    members_visible_to,
 )
+from apps.groups.versions import GROUPS_VERSION
+
+T = TypeVar("T")
 
 
 def group_queryset() -> GroupQuerySet:
@@ -59,6 +64,28 @@ def group_get(*, group_id: uuid.UUID | str, for_update: bool = False) -> Group:
     if group is None:
         raise NotFoundError("Group not found.", code="group_not_found")
     return group
+
+
+def group_read_cached(*, group_id: uuid.UUID | str, name: str, derive: Callable[[Group], T]) -> T:
+    """`derive(group)` of the existing group with this public id (NotFoundError otherwise, as group_get): with a
+    cache every process shares, computed once per (`name`, group) until a groups write commits (GROUPS_VERSION;
+    GROUPS_PAGE_CACHE_SECONDS at most). `derive` must not depend on who reads: the caller checks that."""
+    public_id = uuid_or_none(group_id)
+    if not shared_cache_enabled() or public_id is None:
+        return derive(group_get(group_id=group_id))
+    return cached(
+        key=f"groups:read:{name}:{public_id}",
+        versions=[GROUPS_VERSION],
+        compute=lambda: derive(group_get(group_id=public_id)),
+        timeout=settings.GROUPS_PAGE_CACHE_SECONDS,
+    )
+
+
+def group_members_require_visible(*, reader: User, active_member_ids: frozenset[int]) -> None:
+    """PermissionDeniedError (not_group_member) unless `reader` may see the members (Group.objects.visible_to) of a
+    group whose active members are known already."""
+    if not members_visible_to(reader, active_member_ids=active_member_ids):
+        raise PermissionDeniedError("Only the group's members may see its members.", code="not_group_member")
 
 
 def group_members(*, group: Group, reader: User | None) -> QuerySet[Membership]:
@@ -345,9 +372,6 @@ def _authorize_page(*, user, query: GroupPageQuery) -> None:
         raise PermissionDeniedError("Another user's memberships need the groups.getGroups permission.", field="uid")
 
 
-# Bumped when a write to groups, memberships, media or comments commits (apps.groups.receivers): every cached page
-# is stale from then on.
-GROUP_PAGES_VERSION = "groups:pages"
 # Larger pages (up to 5,000 rows, or every group with noLimit) are read each time rather than kept in the cache.
 CACHED_PAGE_ROWS = 1000
 
@@ -357,7 +381,7 @@ def group_page(*, user, query: GroupPageQuery) -> GroupPage:
 
     Raises PermissionDeniedError for noLimit, or another creator's or member's groups, without the permission. A
     parent that is not an existing group of the vhost matches nothing. With a cache every process shares, a page of
-    at most CACHED_PAGE_ROWS is computed once per query until a group write commits (GROUP_PAGES_VERSION;
+    at most CACHED_PAGE_ROWS is computed once per query until a group write commits (GROUPS_VERSION;
     GROUPS_PAGE_CACHE_SECONDS at most); the permission is checked every time.
     """
     _authorize_page(user=user, query=query)
@@ -366,7 +390,7 @@ def group_page(*, user, query: GroupPageQuery) -> GroupPage:
     digest = hashlib.blake2b(repr(query).encode(), digest_size=16).hexdigest()
     return cached(
         key=f"groups:page:{digest}",
-        versions=[GROUP_PAGES_VERSION],
+        versions=[GROUPS_VERSION],
         compute=lambda: _group_page(query),
         timeout=settings.GROUPS_PAGE_CACHE_SECONDS,
     )

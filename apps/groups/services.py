@@ -26,6 +26,7 @@ from apps.common.ids import uuid_or_none
 from apps.common.models import User
 from apps.groups.models import Activity, Group, GroupItem, GroupStatus, MemberRole, Membership, MemberStatus
 from apps.groups.selectors import group_get
+from apps.groups.versions import groups_changed_on_commit
 
 MEMBER_EXISTS = "MEMBER_EXISTS"
 MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
@@ -482,6 +483,7 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
         membership.updated_by, membership.updated_at = actor, now
     visit_fields = ["visited", "updated_by", "updated_at"]
     audit_log_updating(instances=memberships, fields=visit_fields)
+    groups_changed_on_commit()  # a bulk update sends no save signal
     return Membership.objects.bulk_update(memberships, visit_fields)
 
 

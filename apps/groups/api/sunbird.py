@@ -1,5 +1,7 @@
 """The Sunbird group API (`/api/group/...`): one view per operation, rules in apps.groups.services."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -98,15 +100,34 @@ class GroupReadView(DialectAPIView):
     def get(self, request, group_id: str):
         fields_param = request.query_params.get("fields")
         fields = {part.strip() for part in fields_param.split(",")} if fields_param is not None else None
-        group = selectors.group_get(group_id=group_id)
-        body = s.sunbird_group(group)
+        read = selectors.group_read_cached(group_id=group_id, name="sunbird", derive=_sunbird_read)
+        body = dict(read.group)
         if fields is None or "activities" in fields:
-            body["activities"] = [s.sunbird_activity(a) for a in selectors.group_activities(group=group)]
+            body["activities"] = read.activities
         if fields is not None and "members" in fields:
-            body["members"] = [
-                s.sunbird_member(m, group) for m in selectors.group_members(group=group, reader=request.user)
-            ]
+            selectors.group_members_require_visible(reader=request.user, active_member_ids=read.member_ids)
+            body["members"] = read.members
         return Response(body)
+
+
+@dataclass(frozen=True)
+class SunbirdRead:
+    """A group as Sunbird reads it, whoever reads it (the members are shown only to who may see them)."""
+
+    group: dict
+    activities: list[dict]
+    members: list[dict]
+    member_ids: frozenset[int]
+
+
+def _sunbird_read(group) -> SunbirdRead:
+    memberships = list(selectors.group_members(group=group, reader=None))
+    return SunbirdRead(
+        group=s.sunbird_group(group),
+        activities=[s.sunbird_activity(activity) for activity in selectors.group_activities(group=group)],
+        members=[s.sunbird_member(membership, group) for membership in memberships],
+        member_ids=frozenset(membership.user_id for membership in memberships),
+    )
 
 
 @extend_schema(tags=["sunbird"], request=s.SunbirdUpdateSerializer, responses=SunbirdEnvelopeSerializer)
