@@ -6,14 +6,18 @@ the reference's do); with neither, it reads the latest day (or week) computed fo
 empty; the API turns that into a 404.
 """
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import TypeVar
 
 import polars as pl
+from django.conf import settings
 from django.db.models import Max, QuerySet
 from django_countries import countries
 
+from apps.common.versioned_cache import cached, shared_cache_enabled
 from apps.course_analytics.eventstore import events_scan, partition_files
 from apps.course_analytics.models import (
     UNKNOWN_COUNTRY,
@@ -26,6 +30,9 @@ from apps.course_analytics.models import (
     EnrollmentModeDaily,
     VideoSummary,
 )
+from apps.course_analytics.versions import FIGURES_VERSION
+
+T = TypeVar("T")
 
 ACTIVITY_TYPES = ("any", "attempted_problem", "played_video", "posted_forum")
 ENROLLMENT_MODES = ("audit", "credit", "honor", "professional", "verified", "masters")
@@ -225,3 +232,17 @@ def tracking_events_day_list(
 def tracking_events_count() -> int:
     """How many tracking events are stored, over every day (reads only the key column of the day files)."""
     return tracking_events_scan(columns=["event_key"]).select(pl.len()).collect().item()
+
+
+def figures_cached(*, key: str, compute: Callable[[], T]) -> T:
+    """`compute()` of the v0 figures that `key` names: with a cache every process shares, computed once until a
+    rollup (or any write of this app's rows) commits (FIGURES_VERSION; ANALYTICS_CACHE_SECONDS at most)."""
+    if not shared_cache_enabled():
+        return compute()
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return cached(
+        key=f"course_analytics:v0:{digest}",
+        versions=[FIGURES_VERSION],
+        compute=compute,
+        timeout=settings.ANALYTICS_CACHE_SECONDS,
+    )

@@ -227,6 +227,9 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# How long a v0 answer may be served from a shared cache (a rollup makes it stale at once).
+ANALYTICS_CACHE_SECONDS = env_int("TALLY_ANALYTICS_CACHE_SECONDS", 300)
+
 # How long a getGroups page may be served from a shared cache (a group write makes it stale at once).
 GROUPS_PAGE_CACHE_SECONDS = env_int("TALLY_GROUPS_PAGE_CACHE_SECONDS", 300)
 

@@ -46,10 +46,16 @@ class CourseListView(DialectGenericAPIView):
 
     def get(self, request, course_id: str, format=None):
         start, end = edx_date_range(request)
-        rows = type(self).selector(course_id=course_id, start=start, end=end)
-        if not rows:
+        view = type(self)
+
+        def rows() -> list[dict] | None:
+            found = view.selector(course_id=course_id, start=start, end=end)
+            return [dict(row) for row in self.get_serializer(found, many=True).data] if found else None
+
+        data = selectors.figures_cached(key=f"{view.__name__}:{course_id}:{start}:{end}", compute=rows)
+        if data is None:
             raise exceptions.NotFound()
-        return Response(self.get_serializer(rows, many=True).data)
+        return Response(data)
 
 
 def _list_schema(*extra):

@@ -33,6 +33,7 @@ from apps.course_analytics.models import (
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, STATE_KIND
+from apps.course_analytics.versions import figures_changed_on_commit
 
 ROLLUP_KIND = "course_analytics.rollup"
 SUMMARY_KIND = "course_analytics.video_summary"
@@ -368,8 +369,10 @@ def video_summaries() -> pl.DataFrame:
 
 
 def _replace(model: type, scope: dict, frame: pl.DataFrame) -> int:
-    """Delete the rows of `scope` and write `frame` in their place in one bulk statement (COPY on PostgreSQL)."""
+    """Delete the rows of `scope` and write `frame` in their place in one bulk statement (COPY on PostgreSQL); the
+    v0 API's cached answers are stale once this commits."""
     model.objects.filter(**scope).delete()
+    figures_changed_on_commit()
     return frame_insert(table=model._meta.db_table, frame=frame)
 
 
