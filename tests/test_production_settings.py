@@ -82,7 +82,7 @@ def test_production_accepts_strong_token_settings_and_hardens_the_rest():
     shown = json.loads(started.stdout.splitlines()[-1])
     assert shown["renderers"] == ["rest_framework.renderers.JSONRenderer"]
     assert shown["cache"] == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.common.cache_backends.RedisCache",
         "LOCATION": "redis://redis:6379/0",
     }
 

@@ -218,7 +218,7 @@ CELERY_BEAT_SCHEDULE = {
 CACHE_URL = env_str("TALLY_CACHE_URL")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.common.cache_backends.RedisCache",
         "LOCATION": CACHE_URL,
         # Deployments (or test runs) sharing one Redis keep apart by their prefix.
         "KEY_PREFIX": env_str("TALLY_CACHE_KEY_PREFIX", ""),

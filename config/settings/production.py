@@ -54,4 +54,4 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework
 # Rate limits count in the cache: one per process would let N workers allow N times the limit. Without
 # TALLY_CACHE_URL, the Redis that already serves as the broker is the cache.
 if not CACHE_URL and CELERY_BROKER_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+    CACHES = {"default": {"BACKEND": "apps.common.cache_backends.RedisCache", "LOCATION": CELERY_BROKER_URL}}

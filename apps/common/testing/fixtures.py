@@ -45,7 +45,7 @@ def shared_cache():
     """Redis (the broker's) as the default cache, as production shares it between processes, under a key prefix of
     the test's own. Mark the test `broker`."""
     prefix = f"test-{uuid.uuid4().hex[:8]}"
-    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.CELERY_BROKER_URL,
+    redis = {"BACKEND": "apps.common.cache_backends.RedisCache", "LOCATION": settings.CELERY_BROKER_URL,
              "KEY_PREFIX": prefix}  # fmt: skip
     with override_settings(CACHES={"default": redis}):
         yield prefix
