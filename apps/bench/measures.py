@@ -759,6 +759,9 @@ def _newspark_groups_ensure(scale: Scale) -> None:
     Group.objects.bulk_create(rows, batch_size=20_000)
     ids = list(groups.order_by("pk").values_list("pk", flat=True))
     with connection.cursor() as cursor:
+        # Fresh statistics first: planned as one row for the vhost, the self-join below is a nested loop over every
+        # pair of its groups.
+        cursor.execute("ANALYZE groups_group" if connection.vendor == "postgresql" else "ANALYZE")
         cursor.execute(
             "UPDATE groups_group SET parent_id = roots.id FROM groups_group roots "
             "WHERE groups_group.vhost = %s AND roots.vhost = %s AND groups_group.id %% 100 <> 0 "
