@@ -3,7 +3,7 @@
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
@@ -62,9 +62,10 @@ def _window_count(key: str, *, timeout: int) -> int:
     On Redis one round trip (the counter created if absent, then incremented: two commands, each atomic, so that
     no MULTI is needed); on a cache of the process, with add and incr.
     """
-    if isinstance(cache, RedisCache):
-        full_key = cache.make_and_validate_key(key)
-        pipeline = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+    backend = caches["default"]  # `cache` is a proxy to it, never an instance of a backend class
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        pipeline = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
         pipeline.set(full_key, 0, ex=timeout, nx=True)
         pipeline.incr(full_key)
         return pipeline.execute()[1]
