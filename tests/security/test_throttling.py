@@ -116,3 +116,14 @@ def test_a_refusal_says_when_to_retry(api_client, user_key):
 
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 3600
+
+
+@override_settings(API_THROTTLE_RATE="1/minute", API_SERVICE_THROTTLE_RATE="none")
+def test_a_deployment_may_leave_its_service_keys_unthrottled(api_client, user_key):
+    service_key = api_key_for(UserFactory(), service=True)
+
+    service = _statuses(lambda: api_client.get("/api/v1/groups/", HTTP_AUTHORIZATION=service_key), 5)
+    user = _statuses(lambda: api_client.get("/api/v1/groups/", HTTP_AUTHORIZATION=user_key), 2)
+
+    assert service == [200] * 5
+    assert user == [200, 429]

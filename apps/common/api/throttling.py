@@ -15,8 +15,8 @@ class ApiKeyRateThrottle(BaseThrottle):
     default cache, which is Redis when TALLY_CACHE_URL is set, so that every process counts together.
 
     The rate is the Open edX Analytics API's: API_THROTTLE_RATE, or API_SERVICE_THROTTLE_RATE for a trusted
-    service (a key marked `service`, or a key of one of API_SERVICE_USERNAMES), as DRF writes rates ("60/minute").
-    Rates are read per request.
+    service (a key marked `service`, or a key of one of API_SERVICE_USERNAMES), as DRF writes rates ("60/minute");
+    "none" leaves such requests unthrottled (a deployment's own trusted services). Rates are read per request.
 
     A counter per fixed window of the rate's duration, one atomic increment per request, where DRF's own throttle
     reads and writes the list of every request's time in the last window (thousands of entries at a service's
@@ -27,6 +27,8 @@ class ApiKeyRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         rate = settings.API_SERVICE_THROTTLE_RATE if is_service(request) else settings.API_THROTTLE_RATE
+        if rate.lower() == UNTHROTTLED:
+            return True
         allowed, duration = _parse_rate(rate)
         now = time.time()
         key = f"throttle:api:{self._ident(request)}:{duration}:{int(now // duration)}"
@@ -48,6 +50,7 @@ class ApiKeyRateThrottle(BaseThrottle):
 
 
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+UNTHROTTLED = "none"
 
 
 def _parse_rate(rate: str) -> tuple[int, int]:
