@@ -427,7 +427,9 @@ def _serve(port: int) -> subprocess.Popen:
     redis = _shared_cache()
     env = {
         **os.environ,
-        **({"TALLY_CACHE_URL": redis, "TALLY_CACHE_KEY_PREFIX": "bench"} if redis else {}),
+        # A namespace of this server's own: the bench writes its data in bulk (no save signals, so no version bump),
+        # and another bench database may have left pages under the same queries.
+        **({"TALLY_CACHE_URL": redis, "TALLY_CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:12]}"} if redis else {}),
         "TALLY_LOG_LEVEL": "WARNING",
         # Ordinary keys and anonymous callers are counted as always, at a rate the load cannot reach; the bench's
         # trusted service key (the v0 and Sunbird reads') is exempt, as issue 15 allows for the reference's services.
