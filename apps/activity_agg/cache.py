@@ -6,35 +6,30 @@ commits). A change therefore shows in the next response, and the TTL (ACTIVITY_A
 no version sees, such as a renamed user.
 """
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
 
-from apps.common.versioned_cache import cached, versions_bump
+from apps.common.versioned_cache import cached, digest, versions_bump
 
 T = TypeVar("T")
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
-
-
 def _group_key(group_id: str) -> str:
-    return f"activity_agg:group:{_digest(str(group_id).lower())}"
+    return f"activity_agg:group:{digest(str(group_id).lower())}"
 
 
 def _figures_key(activity_id: str) -> str:
-    return f"activity_agg:figures:{_digest(activity_id)}"
+    return f"activity_agg:figures:{digest(activity_id)}"
 
 
 def cached_group_agg(*, group_id: str, activity_id: str, activity_type: str, compute: Callable[[], T]) -> T:
     """`compute()` for (group, activity), cached for a short TTL while neither the group nor the activity's
     figures changed (the entry and both versions read in one round trip)."""
     return cached(
-        key="activity_agg:agg:" + _digest(str(group_id).lower(), activity_type, activity_id),
+        key="activity_agg:agg:" + digest(str(group_id).lower(), activity_type, activity_id),
         versions=[_group_key(group_id), _figures_key(activity_id)],
         compute=compute,
         timeout=settings.ACTIVITY_AGG_CACHE_SECONDS,

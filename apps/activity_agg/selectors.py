@@ -13,7 +13,7 @@ from apps.activity_agg.models import ActivityAggregate
 from apps.common.exceptions import PermissionDeniedError
 from apps.common.models import User
 from apps.course_analytics.services.rollups import enrollment_states
-from apps.groups.models import Activity, Group
+from apps.groups.models import Activity, Group, members_visible_to
 from apps.groups.selectors import group_activities, group_get, group_members
 
 
@@ -158,7 +158,7 @@ def group_activities_progress(*, group: Group, activities: list[Activity]) -> li
 
 
 def _require_member(*, actor: User, member_ids: frozenset[int]) -> None:
-    if not actor.is_platform_staff and actor.pk not in member_ids:
+    if not members_visible_to(actor, active_member_ids=member_ids):
         raise PermissionDeniedError("Only the group's members may read its aggregates.", code="not_group_member")
 
 

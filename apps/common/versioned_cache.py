@@ -6,19 +6,25 @@ were current before its value was computed, and served only while they still are
 that changed meanwhile is stale from the start, never current. Entries and versions are read in one round trip.
 """
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 T = TypeVar("T")
 
 
 def shared_cache_enabled() -> bool:
     """Whether the default cache is one every process shares (Redis), so that a bump reaches every process."""
-    return settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    return isinstance(caches["default"], RedisCache)
+
+
+def digest(*parts: str) -> str:
+    """A short fixed-length name for cache keys made of arbitrary text."""
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def current_version(found: dict, name: str) -> str:
@@ -40,6 +46,14 @@ def cached(*, key: str, versions: list[str], compute: Callable[[], T], timeout: 
     value = compute()
     cache.set(key, (current, value), timeout=timeout)
     return value
+
+
+def shared_cached(*, key: str, versions: list[str], compute: Callable[[], T], timeout: int) -> T:
+    """`cached`, when every process shares the cache; otherwise `compute()` every time, so that a write in one
+    process is never hidden from another by a cache of its own."""
+    if not shared_cache_enabled():
+        return compute()
+    return cached(key=key, versions=versions, compute=compute, timeout=timeout)
 
 
 def versions_bump(names: Iterable[str]) -> None:

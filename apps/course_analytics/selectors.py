@@ -6,7 +6,6 @@ the reference's do); with neither, it reads the latest day (or week) computed fo
 empty; the API turns that into a 404.
 """
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -17,7 +16,7 @@ from django.conf import settings
 from django.db.models import Max, QuerySet
 from django_countries import countries
 
-from apps.common.versioned_cache import cached, shared_cache_enabled
+from apps.common.versioned_cache import digest, shared_cached
 from apps.course_analytics.eventstore import events_scan, partition_files
 from apps.course_analytics.models import (
     UNKNOWN_COUNTRY,
@@ -237,11 +236,8 @@ def tracking_events_count() -> int:
 def figures_cached(*, key: str, compute: Callable[[], T]) -> T:
     """`compute()` of the v0 figures that `key` names: with a cache every process shares, computed once until a
     rollup (or any write of this app's rows) commits (FIGURES_VERSION; ANALYTICS_CACHE_SECONDS at most)."""
-    if not shared_cache_enabled():
-        return compute()
-    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-    return cached(
-        key=f"course_analytics:v0:{digest}",
+    return shared_cached(
+        key=f"course_analytics:v0:{digest(key)}",
         versions=[FIGURES_VERSION],
         compute=compute,
         timeout=settings.ANALYTICS_CACHE_SECONDS,

@@ -15,7 +15,7 @@ from apps.common.models import JobRun, User
 from apps.course_analytics.models import EnrollmentDaily, LearnerProfile
 from apps.course_analytics.selectors import tracking_events_count
 from apps.course_analytics.services.rollups import ROLLUP_KIND
-from apps.datasets.aggregation import KEY_SEPARATOR
+from apps.datasets.aggregation import KEY_SEPARATOR, NAMING_FIELDS, node_fields
 from apps.datasets.models import Dataset, DatasetOutputFile
 from apps.datasets.selectors import output_document_read
 from apps.groups.models import Group, Membership
@@ -150,9 +150,6 @@ def dataset_get(*, dataset_id: uuid.UUID) -> Dataset | None:
     return Dataset.objects.select_related("consumer", "job", "group_source").filter(dataset_id=dataset_id).first()
 
 
-NAMING_FIELDS = ("group_id", "group_path", "group_name")
-
-
 @dataclass(frozen=True)
 class DatasetNode:
     """One page of a node of a dataset's hierarchy, as its output file holds it: the node's own figures (`own`),
@@ -177,7 +174,7 @@ class DatasetNode:
     @property
     def figure_fields(self) -> list[str]:
         """The rows' fields after those that name them (user_id; or group_id, group_path, group_name)."""
-        return self.fields[1:] if self.of_users else self.fields[3:]
+        return self.fields[1:] if self.of_users else self.fields[len(NAMING_FIELDS) :]
 
     @property
     def figure_rows(self) -> list[tuple[str, str | None, list]]:
@@ -212,7 +209,6 @@ def dataset_node(*, dataset: Dataset, group_id: str | None, page: int) -> Datase
         if prefixes
         else {}
     )
-    own_fields = ["group_id", "group_path", "group_name", *dataset.spec["fields"]]
     fields = document["fields"]
     rows = [dict(zip(fields, row, strict=True)) for row in document["rows"]]
     users: dict[str, User] = {}
@@ -225,7 +221,7 @@ def dataset_node(*, dataset: Dataset, group_id: str | None, page: int) -> Datase
         path=path,
         ancestors=[(above[prefix], name) for prefix, name in zip(prefixes, path, strict=False) if prefix in above],
         fields=fields,
-        own=dict(zip(own_fields, document["self"], strict=True)),
+        own=dict(zip(node_fields(dataset.spec), document["self"], strict=True)),
         rows=rows,
         page=page,
         pages=max(1, -(-document["rows_total"] // document["rows_per_page"])),

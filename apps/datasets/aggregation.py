@@ -227,15 +227,24 @@ def _paged(frame: pl.DataFrame, *, parent: str, sort: str, descending: bool, row
     )
 
 
+# The fields that name a node, first in its row.
+NAMING_FIELDS = ("group_id", "group_path", "group_name")
+
+
+def node_fields(spec: dict) -> list[str]:
+    """The fields of a node's row (its own, in `self`, and its child groups'), in order."""
+    return [*NAMING_FIELDS, *spec["fields"]]
+
+
 def dataset_documents(users: pl.DataFrame, nodes: pl.DataFrame, *, spec: dict) -> pl.DataFrame:
     """Every output file: (key, group_id, page, document), the document in the reference's JSON shape."""
-    node_fields = ["group_id", "group_path", "group_name", *spec["fields"]]
+    node_columns = node_fields(spec)
     user_fields = ["user_id", *spec["user_fields"]]
     nodes = nodes.with_columns(
         pl.col("key").hash(seed=20).cast(pl.String).str.zfill(20).alias("group_id"),
         pl.col("path").alias("group_path"),
         pl.col("name").alias("group_name"),
-    ).with_columns(_json_row(node_fields).alias("row"))
+    ).with_columns(_json_row(node_columns).alias("row"))
     children = _paged(
         nodes.filter(pl.col("level") > 0).with_columns(pl.col("key").alias("tie")),
         parent="parent_key",
@@ -255,7 +264,7 @@ def dataset_documents(users: pl.DataFrame, nodes: pl.DataFrame, *, spec: dict) -
         rows_per_page=spec["rows_per_page"],
     )
     headers = [
-        (node_fields, spec["sort_field"], spec["sort_order"]),
+        (node_columns, spec["sort_field"], spec["sort_order"]),
         (user_fields, spec["users_sort_field"], spec["users_sort_order"]),
     ]
     pages = pl.concat(

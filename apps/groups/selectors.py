@@ -1,6 +1,5 @@
 """Reads of groups, memberships and activities. Inactive (deleted) groups are gone for every dialect."""
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from django.db.models import (
 from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
 from apps.common.models import User
-from apps.common.versioned_cache import cached, shared_cache_enabled
+from apps.common.versioned_cache import digest, shared_cached
 from apps.groups import geo
 from apps.groups.geo import Point
 from apps.groups.models import (
@@ -70,22 +69,23 @@ def group_read_cached(*, group_id: uuid.UUID | str, name: str, derive: Callable[
     """`derive(group)` of the existing group with this public id (NotFoundError otherwise, as group_get): with a
     cache every process shares, computed once per (`name`, group) until a groups write commits (GROUPS_VERSION;
     GROUPS_PAGE_CACHE_SECONDS at most). `derive` must not depend on who reads: the caller checks that."""
-    public_id = uuid_or_none(group_id)
-    if not shared_cache_enabled() or public_id is None:
-        return derive(group_get(group_id=group_id))
-    return cached(
-        key=f"groups:read:{name}:{public_id}",
+    return shared_cached(  # an id that is not a UUID names no group: group_get raises, and nothing is cached
+        key=f"groups:read:{name}:{uuid_or_none(group_id)}",
         versions=[GROUPS_VERSION],
-        compute=lambda: derive(group_get(group_id=public_id)),
+        compute=lambda: derive(group_get(group_id=group_id)),
         timeout=settings.GROUPS_PAGE_CACHE_SECONDS,
     )
+
+
+def _members_refused() -> PermissionDeniedError:
+    return PermissionDeniedError("Only the group's members may see its members.", code="not_group_member")
 
 
 def group_members_require_visible(*, reader: User, active_member_ids: frozenset[int]) -> None:
     """PermissionDeniedError (not_group_member) unless `reader` may see the members (Group.objects.visible_to) of a
     group whose active members are known already."""
     if not members_visible_to(reader, active_member_ids=active_member_ids):
-        raise PermissionDeniedError("Only the group's members may see its members.", code="not_group_member")
+        raise _members_refused()
 
 
 def group_members(*, group: Group, reader: User | None) -> QuerySet[Membership]:
@@ -95,7 +95,7 @@ def group_members(*, group: Group, reader: User | None) -> QuerySet[Membership]:
     for anyone else. `reader` None is a caller that has judged access itself (staff pages, the aggregator).
     """
     if reader is not None and not Group.objects.visible_to(reader).filter(pk=group.pk).exists():
-        raise PermissionDeniedError("Only the group's members may see its members.", code="not_group_member")
+        raise _members_refused()
     return (
         Membership.objects.active()
         .filter(group=group)
@@ -385,11 +385,10 @@ def group_page(*, user, query: GroupPageQuery) -> GroupPage:
     GROUPS_PAGE_CACHE_SECONDS at most); the permission is checked every time.
     """
     _authorize_page(user=user, query=query)
-    if not shared_cache_enabled() or query.no_limit or query.page_size > CACHED_PAGE_ROWS:
+    if query.no_limit or query.page_size > CACHED_PAGE_ROWS:
         return _group_page(query)
-    digest = hashlib.blake2b(repr(query).encode(), digest_size=16).hexdigest()
-    return cached(
-        key=f"groups:page:{digest}",
+    return shared_cached(
+        key=f"groups:page:{digest(repr(query))}",
         versions=[GROUPS_VERSION],
         compute=lambda: _group_page(query),
         timeout=settings.GROUPS_PAGE_CACHE_SECONDS,
