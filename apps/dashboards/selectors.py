@@ -150,6 +150,10 @@ def dataset_get(*, dataset_id: uuid.UUID) -> Dataset | None:
     return Dataset.objects.select_related("consumer", "job", "group_source").filter(dataset_id=dataset_id).first()
 
 
+# What a node's chart shows of its child groups: the first of these that the dataset computes.
+GROUP_CHART_FIELDS = ("mean_percent", "mean_score", "population")
+
+
 @dataclass(frozen=True)
 class DatasetNode:
     """One page of a node of a dataset's hierarchy, as its output file holds it: the node's own figures (`own`),
@@ -170,6 +174,14 @@ class DatasetNode:
     @property
     def of_users(self) -> bool:
         return self.fields[0] == "user_id"
+
+    @property
+    def chart_field(self) -> str:
+        """What a chart of the rows shows: the users' sort field at a leaf; else the first of GROUP_CHART_FIELDS the
+        dataset computes (the sort field when none)."""
+        if self.of_users:
+            return self.sort_field
+        return next((name for name in GROUP_CHART_FIELDS if name in self.fields), self.sort_field)
 
     @property
     def figure_fields(self) -> list[str]:

@@ -141,10 +141,6 @@ def dataset_list(request):
                  page_rows=selectors.PAGE_ROWS)  # fmt: skip
 
 
-# What a node's chart shows of its child groups: the first of these that the dataset computes.
-GROUP_CHART_FIELDS = ("mean_percent", "mean_score", "population")
-
-
 def dataset_page(request, dataset_id: uuid.UUID):
     """A dataset's job and one page of one node of its hierarchy (`?node=<group_id>&page=<n>`, the root at first):
     the node's own figures, a chart and a table of its child groups (each a link down) or, at the leaves, its users
@@ -153,36 +149,21 @@ def dataset_page(request, dataset_id: uuid.UUID):
     if dataset is None:
         raise Http404("No such dataset.")
     page_number = request.GET.get("page", "1")
+    status = dataset_status(dataset=dataset)
     node = None
-    if dataset_status(dataset=dataset) == JobStatus.COMPLETED:
+    if status == JobStatus.COMPLETED:
         if page_number.isdecimal():
             node = selectors.dataset_node(dataset=dataset, group_id=request.GET.get("node"), page=int(page_number))
         if node is None:
             raise Http404("No such node of this dataset.")
     panels = []
     if node is not None and node.rows:
+        field, kind = node.chart_field, "user" if node.of_users else "group"
         labels = [label for label, _, _ in node.figure_rows]
-        field = (
-            node.sort_field
-            if node.of_users
-            else next(name for name in (*GROUP_CHART_FIELDS, node.sort_field) if name in node.fields)
-        )
-        title = f"{field} of each {'user' if node.of_users else 'group'} under it"
-        panels.append(
-            Panel.of(
-                "node",
-                title,
-                chart(
-                    "bar",
-                    "user" if node.of_users else "group",
-                    labels,
-                    {field: [row[field] for row in node.rows]},
-                    horizontal=True,
-                ),
-            )
-        )
+        spec = chart("bar", kind, labels, {field: [row[field] for row in node.rows]}, horizontal=True)
+        panels.append(Panel.of("node", f"{field} of each {kind} under it", spec))
     return _page(request, "dataset.html", title=f"Dataset {dataset.dataset_id}", dataset=dataset, node=node,
-                 panels=panels, job_status=dataset_status(dataset=dataset))  # fmt: skip
+                 panels=panels, job_status=status)  # fmt: skip
 
 
 def job_list(request):
