@@ -7,7 +7,7 @@ CHARTJS := static/vendor/chart.js/chart.umd.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install node-deps run test lint test-postgres test-sqlite chromium worker beat bench bench-small clean
+.PHONY: install node-deps run test lint test-postgres test-sqlite chromium worker beat bench bench-small soak clean
 
 install: $(STAMP) $(CHARTJS)
 
@@ -80,6 +80,13 @@ bench: install
 
 bench-small: install
 	scripts/with-services.sh scripts/bench.sh --scale small
+
+# Every endpoint of every dialect for SECONDS (after a warm-up) against gunicorn with Redis, on a database of its own:
+# requests, errors (goal 0), p50, p99 and the servers' memory at start and end (goal: flat, within 20%).
+SECONDS ?= 180
+soak: install
+	BENCH_COMMAND=soak BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tally_soak \
+		BENCH_EVENT_STORE=var/soak/events scripts/with-services.sh scripts/bench.sh --seconds $(SECONDS)
 
 clean:
 	rm -rf $(VENV) var/static node_modules static/vendor

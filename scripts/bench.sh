@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: runs `manage.py bench` on a PostgreSQL database of its own (BENCH_DATABASE_URL, created when missing),
 # and an event store of its own, so that the generated data never touches what the platform serves from.
+# make soak runs `manage.py soak` the same way (BENCH_COMMAND=soak), on a database and event store of its own.
 set -euo pipefail
 PY="${PY:-.venv/bin/python}"
 export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tally_bench}"
@@ -21,4 +22,4 @@ with psycopg.connect(urlunsplit(url._replace(scheme="postgresql", path="/postgre
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 PYEOF
 "$PY" manage.py migrate --noinput --verbosity 0
-exec "$PY" manage.py bench "$@"
+exec "$PY" manage.py "${BENCH_COMMAND:-bench}" "$@"

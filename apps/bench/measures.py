@@ -4,14 +4,8 @@ checks that both computed the same results, and returns a Result."""
 import csv
 import io
 import json
-import os
 import signal
-import socket
 import statistics
-import subprocess
-import sys
-import threading
-import time
 import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -29,6 +23,7 @@ from apps.activity_agg.models import ActivityAggregate
 from apps.bench import baselines
 from apps.bench.runner import Result, Timer, compared, run_isolated
 from apps.bench.scales import COURSES, SESSIONS_PER_USER, START, Scale
+from apps.bench.serving import Call, free_port, load, repeat, serve, shared_cache
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import api_key_create, user_ensure
@@ -330,41 +325,12 @@ def group_count_measure(scale: Scale) -> Result:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _load(port: int, path: str, headers: dict, *, seconds: float, clients: int, body: str | None = None) -> dict:
     """Keep-alive GETs (POSTs of `body` when given) from `clients` threads on loopback for `seconds`: requests per
     second, p99 and errors."""
-    latencies: list[float] = []
-    errors = [0]
-    deadline = time.monotonic() + seconds
-    lock = threading.Lock()
-
-    def client() -> None:
-        conn = HTTPConnection("127.0.0.1", port, timeout=10)
-        mine, failed = [], 0
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            conn.request("GET" if body is None else "POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - started)
-            failed += response.status != 200
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return _load_figures(latencies, seconds=seconds, errors=errors[0])
+    call = Call(path, "GET" if body is None else "POST", path, headers, body)
+    figures = load(port, lambda client: repeat(call), seconds=seconds, clients=clients, timeout=10)
+    return _load_figures(figures.latencies, seconds=seconds, errors=figures.errors)
 
 
 def _load_figures(latencies: list[float], *, seconds: float, errors: int) -> dict:
@@ -417,44 +383,6 @@ def _versus_bare(name: str, measured: dict, bare: dict, *, p99_at_most: float | 
     return result
 
 
-def _shared_cache() -> str | None:
-    """The Redis that production would share as its cache (the broker's), when the broker is Redis."""
-    return settings.CELERY_BROKER_URL if settings.CELERY_BROKER_URL.startswith("redis") else None
-
-
-def _serve(port: int) -> subprocess.Popen:
-    """gunicorn serving Tally as production does: its cache shared through Redis when there is one."""
-    redis = _shared_cache()
-    env = {
-        **os.environ,
-        # A namespace of this server's own: the bench writes its data in bulk (no save signals, so no version bump),
-        # and another bench database may have left pages under the same queries.
-        **({"TALLY_CACHE_URL": redis, "TALLY_CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:12]}"} if redis else {}),
-        "TALLY_LOG_LEVEL": "WARNING",
-        # Ordinary keys and anonymous callers are counted as always, at a rate the load cannot reach; the bench's
-        # trusted service key (the v0 and Sunbird reads') is exempt, as issue 15 allows for the reference's services.
-        "TALLY_API_THROTTLE_RATE": "100000000/minute",
-        "TALLY_API_SERVICE_THROTTLE_RATE": "none",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
 @transaction.atomic
 def _http_fixtures() -> dict:
     from apps.groups.services import MemberSpec, group_create
@@ -476,8 +404,8 @@ def http(scale: Scale) -> list[Result]:
     """Requests per second of Tally's endpoints against a bare Django view reading one row through the ORM, each
     behind the same gunicorn (2 workers) and load generator (threads on loopback, for a bounded time)."""
     fixtures = _http_fixtures()
-    port = _free_port()
-    server = _serve(port)
+    port = free_port()
+    server = serve(port)
     try:
         token = {"Authorization": f"Token {fixtures['key']}"}
         targets = {
@@ -697,8 +625,8 @@ def activity_agg(scale: Scale) -> Result:
     equal before any time is taken."""
     courses = _aggregate_rows_ensure(scale)
     fixtures = _agg_group(courses[0])
-    port = _free_port()
-    server = _serve(port)
+    port = free_port()
+    server = serve(port)
     try:
         body = json.dumps(
             {"request": {"groupId": fixtures["group_id"], "activityId": courses[0], "activityType": "Course"}}
@@ -725,7 +653,7 @@ def activity_agg(scale: Scale) -> Result:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     name = f"activity agg (150 members) over {ActivityAggregate.objects.count():,} aggregate rows, req/s vs bare"
-    return _versus_bare(name, measured, bare, cache="redis" if _shared_cache() else "per process")
+    return _versus_bare(name, measured, bare, cache="redis" if shared_cache() else "per process")
 
 
 NEWSPARK_VHOST = 9100
@@ -784,8 +712,8 @@ def get_groups(scale: Scale) -> Result:
     """getGroups (JSON, anonymous, the default sort) of one page of 100 against a bare Django view reading the same
     page through the ORM, behind the same gunicorn and load generator; both must list the same groups first."""
     _newspark_groups_ensure(scale)
-    port = _free_port()
-    server = _serve(port)
+    port = free_port()
+    server = serve(port)
     try:
         tally_path = f"/services/json/groups/getGroups?vhost={NEWSPARK_VHOST}&startPage=2"
         bare_path = f"/bench/bare/newspark/{NEWSPARK_VHOST}?page=2"

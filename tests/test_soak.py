@@ -1,0 +1,23 @@
+"""`make soak` for a few seconds against the test database: every call of the mix answers as expected, through
+gunicorn with Redis as production serves it."""
+
+import pytest
+
+from apps.bench.soak import soak_run
+from apps.common.testing.fixtures import database_url_for_tests
+
+pytestmark = [pytest.mark.postgres, pytest.mark.broker]
+
+
+def test_a_short_soak_meets_no_error_on_any_call(transactional_db, monkeypatch):
+    # given the demo data and the soak's own users, pool and keys (seeded by the run), served by gunicorn
+    monkeypatch.setenv("DATABASE_URL", database_url_for_tests())
+
+    # when every call of the mix is driven for a few seconds
+    report = soak_run(seconds=6, clients=2, warmup=2, growth_at_most=1.0)
+
+    # then nothing failed, and the writes as well as the reads were called
+    assert report.errors == 0, [*report.warmup.failures, *report.measured.failures]
+    called = set(report.warmup.by_name) | set(report.measured.by_name)
+    assert {"sunbird create", "sunbird delete", "learnosity datasets get", "v0 ingest events"} <= called
+    assert report.rss_start_kb > 0
