@@ -9,6 +9,7 @@ class CommonConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.common import (  # noqa: F401
+            checks,  # registers the deployment checks
             lookups,  # registers the `like` lookup
             receivers,  # connects the API key cache's receivers
         )

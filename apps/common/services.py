@@ -135,6 +135,19 @@ def job_transaction_lock(*, kind: str, key: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(kind, key)])
 
 
+ABANDONED = "abandoned: the process running it stopped before it ended (its work was rolled back)"
+
+
+def _abandoned_runs_close(*, kind: str, key: str) -> None:
+    """Mark failed the runs of (kind, key) still recorded as running: under the job lock on PostgreSQL, their
+    process is gone (a killed worker's session lock ends with its connection), and so is their uncommitted work.
+    SQLite has no such lock to prove it, and keeps them as they are."""
+    if connection.vendor == "postgresql":
+        JobRun.objects.filter(kind=kind, key=key, status=JobRun.Status.RUNNING).update(
+            status=JobRun.Status.FAILED, error=ABANDONED, finished=timezone.now()
+        )
+
+
 def job_run_execute(*, kind: str, key: str, work: Callable[[], int]) -> JobRun:
     """Run `work` for (kind, key) under the job lock, inside one transaction, and record the run.
 
@@ -143,6 +156,7 @@ def job_run_execute(*, kind: str, key: str, work: Callable[[], int]) -> JobRun:
     nothing, so a failure leaves the previous results in place. The exception of a failed run is re-raised.
     """
     with job_lock(kind=kind, key=key):
+        _abandoned_runs_close(kind=kind, key=key)
         run = JobRun.objects.create(kind=kind, key=key)
         try:
             with transaction.atomic():

@@ -192,7 +192,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+# A task taken by a worker that died unacknowledged goes back to the queue once this long has passed since its
+# delivery, so it must outlast the longest task (the hard time limit below); a check refuses a shorter one.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("TALLY_CELERY_VISIBILITY_TIMEOUT_SECONDS", 6 * 3600)}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 50 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60)
 CELERY_BEAT_SCHEDULE = {

@@ -82,13 +82,15 @@ def database_url_for_tests() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def celery_worker_start(queue: str) -> subprocess.Popen:
-    """A real Celery worker process on the configured broker, consuming only `queue`, against the test database."""
+def celery_worker_start(queue: str, *, broker_url: str | None = None, **environ: str) -> subprocess.Popen:
+    """A real Celery worker process on the configured broker (or `broker_url`), consuming only `queue`, against the
+    test database; `environ` adds to its environment."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url_for_tests(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": broker_url or settings.CELERY_BROKER_URL,
+        **environ,
     }
     command = [
         sys.executable,
@@ -117,6 +119,65 @@ def celery_worker_queue(transactional_db):
     yield queue
     worker.terminate()
     worker.wait(timeout=30)
+
+
+@dataclass
+class RedisServer:
+    """A redis-server process of a test's own on a free loopback port, which the test may stop and start again."""
+
+    folder: str
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.port = self.port or _free_port()
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                   "no", "--dir", self.folder, "--loglevel", "warning"]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        assert wait_for(self._answers, seconds=20, interval=0.05), "redis-server did not start"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                probe.sendall(b"PING\r\n")
+                return probe.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@pytest.fixture
+def private_broker(tmp_path, monkeypatch):
+    """A Redis of the test's own as the Celery broker of this process (what it publishes) and of the workers it
+    starts with `broker_url=private_broker.url`: what a test does to it (a short visibility timeout that hands
+    unacknowledged tasks back, a stop) touches no other worker's tasks."""
+    from celery import current_app
+
+    def pools_drop() -> None:
+        # The app keeps its connection pools for the URL it first used; without them the next publish connects to
+        # the URL of the moment (Celery reads CELERY_BROKER_URL from the environment before its settings).
+        current_app._pool = None
+        current_app.amqp._producer_pool = None
+
+    server = RedisServer(folder=str(tmp_path))
+    server.start()
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
+    pools_drop()
+    try:
+        yield server
+    finally:
+        monkeypatch.undo()
+        pools_drop()
+        server.stop()
 
 
 def wait_for(predicate, *, seconds: float = 60, interval: float = 0.25) -> bool:

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.common.checks import visibility_timeout_check
 from apps.common.models import JobRun
 from apps.common.services import job_run_execute, job_runs_prune
 from apps.common.tasks import prune_job_runs
@@ -52,3 +53,14 @@ def test_the_prune_task_calls_the_service_in_process_when_called_directly():
     run_id = prune_job_runs(older_than_days=1)
 
     assert JobRun.objects.get(pk=run_id).kind == "common.prune_job_runs"
+
+
+def test_a_visibility_timeout_shorter_than_the_longest_task_fails_the_deployment_check(settings):
+    settings.CELERY_TASK_TIME_LIMIT = 3600
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+    warnings = visibility_timeout_check(None)
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3601}
+
+    assert [warning.id for warning in warnings] == ["tally.W001"]
+    assert visibility_timeout_check(None) == []

@@ -12,12 +12,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
 from apps.common.models import JobRun
-from apps.common.testing.fixtures import database_url_for_tests, wait_for
+from apps.common.services import ABANDONED
+from apps.common.testing.fixtures import celery_worker_start, database_url_for_tests, wait_for
 from apps.course_analytics import models
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
@@ -27,7 +29,7 @@ from apps.course_analytics.services.rollups import (
     course_analytics_backfill_enqueue,
     course_analytics_rollup,
 )
-from apps.course_analytics.tasks import rollup_range
+from apps.course_analytics.tasks import rollup_day, rollup_range
 
 COURSES = ["course-v1:TallyX+MATH101+2026_T1", "TallyX/HIST100/2025_Fall"]
 START = date(2026, 3, 2)  # a Monday
@@ -224,6 +226,56 @@ def test_a_rollup_killed_midway_leaves_the_previous_tables_and_a_rerun_completes
     assert after_kill == before
     assert rerun.returncode == 0, error
     assert completed == _snapshot()
+
+
+@pytest.mark.postgres
+@pytest.mark.broker
+def test_a_worker_killed_mid_rollup_hands_the_task_to_the_next_worker(transactional_db, private_broker):
+    lines = _lines(days=7)
+    tracking_lines_ingest(lines=lines, source="t")
+    _profiles()
+    day = START + timedelta(days=6)
+    course_analytics_rollup(day=day)
+    before = _snapshot(TABLES[:-1])
+    late = json.loads(next(line for line in lines if "enrollment.activated" in line))
+    late["event_type"] = late["name"] = "edx.course.enrollment.deactivated"
+    late["time"] = (day + timedelta(hours=23)).isoformat()
+    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+    queue = f"test-{os.urandom(4).hex()}"
+    first = celery_worker_start(queue, broker_url=private_broker.url)
+    # Another session holds the video viewings, so that the worker's rollup stops there, its enrollment tables
+    # written in its open transaction, until it is killed.
+    with psycopg.connect(database_url_for_tests().replace("postgres://", "postgresql://", 1)) as blocker:
+        blocker.execute("LOCK TABLE course_analytics_videoviewing IN ACCESS EXCLUSIVE MODE")
+        try:
+            rollup_day.apply_async(args=[day.isoformat()], queue=queue)
+            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass"
+            assert wait_for(lambda: blocker.execute(waiting, ["course_analytics_videoviewing"]).fetchone()[0] > 0)
+            first.kill()
+            first.wait(timeout=30)
+        finally:
+            first.kill()
+            blocker.rollback()
+    after_kill = _snapshot(TABLES[:-1])
+
+    # A worker that starts once the delivery's visibility timeout has passed takes the task back from the broker.
+    time.sleep(2)
+    second = celery_worker_start(queue, broker_url=private_broker.url, TALLY_CELERY_VISIBILITY_TIMEOUT_SECONDS="1")
+    try:
+        runs = JobRun.objects.filter(kind="course_analytics.rollup", key=day.isoformat()).order_by("pk")
+        assert wait_for(lambda: runs.filter(status="succeeded").count() == 2, seconds=120)
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+    redelivered = _snapshot()
+    course_analytics_rollup(day=day)
+
+    assert after_kill == before
+    assert redelivered["EnrollmentDaily"] != before["EnrollmentDaily"]  # the late event counts, once
+    assert redelivered == _snapshot()
+    assert [(run.status, run.error) for run in runs] == [
+        ("succeeded", ""), ("failed", ABANDONED), ("succeeded", ""), ("succeeded", "")
+    ]  # fmt: skip
 
 
 @pytest.mark.django_db

@@ -1,18 +1,21 @@
-"""A build killed halfway (SIGKILL of the worker process) leaves no output reachable; a rerun completes it."""
+"""A build killed halfway (SIGKILL of the worker process) leaves no output reachable; the broker hands it to the next
+worker, which completes it."""
 
 import json
+import time
 import uuid
 
 import pytest
 from django.db import transaction
 from django.test import RequestFactory
 
+from apps.common.models import JobRun
+from apps.common.services import ABANDONED
 from apps.common.testing.fixtures import celery_worker_start, wait_for
 from apps.datasets.api.signing import download_url
 from apps.datasets.models import DatasetJob, DatasetOutputFile, Session
 from apps.datasets.services import dataset_create, dataset_file_upload
 from apps.datasets.spec import dataset_spec_parse
-from apps.datasets.tasks import build_dataset
 from apps.datasets.tests.conftest import THREE_LEVELS, dataset_request
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker]
@@ -45,13 +48,13 @@ def _many_small_files(consumer) -> str:
     return spec.dataset_id, "\n".join(json.dumps(user) for user in users).encode()
 
 
-def test_a_build_killed_halfway_shows_nothing_and_a_rerun_completes_it(
-    transactional_db, consumer, dataset_storage, settings
+def test_a_build_killed_halfway_shows_nothing_and_the_next_worker_completes_it(
+    transactional_db, consumer, dataset_storage, settings, private_broker
 ):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     settings.DATASETS_QUEUE = queue
     dataset_id, content = _many_small_files(consumer)
-    worker = celery_worker_start(queue)
+    worker = celery_worker_start(queue, broker_url=private_broker.url)
     try:
         # when the last upload starts the build and the worker is killed once it has written some files
         with transaction.atomic():
@@ -73,10 +76,11 @@ def test_a_build_killed_halfway_shows_nothing_and_a_rerun_completes_it(
     assert all(json.loads(path.read_bytes())["group_id"] for path in written)
     assert _status(root_url) == 404
 
-    # when the build reruns on a new worker
-    worker = celery_worker_start(queue)
+    # when a new worker starts once the delivery's visibility timeout has passed, it takes the build back from
+    # the broker (the killed worker never acknowledged it)
+    time.sleep(2)
+    worker = celery_worker_start(queue, broker_url=private_broker.url, TALLY_CELERY_VISIBILITY_TIMEOUT_SECONDS="1")
     try:
-        build_dataset.apply_async(args=[dataset_id], queue=queue)
         assert wait_for(lambda: DatasetJob.objects.get().status == "completed", seconds=300)
     finally:
         worker.terminate()
@@ -87,6 +91,8 @@ def test_a_build_killed_halfway_shows_nothing_and_a_rerun_completes_it(
     assert len(attempts) == 1
     assert DatasetOutputFile.objects.count() == len(list(outfiles.glob("*/*.json")))
     assert _status(root_url) == 200
+    runs = JobRun.objects.filter(key=dataset_id).order_by("pk")
+    assert [(run.status, run.error) for run in runs] == [("failed", ABANDONED), ("succeeded", "")]
 
 
 def _status(url: str) -> int:
