@@ -2,6 +2,7 @@
 
 import io
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import polars as pl
 from django.core.exceptions import EmptyResultSet
@@ -11,6 +12,21 @@ from polars.datatypes import DataType
 
 # A dtype as polars takes it: an instance (pl.Datetime("us", "UTC")) or a class (pl.Int64).
 PolarsDataType = DataType | type[DataType]
+# The moments Python (so Django, and every page) can hold once in UTC: polars parses `0001-01-01T00:00+14:00` to a
+# year 0 that it stores and SQLite keeps, and that no reader of the row can load.
+FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
+LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
+
+
+def text_refused(*columns: str) -> pl.Expr:
+    """True where one of the string `columns` holds text that apps.common.safe_json refuses (PostgreSQL cannot store
+    it, SQLite truncates at it): a NUL, which is also what polars decodes an escaped lone surrogate (`\\ud800`) to."""
+    return pl.any_horizontal([pl.col(name).str.contains("\x00", literal=True).fill_null(False) for name in columns])
+
+
+def moment_unreadable(column: str) -> pl.Expr:
+    """True where a parsed datetime `column` lies outside the years Python can read once in UTC."""
+    return pl.col(column).is_not_null() & ~pl.col(column).is_between(FIRST_MOMENT, LAST_MOMENT).fill_null(False)
 
 
 def queryset_frame(queryset: QuerySet, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:

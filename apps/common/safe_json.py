@@ -23,6 +23,10 @@ class JSONError(ValueError):
     """JSON text or a decoded value that Tally refuses; the message says why."""
 
 
+class JSONSyntaxError(JSONError):
+    """Text that is not JSON at all (not UTF-8, or not JSON's grammar), as opposed to JSON whose value is refused."""
+
+
 def text_refusal(text: str) -> str | None:
     """Why a string cannot be stored or compared alike on SQLite and PostgreSQL, or None when it can."""
     if "\x00" in text:
@@ -65,18 +69,19 @@ def _finite_float(text: str) -> float:
 
 
 def json_load(raw: bytes | str, *, max_depth: int = BODY_MAX_DEPTH) -> Any:
-    """Decode JSON text (UTF-8 when bytes) that passes json_value_check; JSONError otherwise."""
+    """Decode JSON text (UTF-8 when bytes) that passes json_value_check; JSONError otherwise, JSONSyntaxError when
+    the text is not JSON at all."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError as exc:
-        raise JSONError(f"not UTF-8: {exc}") from exc
+        raise JSONSyntaxError(f"not UTF-8: {exc}") from exc
     except RecursionError as exc:
         raise JSONError(f"JSON nested deeper than {max_depth} levels") from exc
     except JSONError:
         raise
     except ValueError as exc:
-        raise JSONError(str(exc)) from exc
+        raise JSONSyntaxError(str(exc)) from exc
     json_value_check(value, max_depth=max_depth)
     return value
 

@@ -19,6 +19,7 @@ import re
 import polars as pl
 
 from apps.common.exceptions import ServiceError
+from apps.common.frames import text_refused
 from apps.datasets.spec import PERCENTILE_FIELD
 
 MAX_SESSIONS_PER_USER = 50
@@ -97,6 +98,12 @@ def memberships_parse(content: bytes, *, depth: int, file_index: int = 0) -> pl.
         .then(pl.lit(f"group_path must list {depth} group names"))
         .when(pl.col("group_path").list.eval(pl.element().is_null() | (pl.element() == "")).list.any())
         .then(pl.lit("group_path has an empty name"))
+        # A NUL (polars also decodes an escaped lone surrogate to one) cannot be stored in an output file's key, nor
+        # can the separator of the key's names.
+        .when(text_refused("user_id"))
+        .then(pl.lit("user_id holds a NUL or a lone surrogate"))
+        .when(pl.col("group_path").list.eval(pl.element().str.contains(f"[\x00{KEY_SEPARATOR}]")).list.any())
+        .then(pl.lit("a group name holds a NUL, a lone surrogate or \\x1f"))
         .when(pl.col("user_id").is_duplicated())
         .then(pl.lit("user_id is listed twice"))
     )

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.exceptions import ConflictError, NotFoundError, ServiceError
-from apps.common.frames import frame_insert
+from apps.common.frames import frame_insert, moment_unreadable, text_refused
 from apps.common.services import job_run_execute
 from apps.datasets import selectors
 from apps.datasets.aggregation import (
@@ -76,13 +76,16 @@ def _sessions_frame(lines: list[str], first_line: int) -> pl.DataFrame:
     bad = parsed.filter(
         pl.any_horizontal(pl.col(required).is_null())
         | (pl.col("dt_completed").is_not_null() & pl.col("completed").is_null())
+        | moment_unreadable("completed")
+        | text_refused("session_id", "user_id", "activity_id", "status")
         | pl.col("session_id").is_duplicated()
     )["line"]
     if bad.len():
         listed = ", ".join(str(line) for line in bad.head(20).to_list())
         raise ServiceError(
             f"Bad session lines {listed}: session_id, user_id, activity_id, score, max_score and "
-            "attempted_max_score are required, dt_completed is RFC 3339, a session id appears once",
+            "attempted_max_score are required, dt_completed is RFC 3339 within the years 1 to 9999, text holds no "
+            "NUL or lone surrogate, a session id appears once",
             code="invalid",
         )
     return parsed.with_columns(

@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -22,7 +21,8 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from apps.common.audit import audit_log_batch
-from apps.common.safe_json import JSONError, json_load, json_value_check
+from apps.common.frames import FIRST_MOMENT, LAST_MOMENT
+from apps.common.safe_json import JSON_MAX_DEPTH, JSONError, JSONSyntaxError, json_load
 from apps.common.services import job_lock
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
 from apps.course_analytics.models import LearnerProfile, LearnerStateDay
@@ -41,10 +41,9 @@ VIDEO_EVENTS = {
     "edx.video.stopped": "stop_video",
 }  # fmt: skip
 PROFILE_COLUMNS = ("user_id", "year_of_birth", "level_of_education", "gender", "country")
-# What a page can show and both databases store: moments within Python's years once in UTC, and text without NUL
+# What a page can show and both databases store: moments within Python's years once in UTC (FIRST_MOMENT to
+# LAST_MOMENT), and text without NUL
 # (a `\u0000` escape that is not itself an escaped backslash). A lone surrogate already reads as a missing field.
-FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
-LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
 NUL_ESCAPE = r"(?:^|[^\\])(?:\\\\)*\\u0000"
 
 
@@ -70,12 +69,10 @@ class IngestReport:
 def malformed_reason(line: str) -> str:
     """Why a line that the vectorised parser could not read is malformed, in words for the report."""
     try:
-        event = json.loads(line)
-    except ValueError:
+        event = json_load(line, max_depth=JSON_MAX_DEPTH)
+    except JSONSyntaxError:
         return "not JSON"
-    try:
-        json_value_check(event)
-    except JSONError as exc:
+    except JSONError as exc:  # NaN, a NUL, a lone surrogate, nesting past any event's
         return f"cannot be stored: {exc}"
     if not isinstance(event, dict):
         return "not a JSON object"
