@@ -78,8 +78,16 @@ class Call:
     refused: bytes | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class Sample:
+    at: float  # seconds from the load's start to the request's
+    name: str
+    latency: float
+
+
+@dataclass(frozen=True)
 class Failure:
+    at: float
     name: str
     status: int | str
     body: str
@@ -87,25 +95,48 @@ class Failure:
 
 @dataclass
 class Figures:
-    """What a load measured: every latency in seconds (sorted), the errors, and the first few failures."""
+    """What a load measured over `seconds`: every request's latency (seconds) and every failure."""
 
     seconds: float
-    latencies: list[float]
-    errors: int
+    samples: list[Sample]
     failures: list[Failure]
-    by_name: dict[str, list[float]]
+    latencies: list[float] = field(init=False)  # sorted
+
+    def __post_init__(self) -> None:
+        self.latencies = sorted(sample.latency for sample in self.samples)
+
+    @property
+    def errors(self) -> int:
+        return len(self.failures)
 
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.seconds
 
+    @property
+    def by_name(self) -> dict[str, "Figures"]:
+        names = sorted({sample.name for sample in self.samples} | {failure.name for failure in self.failures})
+        return {
+            name: Figures(
+                self.seconds,
+                [sample for sample in self.samples if sample.name == name],
+                [failure for failure in self.failures if failure.name == name],
+            )
+            for name in names
+        }
+
+    def between(self, first: float, last: float) -> "Figures":
+        """The requests that started from `first` seconds to before `last`."""
+        return Figures(
+            min(last, self.seconds) - first,
+            [sample for sample in self.samples if first <= sample.at < last],
+            [failure for failure in self.failures if first <= failure.at < last],
+        )
+
     def percentile_ms(self, fraction: float) -> float:
         if not self.latencies:
             return 0.0
         return round(self.latencies[max(int(len(self.latencies) * fraction) - 1, 0)] * 1000, 2)
-
-
-FAILURES_KEPT = 10
 
 
 Calls = Generator[Call, tuple[int, bytes] | None, None]
@@ -119,26 +150,26 @@ def repeat(call: Call) -> Calls:
 def load(port: int, calls_of: Callable[[int], Calls], *, seconds: float, clients: int, timeout: float = 30) -> Figures:
     """`clients` threads on loopback, each with one keep-alive connection, sending the calls of `calls_of(client)`
     in turn for `seconds`; each call's generator is sent the (status, body) of the call before (status 0 when the
-    request failed). A response whose status is not one the call expects, or a request that fails, is an error;
-    the first FAILURES_KEPT are kept with their body."""
-    latencies: list[float] = []
-    by_name: dict[str, list[float]] = {}
+    request failed). A response whose status is not one the call expects, or a request that fails, is an error,
+    kept with the start of its body."""
+    samples: list[Sample] = []
     failures: list[Failure] = []
-    errors = [0]
-    deadline = time.monotonic() + seconds
+    origin = time.monotonic()
+    deadline = origin + seconds
     lock = threading.Lock()
 
     def client(number: int) -> None:
         conn = HTTPConnection("127.0.0.1", port, timeout=timeout)
         calls = calls_of(number)
-        mine: list[tuple[str, float]] = []
+        mine: list[Sample] = []
         failed: list[Failure] = []
         previous: tuple[int, bytes] | None = None
-        while time.monotonic() < deadline:
+        while (now := time.monotonic()) < deadline:
+            at = now - origin
             try:
                 call = calls.send(previous)
             except Exception as exc:  # a defect of the mix itself: an error of the run, never a silent thread
-                failed.append(Failure("load generator", type(exc).__name__, str(exc)))
+                failed.append(Failure(at, "load generator", type(exc).__name__, str(exc)))
                 break
             started = time.perf_counter()
             try:
@@ -146,26 +177,23 @@ def load(port: int, calls_of: Callable[[int], Calls], *, seconds: float, clients
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, HTTPException) as exc:
-                failed.append(Failure(call.name, type(exc).__name__, str(exc)))
+                failed.append(Failure(at, call.name, type(exc).__name__, str(exc)))
                 previous = (0, b"")
                 conn.close()
                 conn = HTTPConnection("127.0.0.1", port, timeout=timeout)
                 continue
-            mine.append((call.name, time.perf_counter() - started))
+            mine.append(Sample(at, call.name, time.perf_counter() - started))
             previous = (response.status, body)
             if response.status not in call.expect or (call.refused is not None and call.refused in body):
-                failed.append(Failure(call.name, response.status, body[:300].decode(errors="replace")))
+                failed.append(Failure(at, call.name, response.status, body[:300].decode(errors="replace")))
         conn.close()
         with lock:
-            for name, latency in mine:
-                latencies.append(latency)
-                by_name.setdefault(name, []).append(latency)
-            errors[0] += len(failed)
-            failures.extend(failed[: FAILURES_KEPT - len(failures)])
+            samples.extend(mine)
+            failures.extend(failed)
 
     threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return Figures(seconds, sorted(latencies), errors[0], failures, by_name)
+    return Figures(seconds, samples, sorted(failures, key=lambda failure: failure.at))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.bench.soak import report_tables, report_write, soak_run
+from apps.bench.soak import FAILURES_SHOWN, report_tables, report_write, soak_run
 
 
 class Command(BaseCommand):
@@ -24,8 +24,8 @@ class Command(BaseCommand):
         self.stderr.write(f"soak: {warmup:g} s of warm-up, then {seconds:g} s with {clients} clients ...")
         report = soak_run(seconds=seconds, clients=clients, warmup=warmup, growth_at_most=growth_at_most)
         self.stdout.write(report_tables(report))
-        for failure in [*report.warmup.failures, *report.measured.failures]:
-            self.stdout.write(f"FAILED {failure.name}: {failure.status} {failure.body}")
+        for failure in report.run.failures[:FAILURES_SHOWN]:
+            self.stdout.write(f"FAILED at {failure.at:.1f} s {failure.name}: {failure.status} {failure.body}")
         self.stdout.write(f"\nJSON: {report_write(report)}")
         if not report.holds:
             raise CommandError(
