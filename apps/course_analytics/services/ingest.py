@@ -42,8 +42,8 @@ VIDEO_EVENTS = {
 }  # fmt: skip
 PROFILE_COLUMNS = ("user_id", "year_of_birth", "level_of_education", "gender", "country")
 # What a page can show and both databases store: moments within Python's years once in UTC (FIRST_MOMENT to
-# LAST_MOMENT), and text without NUL
-# (a `\u0000` escape that is not itself an escaped backslash). A lone surrogate already reads as a missing field.
+# LAST_MOMENT), and text without NUL (a `\u0000` escape that is not itself an escaped backslash). A lone surrogate
+# already reads as a missing field.
 NUL_ESCAPE = r"(?:^|[^\\])(?:\\\\)*\\u0000"
 
 
