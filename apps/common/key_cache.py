@@ -9,10 +9,13 @@ An entry lives API_KEY_CACHE_SECONDS at most; digests that match no key are neve
 from django.conf import settings
 from django.core.cache import cache
 
+from apps.common.cache_backends import OUTAGE_EPOCH
 from apps.common.models import ApiKey
 from apps.common.versioned_cache import current_version, shared_cache_enabled, versions_bump
 
 VERSION_KEY = "api_keys:version"
+# An entry is current while both are: a change to keys bumps the first, a cache outage the second.
+VERSIONS = (VERSION_KEY, OUTAGE_EPOCH)
 
 
 def _entry_key(digest: str) -> str:
@@ -23,15 +26,15 @@ def key_cache_enabled() -> bool:
     return settings.API_KEY_CACHE_SECONDS > 0 and shared_cache_enabled()
 
 
-def cached_api_keys(*, digests: list[str]) -> tuple[str, dict[str, ApiKey]]:
+def cached_api_keys(*, digests: list[str]) -> tuple[tuple, dict[str, ApiKey]]:
     """The current version, and the cached keys (with their owners) of these digests cached under it, by digest."""
-    found = cache.get_many([VERSION_KEY, *(_entry_key(digest) for digest in digests)])
-    version = current_version(found, VERSION_KEY)
+    found = cache.get_many([*VERSIONS, *(_entry_key(digest) for digest in digests)])
+    version = tuple(current_version(found, name) for name in VERSIONS)
     entries = ((digest, found.get(_entry_key(digest))) for digest in digests)
     return version, {digest: entry[1] for digest, entry in entries if entry is not None and entry[0] == version}
 
 
-def api_keys_cache_store(*, version: str, api_keys: list[ApiKey]) -> None:
+def api_keys_cache_store(*, version: tuple, api_keys: list[ApiKey]) -> None:
     """Cache these keys, read from the database (their owners joined) after `version` was current: a change that
     bumped it meanwhile leaves them stale, never current."""
     entries = {_entry_key(api_key.digest): (version, api_key) for api_key in api_keys}
@@ -41,14 +44,13 @@ def api_keys_cache_store(*, version: str, api_keys: list[ApiKey]) -> None:
 def api_keys_cache_touched(*, api_keys: list[ApiKey]) -> None:
     """Replace the current entries of these keys, whose use was just recorded, so that the next requests do not
     record it again; an entry a change made stale stays stale."""
-    found = cache.get_many([VERSION_KEY, *(_entry_key(api_key.digest) for api_key in api_keys)])
+    found = cache.get_many([*VERSIONS, *(_entry_key(api_key.digest) for api_key in api_keys)])
+    version = tuple(found.get(name) for name in VERSIONS)
     current = [
-        api_key
-        for api_key in api_keys
-        if (entry := found.get(_entry_key(api_key.digest))) and entry[0] == found.get(VERSION_KEY)
+        api_key for api_key in api_keys if (entry := found.get(_entry_key(api_key.digest))) and entry[0] == version
     ]
     cache.set_many(
-        {_entry_key(api_key.digest): (found[VERSION_KEY], api_key) for api_key in current},
+        {_entry_key(api_key.digest): (version, api_key) for api_key in current},
         timeout=settings.API_KEY_CACHE_SECONDS,
     )
 

@@ -20,7 +20,7 @@ def api_keys_get_usable(*, raw_keys: list[str], now: datetime | None = None) -> 
         return {}
     now = now or timezone.now()
     cached = key_cache_enabled()
-    version, api_keys = cached_api_keys(digests=list(digests)) if cached else ("", {})
+    version, api_keys = cached_api_keys(digests=list(digests)) if cached else ((), {})
     missing = [digest for digest in digests if digest not in api_keys]
     if missing:
         read = list(ApiKey.objects.select_related("user").filter(digest__in=missing))

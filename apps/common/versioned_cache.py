@@ -4,6 +4,8 @@ A version is a random token in the default cache under a name (`activity_agg:gro
 whoever changes what it stands for bumps it once the change commits. An entry is stored with the versions that
 were current before its value was computed, and served only while they still are: a value computed from data
 that changed meanwhile is stale from the start, never current. Entries and versions are read in one round trip.
+Every entry also depends on OUTAGE_EPOCH, which changes when the cache comes back from an outage during which
+bumps were lost.
 """
 
 import hashlib
@@ -13,6 +15,8 @@ from typing import TypeVar
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+
+from apps.common.cache_backends import OUTAGE_EPOCH
 
 T = TypeVar("T")
 
@@ -37,7 +41,9 @@ def current_version(found: dict, name: str) -> str:
 
 
 def cached(*, key: str, versions: list[str], compute: Callable[[], T], timeout: int) -> T:
-    """`compute()` cached under `key` for `timeout` seconds while every version in `versions` is unchanged."""
+    """`compute()` cached under `key` for `timeout` seconds while every version in `versions` is unchanged (and
+    the cache has had no outage since: apps.common.cache_backends)."""
+    versions = [*versions, OUTAGE_EPOCH]
     found = cache.get_many([*versions, key])
     current = tuple(current_version(found, name) for name in versions)
     entry = found.get(key)

@@ -218,12 +218,16 @@ CELERY_BEAT_SCHEDULE = {
 
 # Shared by every process when set (API throttling counts across gunicorn workers); per process otherwise.
 CACHE_URL = env_str("TALLY_CACHE_URL")
+CACHE_TIMEOUT_SECONDS = env_int("TALLY_CACHE_TIMEOUT_MS", 500) / 1000
 CACHES = {
     "default": {
         "BACKEND": "apps.common.cache_backends.RedisCache",
         "LOCATION": CACHE_URL,
         # Deployments (or test runs) sharing one Redis keep apart by their prefix.
         "KEY_PREFIX": env_str("TALLY_CACHE_KEY_PREFIX", ""),
+        # A Redis that stops answering costs a request at most this long before the cache is bypassed
+        # (apps.common.cache_backends); its usual answer takes a fraction of a millisecond.
+        "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS, "socket_timeout": CACHE_TIMEOUT_SECONDS},
     }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -3,11 +3,14 @@
 import time
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import BaseThrottle
 
+from apps.common.cache_backends import CacheUnavailable, RedisCache
 from apps.common.models import ApiKey
+
+_LOCAL_COUNTS = LocMemCache("throttle-local-counts", {})
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -71,13 +74,16 @@ def _window_count(key: str, *, timeout: int) -> int:
         pipeline = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
         pipeline.set(full_key, 0, ex=timeout, nx=True)
         pipeline.incr(full_key)
-        return pipeline.execute()[1]
-    if cache.add(key, 1, timeout=timeout):
+        try:
+            return backend._cache.call(pipeline.execute)[1]
+        except CacheUnavailable:
+            backend = _LOCAL_COUNTS  # while Redis is away each process counts its own requests
+    if backend.add(key, 1, timeout=timeout):
         return 1
     try:
-        return cache.incr(key)
+        return backend.incr(key)
     except ValueError:  # expired between the two calls: a new window has begun
-        cache.add(key, 1, timeout=timeout)
+        backend.add(key, 1, timeout=timeout)
         return 1
 
 

@@ -134,7 +134,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.port = self.port or _free_port()
+        self.port = self.port or free_port()
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                    "no", "--dir", self.folder, "--loglevel", "warning"]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
@@ -156,7 +156,16 @@ class RedisServer:
 
 
 @pytest.fixture
-def private_broker(tmp_path, monkeypatch):
+def private_redis(tmp_path):
+    """A started RedisServer of the test's own, stopped at the end."""
+    server = RedisServer(folder=str(tmp_path))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_broker(private_redis, monkeypatch):
     """A Redis of the test's own as the Celery broker of this process (what it publishes) and of the workers it
     starts with `broker_url=private_broker.url`: what a test does to it (a short visibility timeout that hands
     unacknowledged tasks back, a stop) touches no other worker's tasks."""
@@ -168,16 +177,13 @@ def private_broker(tmp_path, monkeypatch):
         current_app._pool = None
         current_app.amqp._producer_pool = None
 
-    server = RedisServer(folder=str(tmp_path))
-    server.start()
-    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
+    monkeypatch.setenv("CELERY_BROKER_URL", private_redis.url)
     pools_drop()
     try:
-        yield server
+        yield private_redis
     finally:
         monkeypatch.undo()
         pools_drop()
-        server.stop()
 
 
 def wait_for(predicate, *, seconds: float = 60, interval: float = 0.25) -> bool:
@@ -196,7 +202,7 @@ class ServedTally:
     sysadmin_key: str
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -218,7 +224,7 @@ def served_sqlite(tmp_path_factory):
         [*manage, "create_api_key", "--username", "served-admin", "--sysadmin"],
         env=env, cwd=settings.BASE_DIR, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", "2", "--threads", "8", "--log-level", "warning"]  # fmt: skip
     server = subprocess.Popen(gunicorn, env=env, cwd=settings.BASE_DIR)

@@ -1,0 +1,114 @@
+"""Redis away: reads keep answering from the database (caches bypassed, throttles counted per process), nothing
+cached before the outage is served once Redis answers again, and /healthz says the broker is down."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import override_settings
+
+from apps.common import cache_backends
+from apps.common.testing.factories import SysadminFactory, api_key_for
+from apps.common.testing.fixtures import database_url_for_tests, free_port, wait_for
+from apps.groups.tests.factories import GroupFactory
+from tests.newspark.conftest import Newspark
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def redis_cache(private_redis, monkeypatch):
+    """The private Redis as the default cache, a request waiting at most a fifth of a second for it, and tried
+    again at once after a failure."""
+    monkeypatch.setattr(cache_backends, "RETRY_SECONDS", 0)
+    options = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+    backend = {"BACKEND": "apps.common.cache_backends.RedisCache", "LOCATION": private_redis.url, "OPTIONS": options}
+    with override_settings(CACHES={"default": backend}):
+        yield private_redis
+
+
+def _names(newspark: Newspark) -> list[str]:
+    return [item["name"] for key, item in newspark.result(vhost=41).items() if key.isdigit()]
+
+
+def test_reads_answer_while_redis_is_stopped_and_show_writes_made_meanwhile(redis_cache):
+    newspark = Newspark().as_user(api_key_for(SysadminFactory()))
+    group = GroupFactory(vhost=41, name="Chess")
+    cached = _names(newspark)
+
+    redis_cache.stop()
+    group.name = "Chess club"
+    group.save()
+    during = _names(newspark)
+    redis_cache.start()
+    after = _names(newspark)
+
+    assert (cached, during, after) == (["Chess"], ["Chess club"], ["Chess club"])
+
+
+def test_an_entry_cached_before_an_outage_is_stale_once_redis_answers_again(redis_cache):
+    """Redis that keeps its data but stops answering for a while (a partition, a stall): the version bump of the
+    write made meanwhile is lost, and the outage epoch makes up for it."""
+    newspark = Newspark().as_user(api_key_for(SysadminFactory()))
+    group = GroupFactory(vhost=41, name="Chess")
+    cached = _names(newspark)
+    stall = threading.Thread(target=_redis_command, args=(redis_cache.port, "CLIENT", "PAUSE", "1500", "ALL"))
+
+    stall.start()
+    stall.join()
+    group.name = "Chess club"
+    group.save()
+    during = _names(newspark)
+    assert wait_for(lambda: _redis_command(redis_cache.port, "PING") == "PONG", seconds=10, interval=0.1)
+    after = _names(newspark)
+
+    assert (cached, during, after) == (["Chess"], ["Chess club"], ["Chess club"])
+
+
+def _redis_command(port: int, *words: str) -> str:
+    return subprocess.run(
+        ["redis-cli", "-p", str(port), *words], capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
+
+
+@pytest.mark.postgres
+def test_a_served_tally_answers_reads_and_reports_the_broker_down_while_redis_is_stopped(redis_cache):
+    key = api_key_for(SysadminFactory())
+    GroupFactory(vhost=41, name="Chess")
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url_for_tests(),
+           "TALLY_CACHE_URL": redis_cache.url, "CELERY_BROKER_URL": redis_cache.url}  # fmt: skip
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+               "--workers", "2", "--threads", "2", "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    url = f"http://127.0.0.1:{port}"
+    read = f"{url}/services/json/groups/getGroups?vhost=41"
+    headers = {"Authorization": f"Token {key}"}
+    try:
+        assert wait_for(lambda: _status(f"{url}/healthz") == 200, seconds=60)
+        before = [requests.get(read, headers=headers, timeout=10) for _ in range(4)]
+
+        redis_cache.stop()
+        during = [requests.get(read, headers=headers, timeout=10) for _ in range(8)]
+        health = requests.get(f"{url}/healthz", timeout=10)
+        redis_cache.start()
+        after = [requests.get(read, headers=headers, timeout=10) for _ in range(4)]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert {response.status_code for response in before + during + after} == {200}
+    assert {response.content for response in before + during + after} == {before[0].content}
+    assert health.status_code == 503
+    assert health.json()["checks"] == {"database": "ok", "broker": "down"}
+
+
+def _status(url: str) -> int:
+    try:
+        return requests.get(url, timeout=5).status_code
+    except requests.RequestException:
+        return 0
