@@ -3,14 +3,14 @@ import time
 
 from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import JsonResponse
 from django.middleware.common import CommonMiddleware
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
 from rest_framework import exceptions
 
-from apps.common.api.dialects import route_error_response
+from apps.common.api.dialects import ServiceUnavailable, route_error_response
 from apps.common.api.parsers import BodyRefused, chunked_body_install, is_chunked
 from apps.common.models import ApiKey
 
@@ -132,10 +132,20 @@ class AtomicWriteMiddleware:
     def __call__(self, request):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return self.get_response(request)
-        with transaction.atomic():
-            response = self.get_response(request)
-            if response.status_code >= 400:
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                response = self.get_response(request)
+                if response.status_code >= 400:
+                    transaction.set_rollback(True)
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away before the transaction began or as it committed: whether the write is in is
+            # not known, and the client may make it again (writes are idempotent on their keys where it matters).
+            logger.warning("database unavailable to a write: %s", exc)
+            unavailable = ServiceUnavailable()
+            response = route_error_response(request, unavailable) or JsonResponse(
+                {"detail": str(unavailable.detail), "code": unavailable.default_code}, status=unavailable.status_code
+            )
+            response["Retry-After"] = str(ServiceUnavailable.retry_after_seconds)
         return response
 
 

@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.common.api.authentication import ApiKeyAuthentication
-from apps.common.api.dialects import Dialect, DialectAPIView
+from apps.common.api.dialects import Dialect, DialectAPIView, ServiceUnavailable
 from apps.common.api.parsers import RawBodyParser
 from apps.common.exceptions import NotFoundError, PermissionDeniedError, ServiceError
 from apps.common.safe_json import JSONError, json_load, json_value_check
@@ -183,6 +183,8 @@ class CKAN(Dialect):
             return Response(error, status=405, headers={"Allow": "GET, POST, OPTIONS"})
         if isinstance(exc, exceptions.PermissionDenied):
             return Response({"__type": "Authorization Error", "message": f"Access denied: {exc.detail}"}, status=403)
+        if isinstance(exc, ServiceUnavailable):
+            return Response({"__type": "Service Unavailable", "message": str(exc.detail)}, status=exc.status_code)
         if isinstance(exc, exceptions.APIException):
             return Response({"__type": "Validation Error", "message": str(exc.detail)}, status=exc.status_code)
         return Response({"__type": "Internal Server Error", "message": "Internal Server Error"}, status=500)

@@ -24,6 +24,7 @@ import logging
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions, generics, mixins, viewsets
@@ -51,6 +52,15 @@ VIEW_ATTRIBUTES = (
     "http_method_names",
     "error_serializer",
 )
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """The database cannot be reached for now (a restart, a failover): 503, in the dialect's shape."""
+
+    status_code = 503
+    default_detail = "The service is briefly unavailable (its database cannot be reached); try again shortly."
+    default_code = "service_unavailable"
+    retry_after_seconds = 5
 
 
 class Dialect:
@@ -94,8 +104,14 @@ class Dialect:
             exc = exceptions.NotFound()
         elif isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied()
+        elif isinstance(exc, OperationalError | InterfaceError):
+            # The database restarting, unreachable or refusing connections: the request can be made again.
+            logger.warning("database unavailable to the %s API: %s", cls.name, exc)
+            exc = ServiceUnavailable()
         response = cls.error_response(exc, context)
-        if response is None or response.status_code >= 500:
+        if isinstance(exc, ServiceUnavailable) and response is not None:
+            response["Retry-After"] = str(ServiceUnavailable.retry_after_seconds)
+        elif response is None or response.status_code >= 500:
             logger.error("unhandled %s API error", cls.name, exc_info=exc)
         return response
 

@@ -1,12 +1,16 @@
 """Fixtures shared by every app's tests and the cross-app tests (registered in the root conftest.py)."""
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import requests
@@ -121,6 +125,12 @@ def celery_worker_queue(transactional_db):
     worker.wait(timeout=30)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @dataclass
 class RedisServer:
     """A redis-server process of a test's own on a free loopback port, which the test may stop and start again."""
@@ -153,6 +163,58 @@ class RedisServer:
                 return probe.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster of a test's own on a free loopback port (trust auth, one database `tally`), which the
+    test may stop and start again. Run as the `postgres` user when the tests run as root (initdb refuses root)."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/tally"
+
+    def create(self) -> None:
+        self._pg("initdb", "-D", str(self.folder), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self.start()
+        self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "tally")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg("pg_ctl", "-D", str(self.folder), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.folder), "-m", "fast", "-w", "stop")
+
+    def _pg(self, program: str, *arguments: str) -> None:
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+        command = [str(Path(bindir) / program), *arguments]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def private_postgres():
+    """A started PostgresServer with Tally's tables migrated, dropped at the end of the module."""
+    folder = Path(tempfile.mkdtemp(prefix="tally-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    server = PostgresServer(folder=folder / "data")
+    server.create()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": server.url}
+    env.pop("CELERY_BROKER_URL", None)
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"]
+    subprocess.run(migrate, env=env, cwd=settings.BASE_DIR, check=True)
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -200,12 +262,6 @@ def wait_for(predicate, *, seconds: float = 60, interval: float = 0.25) -> bool:
 class ServedTally:
     url: str
     sysadmin_key: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
