@@ -197,6 +197,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("TALLY_CELERY_VISIBILITY_TIMEOUT_SECONDS", 6 * 3600)}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 50 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60)
+CELERY_BEAT_SCHEDULER = "apps.common.beat:RetryingScheduler"
 CELERY_BEAT_SCHEDULE = {
     "course_analytics.rollup_day": {
         "task": "course_analytics.rollup_day",
