@@ -20,7 +20,7 @@ import polars as pl
 
 from apps.common.exceptions import ServiceError
 from apps.common.frames import text_refused
-from apps.datasets.spec import PERCENTILE_FIELD
+from apps.datasets.spec import MAX_LINE_BYTES, PERCENTILE_FIELD
 
 MAX_SESSIONS_PER_USER = 50
 MAX_REPORTED_LINES = 20
@@ -76,7 +76,7 @@ def memberships_parse(content: bytes, *, depth: int, file_index: int = 0) -> pl.
     """One uploaded NDJSON file as (user_id, session_ids, path, line); an InputFileError naming its bad lines.
 
     A line is `{"user_id": ..., "session_id": [...], "group_path": [...]}` (`session_ids` too; a single id may be a
-    string). Blank lines are skipped; line numbers count every line of the file.
+    string), at most MAX_LINE_BYTES. Blank lines are skipped; line numbers count every line of the file.
     """
     try:
         text = content.decode("utf-8")
@@ -84,6 +84,9 @@ def memberships_parse(content: bytes, *, depth: int, file_index: int = 0) -> pl.
         raise InputFileError(f"Bad file {file_index}: not UTF-8", code="invalid") from None
     lines = pl.DataFrame({"text": text.split("\n")}).with_row_index("line", offset=1)
     lines = lines.with_columns(pl.col("text").str.strip_chars()).filter(pl.col("text") != "")
+    too_long = lines.filter(pl.col("text").str.len_bytes() > MAX_LINE_BYTES)
+    if too_long.height:
+        raise _bad_lines(too_long.select("line", why=pl.lit(f"longer than {MAX_LINE_BYTES} bytes")), file_index)
     try:
         parsed = lines.with_columns(pl.col("text").str.json_decode(LINE_SCHEMA).alias("parsed")).unnest("parsed")
     except pl.exceptions.PolarsError:

@@ -33,7 +33,7 @@ from apps.datasets.models import (
     JobStatus,
     Session,
 )
-from apps.datasets.spec import DatasetSpec
+from apps.datasets.spec import MAX_LINE_BYTES, DatasetSpec
 from apps.datasets.storage import datasets_storage, file_write_complete, folder_delete
 from apps.groups.selectors import group_get
 
@@ -59,12 +59,20 @@ class IngestReport:
 
 
 SESSION_LINE = pl.Struct({**SESSION_SCHEMA, "status": pl.String, "dt_completed": pl.String})
+# The widths of the session's text columns: PostgreSQL refuses a longer value (SQLite would store it).
+SESSION_TEXT_WIDTHS = {
+    name: Session._meta.get_field(name).max_length for name in ("session_id", "user_id", "activity_id", "status")
+}
 
 
 def _sessions_frame(lines: list[str], first_line: int) -> pl.DataFrame:
     """Parsed and checked session lines; a ServiceError naming the bad lines."""
     frame = pl.DataFrame({"text": lines}).with_row_index("line", offset=first_line)
     frame = frame.filter(pl.col("text").str.strip_chars() != "")
+    too_long = frame.filter(pl.col("text").str.len_bytes() > MAX_LINE_BYTES)["line"]
+    if too_long.len():
+        listed = ", ".join(str(line) for line in too_long.head(20).to_list())
+        raise ServiceError(f"Bad session lines {listed}: longer than {MAX_LINE_BYTES} bytes", code="invalid")
     try:
         parsed = frame.with_columns(pl.col("text").str.json_decode(SESSION_LINE).alias("s")).unnest("s")
     except pl.exceptions.PolarsError:
@@ -78,14 +86,16 @@ def _sessions_frame(lines: list[str], first_line: int) -> pl.DataFrame:
         | (pl.col("dt_completed").is_not_null() & pl.col("completed").is_null())
         | moment_unreadable("completed")
         | text_refused("session_id", "user_id", "activity_id", "status")
+        | pl.any_horizontal(pl.col(name).str.len_chars() > width for name, width in SESSION_TEXT_WIDTHS.items())
         | pl.col("session_id").is_duplicated()
     )["line"]
     if bad.len():
         listed = ", ".join(str(line) for line in bad.head(20).to_list())
+        widths = ", ".join(f"{name} {width}" for name, width in SESSION_TEXT_WIDTHS.items())
         raise ServiceError(
             f"Bad session lines {listed}: session_id, user_id, activity_id, score, max_score and "
             "attempted_max_score are required, dt_completed is RFC 3339 within the years 1 to 9999, text holds no "
-            "NUL or lone surrogate, a session id appears once",
+            f"NUL or lone surrogate and at most so many characters ({widths}), a session id appears once",
             code="invalid",
         )
     return parsed.with_columns(
@@ -200,15 +210,28 @@ def dataset_job_commence(*, consumer: Consumer, dataset_id: str) -> DatasetJob:
     return _job_start(dataset)
 
 
+def _rows_check(rows: int) -> None:
+    if rows > settings.DATASETS_MAX_ROWS:
+        raise ServiceError(
+            f"Too many rows: the dataset places more than {settings.DATASETS_MAX_ROWS} users in groups",
+            code="too_many",
+        )
+
+
 def _memberships(dataset: Dataset) -> pl.DataFrame:
+    """The dataset's users placed in groups; a ServiceError past settings.DATASETS_MAX_ROWS of them (checked after
+    each file, so that a build stops before it reads the rest)."""
     depth = len(dataset.spec["groups"])
     if dataset.group_source is not None:
-        return selectors.group_tree_memberships(root=dataset.group_source, depth=depth)
+        memberships = selectors.group_tree_memberships(root=dataset.group_source, depth=depth)
+        _rows_check(memberships.height)
+        return memberships
     storage = datasets_storage()
-    frames = []
+    frames: list[pl.DataFrame] = []
     for input_file in dataset.input_files.filter(uploaded_at__isnull=False):
         with storage.open(input_file.name, "rb") as handle:
             frames.append(memberships_parse(handle.read(), depth=depth, file_index=input_file.index))
+        _rows_check(sum(frame.height for frame in frames))
     return memberships_combine(frames)
 
 

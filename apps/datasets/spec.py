@@ -18,6 +18,9 @@ MAX_LEVELS = 10
 MAX_GROUP_PATHS = 1000
 DEFAULT_ROWS_PER_PAGE = 1000
 MAX_ROWS_PER_PAGE = 10_000
+# A line of the NDJSON that datasets read (membership uploads, session ingest): ample for 50 session ids and 10 group
+# names, and it keeps one line from holding a whole upload.
+MAX_LINE_BYTES = 64 * 1024
 SORT_ORDERS = ("asc", "desc")
 PERCENTILE_FIELD = re.compile(r"^p(0[1-9]|[1-9][0-9])_(score|percent)$")
 GROUP_FIELDS = (

@@ -304,6 +304,12 @@ GROUPS_MAX_PER_CREATOR = env_int("TALLY_GROUPS_MAX_PER_CREATOR", 50)
 GROUPS_MAX_MEMBERS = env_int("TALLY_GROUPS_MAX_MEMBERS", 150)
 GROUPS_MAX_ACTIVITIES = env_int("TALLY_GROUPS_MAX_ACTIVITIES", 20)
 
+# A tracking-log line longer than this is counted malformed and not stored: Open edX's logger drops events past its
+# TRACK_MAX_EVENT (50,000 characters), so no complete Open edX line is longer. A dataset's build fails past
+# DATASETS_MAX_ROWS membership rows (users placed in groups), which bounds the memory one build takes.
+TRACKING_LINE_MAX_CHARS = env_int("TALLY_TRACKING_LINE_MAX_CHARS", 64 * 1024)
+DATASETS_MAX_ROWS = env_int("TALLY_DATASETS_MAX_ROWS", 1_000_000)
+
 # Learnosity Data API: how far a request's timestamp may be from now (the SDK stamps to the minute), and how long
 # the signed upload and download URLs of datasets last (the reference's 60 minutes).
 LEARNOSITY_TIMESTAMP_SKEW_SECONDS = env_int("TALLY_LEARNOSITY_TIMESTAMP_SKEW_SECONDS", 600)

@@ -188,6 +188,34 @@ def test_create_with_too_many_members_keeps_the_group_with_no_members(sunbird, u
     assert not Membership.objects.exists()
 
 
+@override_settings(GROUPS_MAX_MEMBERS=3, GROUPS_MAX_ACTIVITIES=2)
+def test_create_at_the_member_and_activity_limits_keeps_every_one(sunbird, u1, u2, u3):
+    members = [{"userId": person.id} for person in (u2, u3)]
+    activities = [{"id": f"do_{n}", "type": "Course"} for n in range(2)]
+
+    status, body = sunbird.call(
+        "post",
+        CREATE,
+        {"request": {"name": "Maths", "members": members, "activities": activities}},
+        user_token=u1.token,
+    )
+
+    assert (status, body) == (200, ok("api.group.create", {"groupId": UUID}))
+    assert (Membership.objects.count(), Activity.objects.count()) == (3, 2)
+
+
+@override_settings(GROUPS_MAX_MEMBERS=3, GROUPS_MAX_ACTIVITIES=2)
+def test_update_up_to_the_member_and_activity_limits_keeps_every_one(sunbird, u1, u2, u3):
+    group_id = create(sunbird, u1, activities=[{"id": "do_0", "type": "Course"}])
+    add_members(sunbird, u1, group_id, u2)
+    change = {"members": {"add": [{"userId": u3.id}]}, "activities": {"add": [{"id": "do_1", "type": "Course"}]}}
+
+    status, body = sunbird.call("patch", UPDATE, {"request": {"groupId": group_id, **change}}, user_token=u1.token)
+
+    assert (status, body) == (200, ok("api.group.update", {"response": "success"}))
+    assert (Membership.objects.count(), Activity.objects.count()) == (3, 2)
+
+
 def test_create_with_members_reports_unknown_users_and_adds_the_rest(sunbird, u1, u2):
     members = [{"userId": u2.id, "role": "admin"}, {"userId": "not-a-user"}]
 

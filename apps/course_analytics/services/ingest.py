@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import polars as pl
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -294,16 +295,20 @@ def tracking_lines_ingest(
     """Parse and store tracking-log lines in batches of `batch_size`, each batch stored whole before the next.
 
     Idempotent: an event's key is the SHA-256 of its line, so a line ingested again adds nothing. Malformed lines
-    are counted and reported as `source:line`, never fatal; events outside any course are counted as skipped.
-    The call is one entry of the audit log, with its counts.
+    (and lines longer than settings.TRACKING_LINE_MAX_CHARS, which are not parsed) are counted and reported as
+    `source:line`, never fatal; events outside any course are counted as skipped. The call is one entry of the audit
+    log, with its counts.
     """
     report = report or IngestReport()
     batch: list[str] = []
     numbers: list[int] = []
+    line_limit = settings.TRACKING_LINE_MAX_CHARS
     for number, line in enumerate(lines, start=1):
         report.lines += 1
         text = line.strip()
-        if text:
+        if len(text) > line_limit:
+            report.problem(f"{source}:{number}", f"longer than {line_limit} characters")
+        elif text:
             batch.append(text)
             numbers.append(number)
         if len(batch) >= batch_size:
