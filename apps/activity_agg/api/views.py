@@ -66,6 +66,7 @@ class GroupActivityAggListView(DialectAPIView):
     """The aggregate of every activity of a group (or of `activity_id` only): members of the group and staff."""
 
     dialect = Native
+    pagination_class = None  # a group holds at most GROUPS_MAX_ACTIVITIES activities: one plain list
 
     def get(self, request, group_id):
         aggs = selectors.group_aggs(

@@ -7,6 +7,11 @@ from apps.groups.models import DERIVED_FIELDS, OTHER_MAX_CHARS, Activity, Commen
 USER_FIELD = {"slug_field": "public_id", "queryset": get_user_model().objects.filter(is_active=True)}
 
 
+def _actor() -> serializers.SlugRelatedField:
+    """Who created, updated or removed a row: the user's id, null when none was recorded or the user is gone."""
+    return serializers.SlugRelatedField(slug_field="public_id", read_only=True, allow_null=True)
+
+
 class GroupSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     number = serializers.IntegerField(source="pk", read_only=True, help_text="Integer id (Newspark id).")
@@ -15,8 +20,8 @@ class GroupSerializer(serializers.ModelSerializer):
         allow_null=True,
     )  # fmt: skip
     owner = serializers.SlugRelatedField(**USER_FIELD, required=False, allow_null=True)
-    created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    created_by = _actor()
+    updated_by = _actor()
     slug = serializers.SlugField(max_length=100, required=False)
     other = serializers.DictField(
         required=False,
@@ -38,9 +43,9 @@ class GroupSerializer(serializers.ModelSerializer):
 class MembershipSerializer(serializers.ModelSerializer):
     group = serializers.SlugRelatedField(slug_field="public_id", queryset=Group.objects.existing())
     user = serializers.SlugRelatedField(**USER_FIELD)
-    created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
-    removed_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    created_by = _actor()
+    updated_by = _actor()
+    removed_by = _actor()
 
     class Meta:
         model = Membership
@@ -58,7 +63,7 @@ class MembershipUpdateSerializer(MembershipSerializer):
 
 class ActivitySerializer(serializers.ModelSerializer):
     group = serializers.SlugRelatedField(slug_field="public_id", queryset=Group.objects.existing())
-    created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    created_by = _actor()
 
     class Meta:
         model = Activity
@@ -71,7 +76,7 @@ class GroupItemSerializer(serializers.ModelSerializer):
     """A media item or comment of an existing group; the group is named by its public id."""
 
     group = serializers.SlugRelatedField(slug_field="public_id", queryset=Group.objects.existing())
-    created_by = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    created_by = _actor()
 
 
 class MediaSerializer(GroupItemSerializer):
