@@ -12,8 +12,9 @@ from django.conf import settings
 from django.test import override_settings
 
 from apps.common import cache_backends
+from apps.common.ports import free_port
 from apps.common.testing.factories import SysadminFactory, api_key_for
-from apps.common.testing.fixtures import database_url_for_tests, free_port, wait_for
+from apps.common.testing.fixtures import database_url_for_tests, wait_for
 from apps.groups.tests.factories import GroupFactory
 from tests.newspark.conftest import Newspark
 

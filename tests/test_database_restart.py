@@ -12,8 +12,9 @@ import pytest
 import requests
 from django.conf import settings
 
+from apps.common.ports import free_port
 from apps.common.services import ABANDONED
-from apps.common.testing.fixtures import celery_worker_start, free_port, wait_for
+from apps.common.testing.fixtures import celery_worker_start, wait_for
 from apps.course_analytics.demo import tracking_log_lines
 from apps.course_analytics.tasks import rollup_day
 

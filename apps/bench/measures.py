@@ -23,9 +23,10 @@ from apps.activity_agg.models import ActivityAggregate
 from apps.bench import baselines
 from apps.bench.runner import Result, Timer, compared, run_isolated
 from apps.bench.scales import COURSES, SESSIONS_PER_USER, START, Scale
-from apps.bench.serving import Call, free_port, load, repeat, serve, shared_cache
+from apps.bench.serving import Call, load, repeat, serve, shared_cache
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
+from apps.common.ports import free_port
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
 from apps.course_analytics.eventstore import EVENT_SCHEMA, partition_files

@@ -2,7 +2,6 @@
 target at a time, against a bare view) and `make soak` (a mix of every endpoint, for minutes)."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -13,13 +12,11 @@ from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 
+import redis
 from django.conf import settings
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# Every server the bench or the soak starts keeps its cache under a prefix of its own, starting with this.
+CACHE_PREFIX = "bench-"
 
 
 def shared_cache() -> str | None:
@@ -27,16 +24,31 @@ def shared_cache() -> str | None:
     return settings.CELERY_BROKER_URL if settings.CELERY_BROKER_URL.startswith("redis") else None
 
 
+def leftovers_clear() -> None:
+    """Remove what a run leaves in the shared Redis: the caches of the servers it started (versions never expire)
+    and the tasks its ingests queued on the bench's own queue, which no worker consumes."""
+    url = shared_cache()
+    if url is None:
+        return
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=f"{CACHE_PREFIX}*", count=1000):
+        client.delete(key)
+    queue = getattr(settings, "BENCH_QUEUE", None)
+    if queue:
+        client.delete(queue, f"_kombu.binding.{queue}")
+
+
 def serve(port: int, *, log: Path | None = None, environment: dict[str, str] | None = None) -> subprocess.Popen:
     """gunicorn serving Tally as production does (2 workers): its cache shared through Redis when there is one.
     The server's own log (warnings and 500s) goes to `log` when given; `environment` adds to or overrides its
     variables."""
-    redis = shared_cache()
+    cache = shared_cache()
+    namespace = {"TALLY_CACHE_URL": cache, "TALLY_CACHE_KEY_PREFIX": f"{CACHE_PREFIX}{uuid.uuid4().hex[:12]}"}
     env = {
         **os.environ,
         # A namespace of this server's own: the bench writes its data in bulk (no save signals, so no version bump),
         # and another bench database may have left pages under the same queries.
-        **({"TALLY_CACHE_URL": redis, "TALLY_CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:12]}"} if redis else {}),
+        **(namespace if cache else {}),
         "TALLY_LOG_LEVEL": "WARNING",
         # Ordinary keys and anonymous callers are counted as always, at a rate the load cannot reach; the bench's
         # trusted service key (the v0 and Sunbird reads') is exempt, as issue 15 allows for the reference's services.

@@ -25,9 +25,10 @@ from django.core.management import call_command
 from django.db import transaction
 from learnosity_sdk.request import Init
 
-from apps.bench.serving import Call, Calls, Figures, free_port, load, serve
+from apps.bench.serving import Call, Calls, Figures, load, serve
 from apps.common.demo import DEMO_COURSE_IDS
 from apps.common.models import ApiKey
+from apps.common.ports import free_port
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.api.urls import COURSE_ENDPOINTS
 from apps.course_analytics.demo import tracking_log_lines

@@ -6,3 +6,8 @@ from config.settings.base import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.bench"]
 ROOT_URLCONF = "apps.bench.urls"
+
+# Tasks that the measured ingests queue (activity refreshes) go to a queue of the bench's own, which no worker
+# consumes and which each run empties when it ends (apps.bench.serving.leftovers_clear).
+BENCH_QUEUE = "bench"
+CELERY_TASK_DEFAULT_QUEUE = DATASETS_QUEUE = BENCH_QUEUE

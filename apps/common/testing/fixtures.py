@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from apps.common.ports import free_port
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 
 
@@ -123,12 +124,6 @@ def celery_worker_queue(transactional_db):
     yield queue
     worker.terminate()
     worker.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

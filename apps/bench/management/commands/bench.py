@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.bench.measures import MEASURES, report_write, table
 from apps.bench.runner import Result, run_isolated
 from apps.bench.scales import SCALES
+from apps.bench.serving import leftovers_clear
 
 
 class Command(BaseCommand):
@@ -20,13 +21,16 @@ class Command(BaseCommand):
         chosen = SCALES[scale]
         results: list[Result] = []
         errors: dict[str, str] = {}
-        for name in only or list(MEASURES):
-            self.stderr.write(f"bench {chosen.name}: {name} ...")
-            outcome = run_isolated(lambda name=name: _as_list(MEASURES[name](chosen)))
-            if isinstance(outcome, str):
-                errors[name] = outcome
-            else:
-                results.extend(outcome)
+        try:
+            for name in only or list(MEASURES):
+                self.stderr.write(f"bench {chosen.name}: {name} ...")
+                outcome = run_isolated(lambda name=name: _as_list(MEASURES[name](chosen)))
+                if isinstance(outcome, str):
+                    errors[name] = outcome
+                else:
+                    results.extend(outcome)
+        finally:
+            leftovers_clear()
         self.stdout.write(table(results, errors))
         path = report_write(scale=chosen, results=results, errors=errors)
         self.stdout.write(f"\nJSON: {path}")

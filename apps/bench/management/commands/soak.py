@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.bench.serving import leftovers_clear
 from apps.bench.soak import FAILURES_SHOWN, report_tables, report_write, soak_run
 
 
@@ -22,7 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, seconds: float, warmup: float | None, clients: int, growth_at_most: float, **options):
         warmup = warmup if warmup is not None else min(max(seconds / 6, 15), 30)
         self.stderr.write(f"soak: {warmup:g} s of warm-up, then {seconds:g} s with {clients} clients ...")
-        report = soak_run(seconds=seconds, clients=clients, warmup=warmup, growth_at_most=growth_at_most)
+        try:
+            report = soak_run(seconds=seconds, clients=clients, warmup=warmup, growth_at_most=growth_at_most)
+        finally:
+            leftovers_clear()
         self.stdout.write(report_tables(report))
         for failure in report.run.failures[:FAILURES_SHOWN]:
             self.stdout.write(f"FAILED at {failure.at:.1f} s {failure.name}: {failure.status} {failure.body}")
