@@ -1,10 +1,12 @@
 """Redis away: reads keep answering from the database (caches bypassed, throttles counted per process), nothing
-cached before the outage is served once Redis answers again, and /healthz says the broker is down."""
+cached before the outage is served once Redis answers again, /healthz says the broker is down, and a write whose
+follow-up task cannot be queued still stands."""
 
 import os
 import subprocess
 import sys
 import threading
+from datetime import date
 
 import pytest
 import requests
@@ -15,6 +17,9 @@ from apps.common import cache_backends
 from apps.common.ports import free_port
 from apps.common.testing.factories import SysadminFactory, api_key_for
 from apps.common.testing.fixtures import database_url_for_tests, wait_for
+from apps.course_analytics.demo import tracking_log_lines
+from apps.course_analytics.selectors import tracking_events_scan
+from apps.course_analytics.services.ingest import tracking_lines_ingest
 from apps.groups.tests.factories import GroupFactory
 from tests.newspark.conftest import Newspark
 
@@ -113,3 +118,16 @@ def _status(url: str) -> int:
         return requests.get(url, timeout=5).status_code
     except requests.RequestException:
         return 0
+
+
+@pytest.mark.broker
+def test_an_ingest_while_the_broker_is_away_stores_its_events_and_leaves_the_refresh_to_the_night(private_broker):
+    lines = list(
+        tracking_log_lines(course_ids=["course-v1:TallyX+OPS+2026"], learners=5, start=date(2026, 3, 2), days=1)
+    )
+
+    private_broker.stop()
+    report = tracking_lines_ingest(lines=lines, source="outage")
+
+    assert report.added == len(lines) > 0
+    assert tracking_events_scan(columns=["event_key"]).collect().height == len(lines)

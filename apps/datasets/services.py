@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.common.exceptions import ConflictError, NotFoundError, ServiceError
 from apps.common.frames import frame_insert, moment_unreadable, text_refused
 from apps.common.services import job_run_execute
+from apps.common.tasks import enqueue_on_commit
 from apps.datasets import selectors
 from apps.datasets.aggregation import (
     SESSION_SCHEMA,
@@ -40,6 +41,7 @@ from apps.groups.selectors import group_get
 logger = logging.getLogger(__name__)
 
 BUILD_KIND = "datasets.build"
+BUILD_UNQUEUED = "The build could not be queued (the service was briefly unavailable); commence the job again."
 INGEST_BATCH_LINES = 100_000
 
 
@@ -175,8 +177,12 @@ def _job_start(dataset: Dataset) -> DatasetJob:
     if not created:
         job.status, job.error, job.dt_completed = JobStatus.PENDING, "", None
         job.save(update_fields=["status", "error", "dt_completed"])
-    queue = settings.DATASETS_QUEUE
-    transaction.on_commit(lambda: build_dataset.apply_async(args=[str(dataset.dataset_id)], queue=queue))
+
+    def unqueued() -> None:
+        # A failed job is one the client's next commence starts again.
+        DatasetJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=BUILD_UNQUEUED)
+
+    enqueue_on_commit(build_dataset, args=[str(dataset.dataset_id)], queue=settings.DATASETS_QUEUE, unqueued=unqueued)
     return job
 
 
