@@ -13,7 +13,6 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_csv.renderers import CSVRenderer
@@ -21,6 +20,7 @@ from rest_framework_csv.renderers import CSVRenderer
 from apps.common.api.authentication import ApiKeyAuthentication, raw_key_from_headers
 from apps.common.api.dialects import Dialect
 from apps.common.api.permissions import AnalyticsReader
+from apps.common.api.renderers import FastJSONRenderer
 from apps.common.exceptions import ServiceError
 
 # Output serializers format their datetimes with EDX_DATETIME_FORMAT (`created`, week bounds) and dates as ISO.
@@ -100,7 +100,7 @@ class EdxAnalytics(Dialect):
     authentication_classes = (EdxTokenAuthentication,)
     # The reference serves these to a trusted dashboard service: staff, or a key with the analytics scope.
     permission_classes = (IsAuthenticated, AnalyticsReader)
-    renderer_classes = (JSONRenderer, EdxCsvRenderer)
+    renderer_classes = (FastJSONRenderer, EdxCsvRenderer)
     pagination_class = None
     filter_backends = ()
     http_method_names = ("get", "head", "options")

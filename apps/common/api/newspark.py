@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-import orjson
 from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from apps.common.api.authentication import ApiKeyAuthentication
 from apps.common.api.dialects import Dialect
+from apps.common.api.renderers import json_bytes
 from apps.common.exceptions import ServiceError
 
 ARGUMENT = re.compile(r"^(?P<name>[^\[\]]+)(?P<keys>(?:\[[^\[\]]*\])*)$")
@@ -137,12 +137,8 @@ class NewsparkJSONRenderer(renderers.JSONRenderer):
             body = {"status": False, "error": data}
         else:
             body = {"status": True, "result": _json_item(data)}
-        try:
-            # A page is a hundred items of 38 fields: orjson writes it an order of magnitude faster, byte for byte
-            # as DRF's compact UTF-8 JSON.
-            return orjson.dumps(body, default=str)
-        except TypeError:  # an integer past 64 bits in a stored map
-            return super().render(body, accepted_media_type, renderer_context)
+        # A page is a hundred items of 38 fields; an integer past 64 bits in a stored map goes through DRF.
+        return json_bytes(body) or super().render(body, accepted_media_type, renderer_context)
 
 
 def xml_name(key: Any) -> str:
