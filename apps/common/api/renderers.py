@@ -1,8 +1,8 @@
 """JSON written by orjson, for the dialects whose hot reads render many rows."""
 
 import orjson
-from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.renderers import JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
 
 _ENCODER = JSONEncoder()
 
