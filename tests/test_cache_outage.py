@@ -3,23 +3,15 @@ cached before the outage is served once Redis answers again, /healthz says the b
 follow-up task cannot be queued still stands."""
 
 import os
-import subprocess
-import sys
-import threading
-from datetime import date
 
 import pytest
+import redis
 import requests
-from django.conf import settings
 from django.test import override_settings
 
 from apps.common import cache_backends
-from apps.common.ports import free_port
 from apps.common.testing.factories import SysadminFactory, api_key_for
-from apps.common.testing.fixtures import database_url_for_tests, wait_for
-from apps.course_analytics.demo import tracking_log_lines
-from apps.course_analytics.selectors import tracking_events_scan
-from apps.course_analytics.services.ingest import tracking_lines_ingest
+from apps.common.testing.fixtures import database_url_for_tests, gunicorn_served, wait_for
 from apps.groups.tests.factories import GroupFactory
 from tests.newspark.conftest import Newspark
 
@@ -62,40 +54,27 @@ def test_an_entry_cached_before_an_outage_is_stale_once_redis_answers_again(redi
     newspark = Newspark().as_user(api_key_for(SysadminFactory()))
     group = GroupFactory(vhost=41, name="Chess")
     cached = _names(newspark)
-    stall = threading.Thread(target=_redis_command, args=(redis_cache.port, "CLIENT", "PAUSE", "1500", "ALL"))
+    server = redis.Redis.from_url(redis_cache.url)
 
-    stall.start()
-    stall.join()
+    server.client_pause(1500)
     group.name = "Chess club"
     group.save()
     during = _names(newspark)
-    assert wait_for(lambda: _redis_command(redis_cache.port, "PING") == "PONG", seconds=10, interval=0.1)
+    assert wait_for(server.ping, seconds=10, interval=0.1)
     after = _names(newspark)
 
     assert (cached, during, after) == (["Chess"], ["Chess club"], ["Chess club"])
-
-
-def _redis_command(port: int, *words: str) -> str:
-    return subprocess.run(
-        ["redis-cli", "-p", str(port), *words], capture_output=True, text=True, timeout=10, check=True
-    ).stdout.strip()
 
 
 @pytest.mark.postgres
 def test_a_served_tally_answers_reads_and_reports_the_broker_down_while_redis_is_stopped(redis_cache):
     key = api_key_for(SysadminFactory())
     GroupFactory(vhost=41, name="Chess")
-    port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url_for_tests(),
            "TALLY_CACHE_URL": redis_cache.url, "CELERY_BROKER_URL": redis_cache.url}  # fmt: skip
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", "2", "--threads", "2", "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
-    url = f"http://127.0.0.1:{port}"
-    read = f"{url}/services/json/groups/getGroups?vhost=41"
     headers = {"Authorization": f"Token {key}"}
-    try:
-        assert wait_for(lambda: _status(f"{url}/healthz") == 200, seconds=60)
+    with gunicorn_served(env) as (url, _):
+        read = f"{url}/services/json/groups/getGroups?vhost=41"
         before = [requests.get(read, headers=headers, timeout=10) for _ in range(4)]
 
         redis_cache.stop()
@@ -103,31 +82,8 @@ def test_a_served_tally_answers_reads_and_reports_the_broker_down_while_redis_is
         health = requests.get(f"{url}/healthz", timeout=10)
         redis_cache.start()
         after = [requests.get(read, headers=headers, timeout=10) for _ in range(4)]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     assert {response.status_code for response in before + during + after} == {200}
     assert {response.content for response in before + during + after} == {before[0].content}
     assert health.status_code == 503
     assert health.json()["checks"] == {"database": "ok", "broker": "down"}
-
-
-def _status(url: str) -> int:
-    try:
-        return requests.get(url, timeout=5).status_code
-    except requests.RequestException:
-        return 0
-
-
-@pytest.mark.broker
-def test_an_ingest_while_the_broker_is_away_stores_its_events_and_leaves_the_refresh_to_the_night(private_broker):
-    lines = list(
-        tracking_log_lines(course_ids=["course-v1:TallyX+OPS+2026"], learners=5, start=date(2026, 3, 2), days=1)
-    )
-
-    private_broker.stop()
-    report = tracking_lines_ingest(lines=lines, source="outage")
-
-    assert report.added == len(lines) > 0
-    assert tracking_events_scan(columns=["event_key"]).collect().height == len(lines)

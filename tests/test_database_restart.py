@@ -12,9 +12,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from apps.common.ports import free_port
 from apps.common.services import ABANDONED
-from apps.common.testing.fixtures import celery_worker_start, wait_for
+from apps.common.testing.fixtures import celery_worker_start, gunicorn_served, wait_for
 from apps.course_analytics.demo import tracking_log_lines
 from apps.course_analytics.tasks import rollup_day
 
@@ -59,16 +58,10 @@ def _unavailable_in_its_shape(dialect: str, response: requests.Response) -> bool
 
 def test_requests_during_a_restart_get_503s_in_their_shape_and_later_ones_succeed(private_postgres):
     key = _manage(private_postgres.url, "create_api_key", "--username", "ops", "--sysadmin").splitlines()[-1]
-    port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": private_postgres.url}
     env.pop("CELERY_BROKER_URL", None)
     env.pop("TALLY_CACHE_URL", None)
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", "1", "--threads", "1", "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_for(lambda: _answers(f"{url}/healthz"), seconds=60)
+    with gunicorn_served(env, workers=1, threads=1) as (url, server):
         before = _calls(url, key)
         private_postgres.stop()
         during = _calls(url, key)
@@ -77,9 +70,6 @@ def test_requests_during_a_restart_get_503s_in_their_shape_and_later_ones_succee
         first_after = _calls(url, key)
         after = _calls(url, key)
         server_pid_alive = server.poll() is None
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     assert {name: response.status_code for name, response in before.items()} == dict.fromkeys(before, 200)
     assert [name for name, response in during.items() if not _unavailable_in_its_shape(name, response)] == []
@@ -128,10 +118,3 @@ def test_a_job_cut_by_a_restart_is_retried_until_it_completes(private_postgres, 
         enrolled = connection.execute("SELECT count(*) FROM course_analytics_enrollmentdaily").fetchone()[0]
     assert runs() == [("failed", ABANDONED), ("succeeded", "")]
     assert enrolled == 1
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=5).status_code == 200
-    except requests.RequestException:
-        return False

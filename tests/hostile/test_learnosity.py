@@ -2,8 +2,6 @@
 reaches the dataset parsers, and not), and hostile bodies under any content type: never a 5xx, every refusal
 `{"meta": {"status": false, "message", "code"}, "data": null}`, and a refused write leaves no dataset behind."""
 
-from datetime import UTC, datetime
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +11,7 @@ from apps.common.testing.hostile import body_with, hostile_texts, quoted, raw_bo
 from apps.datasets.models import Dataset, DatasetJob
 from apps.datasets.services import dataset_create
 from apps.datasets.spec import dataset_spec_parse
-from apps.datasets.tests.conftest import dataset_request, dataset_storage  # noqa: F401 (a fixture)
+from apps.datasets.tests.conftest import dataset_request, dataset_storage, security_for  # noqa: F401 (a fixture)
 from apps.datasets.tests.factories import ConsumerFactory
 from tests.hostile.conftest import answered
 
@@ -34,11 +32,6 @@ def consumer(db, dataset_storage):  # noqa: F811 (the fixture imported above)
     consumer = ConsumerFactory(consumer_key="hostile-key")
     dataset_create(consumer=consumer, spec=dataset_spec_parse(dataset_request(dataset_id=DATASET_ID)))
     return consumer
-
-
-def security_of(consumer) -> dict:
-    return {"consumer_key": consumer.consumer_key, "domain": "localhost",
-            "timestamp": datetime.now(UTC).strftime("%Y%m%d-%H%M")}  # fmt: skip
 
 
 TEMPLATES = {
@@ -71,7 +64,7 @@ def test_a_signed_hostile_request_is_served_or_refused_in_learnosity_shape(clien
     if data.draw(st.integers(0, 4), label="other action") == 0:
         action = data.draw(st.sampled_from(["update", "delete", "GET"]) | hostile_texts.filter(bool), label="action")
     request = data.draw(body_with(TEMPLATES["set" if action == "set" else "get"]), label="request")
-    security = security_of(consumer)
+    security = security_for(consumer)
     text = request.decode("utf-8", "replace")
     if text.encode() == request and action.encode("utf-8", "replace").decode() == action:
         security["signature"] = signature_make(

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -275,24 +276,35 @@ def served_sqlite(tmp_path_factory):
         [*manage, "create_api_key", "--username", "served-admin", "--sysadmin"],
         env=env, cwd=settings.BASE_DIR, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    port = free_port()
-    gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                "--workers", "2", "--threads", "8", "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen(gunicorn, env=env, cwd=settings.BASE_DIR)
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"{url}/healthz", timeout=10).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        assert wait_for(answers, seconds=60), "gunicorn did not start"
+    with gunicorn_served(env, threads=8) as (url, _):
         yield ServedTally(url=url, sysadmin_key=created.stdout.splitlines()[-1])
+
+
+@contextlib.contextmanager
+def gunicorn_served(
+    env: dict[str, str], *, workers: int = 2, threads: int = 2
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Tally behind gunicorn on a free loopback port, with the environment `env`, once /healthz answers 200: its
+    URL and process, stopped at the end."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for(lambda: status_of(f"{url}/healthz") == 200, seconds=60), "gunicorn did not start"
+        yield url, server
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def status_of(url: str) -> int:
+    """The status of a GET of `url`, 0 when nothing answers."""
+    try:
+        return requests.get(url, timeout=10).status_code
+    except requests.RequestException:
+        return 0
 
 
 @pytest.fixture(autouse=True)
