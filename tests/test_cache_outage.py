@@ -3,6 +3,7 @@ cached before the outage is served once Redis answers again, /healthz says the b
 follow-up task cannot be queued still stands."""
 
 import os
+from datetime import date
 
 import pytest
 import redis
@@ -12,6 +13,9 @@ from django.test import override_settings
 from apps.common import cache_backends
 from apps.common.testing.factories import SysadminFactory, api_key_for
 from apps.common.testing.fixtures import database_url_for_tests, gunicorn_served, wait_for
+from apps.course_analytics.demo import tracking_log_lines
+from apps.course_analytics.selectors import tracking_events_scan
+from apps.course_analytics.services.ingest import tracking_lines_ingest
 from apps.groups.tests.factories import GroupFactory
 from tests.newspark.conftest import Newspark
 
@@ -87,3 +91,16 @@ def test_a_served_tally_answers_reads_and_reports_the_broker_down_while_redis_is
     assert {response.content for response in before + during + after} == {before[0].content}
     assert health.status_code == 503
     assert health.json()["checks"] == {"database": "ok", "broker": "down"}
+
+
+@pytest.mark.broker
+def test_an_ingest_while_the_broker_is_away_stores_its_events_and_leaves_the_refresh_to_the_night(private_broker):
+    lines = list(
+        tracking_log_lines(course_ids=["course-v1:TallyX+OPS+2026"], learners=5, start=date(2026, 3, 2), days=1)
+    )
+
+    private_broker.stop()
+    report = tracking_lines_ingest(lines=lines, source="outage")
+
+    assert report.added == len(lines) > 0
+    assert tracking_events_scan(columns=["event_key"]).collect().height == len(lines)
