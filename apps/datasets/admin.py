@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from apps.datasets.models import Consumer, Dataset, DatasetInputFile, DatasetJob, DatasetOutputFile, Session
+from apps.datasets.models import (
+    Consumer,
+    Dataset,
+    DatasetInputFile,
+    DatasetJob,
+    DatasetOutputFile,
+    Session,
+    SessionSnapshotPart,
+)
+from apps.datasets.services import sessions_snapshot_drop
 
 
 @admin.register(Consumer)
@@ -20,6 +29,27 @@ class SessionAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("session_id", "user_id", "activity_id")
     date_hierarchy = "dt_completed"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:  # the sessions' columnar copy notices new and deleted sessions, not one changed in place
+            sessions_snapshot_drop()
+
+
+@admin.register(SessionSnapshotPart)
+class SessionSnapshotPartAdmin(admin.ModelAdmin):
+    """The columnar copy of the sessions, maintained by ingest and builds: shown, never edited by hand."""
+
+    list_display = ("name", "last_id", "rows", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class DatasetInputFileInline(admin.TabularInline):

@@ -15,6 +15,7 @@ Choices where the reference is silent (docs/api-dialects.md repeats them):
 
 import json
 import re
+from datetime import datetime
 
 import polars as pl
 
@@ -128,6 +129,16 @@ def memberships_combine(frames: list[pl.DataFrame]) -> pl.DataFrame:
     if twice.len():
         raise InputFileError(f"Users listed in more than one line: {', '.join(twice.to_list())}", code="invalid")
     return combined
+
+
+def sessions_within(sessions: pl.DataFrame, *, mintime: datetime | None, maxtime: datetime | None) -> pl.DataFrame:
+    """The sessions completed inside [mintime, maxtime] (either end open), as a frame of SESSION_SCHEMA. A session
+    with no completion time is outside any filter that sets a bound."""
+    if mintime is not None:
+        sessions = sessions.filter(pl.col("dt_completed") >= mintime)
+    if maxtime is not None:
+        sessions = sessions.filter(pl.col("dt_completed") <= maxtime)
+    return sessions.select(list(SESSION_SCHEMA))
 
 
 def user_scores(memberships: pl.DataFrame, sessions: pl.DataFrame, *, by_user: bool = False) -> pl.DataFrame:

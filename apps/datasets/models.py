@@ -49,6 +49,27 @@ class Session(models.Model):
         return self.session_id
 
 
+class SessionSnapshotPart(models.Model):
+    """One Parquet file of the columnar copy of the sessions that dataset builds scan instead of the table.
+
+    Parts cover consecutive id ranges: this one holds the `rows` sessions with ids after the previous part's
+    `last_id`, up to its own. Sessions are only ever inserted (an ingest keeps a stored session as it is), so the
+    copy is extended by the sessions past the last part; it is checked against the table (the count of sessions up
+    to the last id) before each build and rebuilt when a session was deleted, or edited in the admin.
+    """
+
+    name = models.CharField(max_length=500, unique=True)
+    last_id = models.BigIntegerField(unique=True)
+    rows = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["last_id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class JobStatus(models.TextChoices):
     PENDING = "pending"
     PROCESSING = "processing"

@@ -1,8 +1,8 @@
 """Reads of datasets: consumers, sessions as a frame, datasets, jobs and output files."""
 
+import io
 import json
 import uuid
-from datetime import datetime
 
 import polars as pl
 from django.db.models import CharField, QuerySet
@@ -22,17 +22,29 @@ def consumer_get_usable(*, consumer_key: str) -> Consumer | None:
     return Consumer.objects.filter(consumer_key=consumer_key, is_active=True).first()
 
 
-def sessions_frame(*, mintime: datetime | None, maxtime: datetime | None) -> pl.DataFrame:
-    """Sessions completed inside [mintime, maxtime] (either end open), as a frame of SESSION_SCHEMA, in one query.
+# The columnar copy of the sessions (SessionSnapshotPart): each session with its id and completion time.
+SNAPSHOT_SCHEMA = {"id": pl.Int64, **SESSION_SCHEMA, "dt_completed": pl.Datetime("us", "UTC")}
 
-    A session with no completion time is outside any filter that sets a bound.
-    """
-    sessions = Session.objects.all()
-    if mintime is not None:
-        sessions = sessions.filter(dt_completed__gte=mintime)
-    if maxtime is not None:
-        sessions = sessions.filter(dt_completed__lte=maxtime)
-    return queryset_copy_frame(sessions, SESSION_SCHEMA)
+
+def sessions_after_frame(*, last_id: int) -> pl.DataFrame:
+    """The sessions with ids past `last_id`, in id order, as a frame of SNAPSHOT_SCHEMA (one COPY on PostgreSQL)."""
+    return queryset_copy_frame(Session.objects.filter(id__gt=last_id).order_by("id"), SNAPSHOT_SCHEMA)
+
+
+def snapshot_parts_read(*, names: list[str], columns: list[str] | None = None) -> pl.DataFrame:
+    """The parts of the sessions' columnar copy as one frame (read from a path where the storage has paths)."""
+    storage = datasets_storage()
+    frames = []
+    for name in names:
+        try:
+            source: str | io.BytesIO = storage.path(name)
+        except NotImplementedError:
+            with storage.open(name, "rb") as handle:
+                source = io.BytesIO(handle.read())
+        frames.append(pl.read_parquet(source, columns=columns))
+    return (
+        pl.concat(frames) if frames else pl.DataFrame(schema=SNAPSHOT_SCHEMA).select(columns or list(SNAPSHOT_SCHEMA))
+    )
 
 
 def dataset_get(*, consumer: Consumer, dataset_id: str) -> Dataset:

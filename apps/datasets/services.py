@@ -1,5 +1,6 @@
 """Writes of datasets: consumers, session ingest, dataset creation, uploads, jobs and the build itself."""
 
+import io
 import logging
 import secrets
 import uuid
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from apps.common.exceptions import ConflictError, NotFoundError, ServiceError
 from apps.common.frames import frame_insert, moment_unreadable, text_refused
-from apps.common.services import job_run_execute
+from apps.common.services import job_run_execute, job_transaction_lock
 from apps.common.tasks import enqueue_on_commit
 from apps.datasets import selectors
 from apps.datasets.aggregation import (
@@ -23,6 +24,7 @@ from apps.datasets.aggregation import (
     memberships_combine,
     memberships_parse,
     node_statistics,
+    sessions_within,
     user_scores,
 )
 from apps.datasets.models import (
@@ -33,6 +35,7 @@ from apps.datasets.models import (
     DatasetOutputFile,
     JobStatus,
     Session,
+    SessionSnapshotPart,
 )
 from apps.datasets.spec import MAX_LINE_BYTES, DatasetSpec
 from apps.datasets.storage import datasets_storage, file_write_complete, folder_delete
@@ -41,6 +44,10 @@ from apps.groups.selectors import group_get
 logger = logging.getLogger(__name__)
 
 BUILD_KIND = "datasets.build"
+SNAPSHOT_KIND = "datasets.sessions_snapshot"
+SNAPSHOT_FOLDER = "sessions-snapshot"
+SNAPSHOT_MAX_PARTS = 16
+SNAPSHOT_ORPHAN_AGE = timedelta(hours=1)
 BUILD_UNQUEUED = "The build could not be queued (the service was briefly unavailable); commence the job again."
 INGEST_BATCH_LINES = 100_000
 
@@ -107,12 +114,20 @@ def _sessions_frame(lines: list[str], first_line: int) -> pl.DataFrame:
     ).select(*SESSION_SCHEMA, "status", "dt_completed")
 
 
-@transaction.atomic
 def sessions_ingest(*, lines, progress: Callable[[int], object] | None = None) -> IngestReport:
-    """Store the sessions of an NDJSON stream (one session object a line), all or none.
+    """Store the sessions of an NDJSON stream (one session object a line), all or none, then extend the sessions'
+    columnar copy by them (so that the next build does not have to).
 
     Idempotent on session_id: a session already stored is kept as it is. Returns the lines read and sessions added.
     """
+    report = _sessions_insert(lines=lines, progress=progress)
+    if report.added:
+        sessions_snapshot_refresh()
+    return report
+
+
+@transaction.atomic
+def _sessions_insert(*, lines, progress: Callable[[int], object] | None) -> IngestReport:
     total = added = 0
     batch: list[str] = []
 
@@ -135,6 +150,71 @@ def sessions_ingest(*, lines, progress: Callable[[int], object] | None = None) -
     if batch:
         added += flush()
     return IngestReport(lines=total, added=added)
+
+
+def _snapshot_part_write(sessions: pl.DataFrame) -> SessionSnapshotPart:
+    buffer = io.BytesIO()
+    sessions.write_parquet(buffer, compression="lz4", statistics=True)
+    name = f"{SNAPSHOT_FOLDER}/{uuid.uuid4().hex}.parquet"
+    file_write_complete(name=name, content=buffer.getvalue())
+    return SessionSnapshotPart.objects.create(name=name, last_id=sessions["id"].max(), rows=sessions.height)
+
+
+def _snapshot_parts_forget(parts: list[SessionSnapshotPart]) -> None:
+    """Delete the rows of these parts now, their files once that commits (a rollback leaves them in use)."""
+    names = [part.name for part in parts]
+    SessionSnapshotPart.objects.filter(pk__in=[part.pk for part in parts]).delete()
+    transaction.on_commit(lambda: _snapshot_files_delete(names))
+
+
+def _snapshot_files_delete(names: list[str]) -> None:
+    """Delete these files, and any file of the copy that no part names and that is older than SNAPSHOT_ORPHAN_AGE
+    (written by a transaction that rolled back; a younger one may belong to a transaction still open)."""
+    storage = datasets_storage()
+    for name in names:
+        storage.delete(name)
+    if not storage.exists(SNAPSHOT_FOLDER):
+        return
+    named = set(SessionSnapshotPart.objects.values_list("name", flat=True))
+    cutoff = timezone.now() - SNAPSHOT_ORPHAN_AGE
+    for file_name in storage.listdir(SNAPSHOT_FOLDER)[1]:
+        name = f"{SNAPSHOT_FOLDER}/{file_name}"
+        if name not in named and storage.get_modified_time(name) < cutoff:
+            storage.delete(name)
+
+
+def sessions_snapshot_drop() -> None:
+    """Forget the sessions' columnar copy, so that the next build rebuilds it from the table (after sessions were
+    changed in place, which the copy cannot notice by itself)."""
+    with transaction.atomic():
+        job_transaction_lock(kind=SNAPSHOT_KIND, key="*")
+        _snapshot_parts_forget(list(SessionSnapshotPart.objects.all()))
+
+
+def sessions_snapshot_refresh() -> pl.DataFrame:
+    """Bring the sessions' columnar copy up to date with the table, and return its sessions (SNAPSHOT_SCHEMA).
+
+    Sessions are only inserted, so the copy is extended by the sessions past its last id (one COPY of those).
+    It is rebuilt when the table no longer holds as many sessions up to that id as the copy (sessions were
+    deleted), and compacted into one part past SNAPSHOT_MAX_PARTS. Serialised under the copy's lock until the
+    transaction ends, the read included (so no other refresh deletes a part being read); the work commits whole
+    or not at all.
+    """
+    with transaction.atomic():
+        job_transaction_lock(kind=SNAPSHOT_KIND, key="*")
+        parts = list(SessionSnapshotPart.objects.all())
+        last_id = parts[-1].last_id if parts else 0
+        if parts and Session.objects.filter(id__lte=last_id).count() != sum(part.rows for part in parts):
+            _snapshot_parts_forget(parts)
+            parts, last_id = [], 0
+        added = selectors.sessions_after_frame(last_id=last_id)
+        if added.height:
+            parts.append(_snapshot_part_write(added))
+        sessions = selectors.snapshot_parts_read(names=[part.name for part in parts])
+        if len(parts) > SNAPSHOT_MAX_PARTS:
+            _snapshot_parts_forget(parts)
+            _snapshot_part_write(sessions)
+        return sessions
 
 
 def _folder(dataset: Dataset) -> str:
@@ -241,16 +321,17 @@ def _memberships(dataset: Dataset) -> pl.DataFrame:
     return memberships_combine(frames)
 
 
-def dataset_documents_compute(*, dataset: Dataset) -> pl.DataFrame:
-    """Every output file of the dataset (key, group_id, page, document), from its memberships and the sessions
-    inside its time filter."""
+def dataset_documents_compute(*, dataset: Dataset, sessions: pl.DataFrame) -> pl.DataFrame:
+    """Every output file of the dataset (key, group_id, page, document), from its memberships and those of the
+    `sessions` (every stored one) inside its time filter."""
     spec = dataset.spec
     memberships = _memberships(dataset)
-    sessions = selectors.sessions_frame(
+    within = sessions_within(
+        sessions,
         mintime=datetime.fromisoformat(spec["mintime"]) if spec["mintime"] else None,
         maxtime=datetime.fromisoformat(spec["maxtime"]) if spec["maxtime"] else None,
     )
-    users = user_scores(memberships, sessions, by_user=dataset.group_source is not None)
+    users = user_scores(memberships, within, by_user=dataset.group_source is not None)
     nodes = node_statistics(users, depth=len(spec["groups"]), fields=spec["fields"])
     return dataset_documents(users, nodes, spec=spec)
 
@@ -271,7 +352,7 @@ def dataset_build(*, dataset_id: str) -> DatasetJob:
     outfiles = f"{_folder(dataset)}/outfiles"
 
     def build() -> int:
-        documents = dataset_documents_compute(dataset=dataset)
+        documents = dataset_documents_compute(dataset=dataset, sessions=sessions)
         names = pl.concat_str([pl.lit(f"{outfiles}/{attempt}/"), "group_id", pl.lit("_"), "page", pl.lit(".json")])
         documents = documents.with_columns(names.alias("name"))
         for name, document in documents.select("name", "document").iter_rows():
@@ -285,6 +366,8 @@ def dataset_build(*, dataset_id: str) -> DatasetJob:
         return documents.height
 
     try:
+        # Committed before the build, whose transaction would hold the copy's lock (and every other build) to its end.
+        sessions = sessions_snapshot_refresh()
         job_run_execute(kind=BUILD_KIND, key=str(dataset.dataset_id), work=build)
     except ServiceError as exc:
         DatasetJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=exc.message)
