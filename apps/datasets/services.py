@@ -38,7 +38,7 @@ from apps.datasets.models import (
     SessionSnapshotPart,
 )
 from apps.datasets.spec import MAX_LINE_BYTES, DatasetSpec
-from apps.datasets.storage import datasets_storage, file_write_complete, folder_delete
+from apps.datasets.storage import datasets_storage, file_write_complete, files_write_new, folder_delete
 from apps.groups.selectors import group_get
 
 logger = logging.getLogger(__name__)
@@ -353,10 +353,14 @@ def dataset_build(*, dataset_id: str) -> DatasetJob:
 
     def build() -> int:
         documents = dataset_documents_compute(dataset=dataset, sessions=sessions)
-        names = pl.concat_str([pl.lit(f"{outfiles}/{attempt}/"), "group_id", pl.lit("_"), "page", pl.lit(".json")])
-        documents = documents.with_columns(names.alias("name"))
-        for name, document in documents.select("name", "document").iter_rows():
-            file_write_complete(name=name, content=document.encode())
+        file_names = pl.concat_str(["group_id", pl.lit("_"), "page", pl.lit(".json")])
+        documents = documents.with_columns(
+            file_names.alias("file_name"), pl.concat_str([pl.lit(f"{outfiles}/{attempt}/"), file_names]).alias("name")
+        )
+        files_write_new(
+            folder=f"{outfiles}/{attempt}",
+            files=documents.select("file_name", pl.col("document").cast(pl.Binary)).iter_rows(),
+        )
         DatasetOutputFile.objects.filter(dataset=dataset).delete()
         frame_insert(
             table=DatasetOutputFile._meta.db_table,

@@ -3,6 +3,7 @@ django-storages backend by configuration)."""
 
 import os
 import uuid
+from collections.abc import Iterable
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
@@ -27,10 +28,31 @@ def file_write_complete(*, name: str, content: bytes) -> None:
         storage.save(name, ContentFile(content))
         return
     os.makedirs(os.path.dirname(final), exist_ok=True)
-    partial = f"{final}.{uuid.uuid4().hex}.partial"
+    _local_write(final, content, partial=f"{final}.{uuid.uuid4().hex}.partial")
+
+
+def _local_write(final: str, content: bytes, *, partial: str) -> None:
     with open(partial, "wb") as out:
         out.write(content)
-    os.replace(partial, final)
+    os.replace(partial, final)  # atomic: a reader finds the whole file or none
+
+
+def files_write_new(*, folder: str, files: Iterable[tuple[str, bytes]]) -> None:
+    """Write files (names relative to `folder`) into a folder of their own, which no other writer uses (a build's
+    attempt folder), each complete or not at all, as file_write_complete does: thousands of them, so the folder is
+    resolved and made once, and a file's temporary name is its own name (nothing else writes there).
+    """
+    storage = datasets_storage()
+    try:
+        root = storage.path(folder)
+    except NotImplementedError:
+        for name, content in files:
+            storage.save(f"{folder}/{name}", ContentFile(content))
+        return
+    os.makedirs(root, exist_ok=True)
+    for name, content in files:
+        final = os.path.join(root, name)
+        _local_write(final, content, partial=f"{final}.partial")
 
 
 def folder_delete(*, folder: str, keep: str | None = None) -> None:
