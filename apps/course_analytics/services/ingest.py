@@ -7,9 +7,11 @@ import gzip
 import hashlib
 import io
 import json
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -17,12 +19,13 @@ import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from apps.common.audit import audit_log_batch
-from apps.common.frames import FIRST_MOMENT, LAST_MOMENT
+from apps.common.frames import FIRST_MOMENT, LAST_MOMENT, frame_insert
 from apps.common.safe_json import JSON_MAX_DEPTH, JSONError, JSONSyntaxError, json_load
 from apps.common.services import job_lock
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
@@ -59,7 +62,7 @@ class IngestReport:
     malformed: int = 0
     problems: list[str] = field(default_factory=list)
     # Usernames already made Tally users during this ingest: later batches link only the learners new to it.
-    linked: set[str] = field(default_factory=set, repr=False)
+    linked: pl.Series = field(default_factory=lambda: pl.Series("username", [], dtype=pl.String), repr=False)
 
     def problem(self, where: str, reason: str) -> None:
         self.malformed += 1
@@ -212,35 +215,62 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
     )
 
 
-def _learners_link(events: pl.DataFrame, linked: set[str]) -> None:
+def _learners_link(events: pl.DataFrame, linked: pl.Series) -> pl.Series:
     """Make sure every (username, LMS user id) seen, and not in `linked` yet, is a Tally user carrying that LMS id,
-    in a few set queries; adds them to `linked`."""
-    user_model = get_user_model()
-    pairs = events.filter(
-        (pl.col("username") != "") & pl.col("lms_user_id").is_not_null() & ~pl.col("username").is_in(list(linked))
+    in a few set statements over a staging table of them; returns `linked` with them.
+
+    A new username becomes a user unless its LMS id is some user's already; an existing user without an LMS id
+    gets it unless another user has it. Rows are written in username order (and updated in key order), so that
+    two ingests linking the same learners take their row locks in the same order instead of deadlocking.
+    """
+    seen = (
+        events.filter((pl.col("username") != "") & pl.col("lms_user_id").is_not_null())
+        .select("username", "lms_user_id")
+        .unique(subset="username", keep="last", maintain_order=True)
+        .filter(~pl.col("username").is_in(linked.implode()))
+        .unique(subset="lms_user_id", keep="last", maintain_order=True)  # an id is one user's; the next batch may retry
     )
-    seen = dict(pairs.select("username", "lms_user_id").unique(subset="username", keep="last").iter_rows())
-    if not seen:
-        return
-    linked.update(seen)
-    existing = dict(user_model.objects.filter(username__in=seen).values_list("username", "lms_user_id"))
-    taken = set(user_model.objects.filter(lms_user_id__in=seen.values()).values_list("lms_user_id", flat=True))
-    unusable = make_password(None)
-    # Rows are written in username order (and updated in key order), so that two ingests linking the same
-    # learners take their row locks in the same order instead of deadlocking.
-    new_users = [
-        user_model(username=username, lms_user_id=lms_id, password=unusable)
-        for username, lms_id in sorted(seen.items())
-        if username not in existing and lms_id not in taken
-    ]
-    user_model.objects.bulk_create(new_users, ignore_conflicts=True)
-    unlinked = list(user_model.objects.filter(username__in=seen, lms_user_id__isnull=True).order_by("pk"))
-    for user in unlinked:
-        user.lms_user_id = seen[user.username] if seen[user.username] not in taken else None
-    user_model.objects.bulk_update([user for user in unlinked if user.lms_user_id is not None], ["lms_user_id"])
+    if seen.is_empty():
+        return linked
+    postgres = connection.vendor == "postgresql"
+    staged = seen.with_columns(
+        public_id=pl.Series([str(uuid.uuid4()) if postgres else uuid.uuid4().hex for _ in range(seen.height)])
+    )
+    users = get_user_model()._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS learner_staging")
+        cursor.execute(
+            "CREATE TEMP TABLE learner_staging (username varchar(150), lms_user_id bigint, "
+            f"public_id {'uuid' if postgres else 'char(32)'})"
+        )
+    frame_insert(table="learner_staging", frame=staged)
+    with connection.cursor() as cursor:
+        # `WHERE true` lets SQLite read ON CONFLICT as the upsert clause of an INSERT ... SELECT.
+        cursor.execute(
+            f"INSERT INTO {users} (password, is_superuser, username, first_name, last_name, email, is_staff, "
+            "is_active, date_joined, public_id, lms_user_id) "
+            "SELECT %s, false, s.username, '', '', '', false, true, %s, s.public_id, s.lms_user_id "
+            "FROM learner_staging s WHERE true "
+            f"AND NOT EXISTS (SELECT 1 FROM {users} u WHERE u.username = s.username) "
+            f"AND NOT EXISTS (SELECT 1 FROM {users} u WHERE u.lms_user_id = s.lms_user_id) "
+            "ORDER BY s.username ON CONFLICT DO NOTHING",
+            [make_password(None), connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        if postgres:  # the row locks of the update, taken in key order first
+            cursor.execute(
+                f"SELECT u.id FROM {users} u JOIN learner_staging s ON s.username = u.username "
+                "WHERE u.lms_user_id IS NULL ORDER BY u.id FOR UPDATE OF u"
+            )
+        cursor.execute(
+            f"UPDATE {users} SET lms_user_id = s.lms_user_id FROM learner_staging s "
+            f"WHERE {users}.username = s.username AND {users}.lms_user_id IS NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {users} t WHERE t.lms_user_id = s.lms_user_id)"
+        )
+        cursor.execute("DROP TABLE learner_staging")
+    return pl.concat([linked, seen["username"]])
 
 
-def tracking_events_store(*, events: pl.DataFrame, linked: set[str] | None = None) -> int:
+def tracking_events_store(*, events: pl.DataFrame, report: IngestReport | None = None) -> int:
     """Store the course events of a parsed batch that are not stored yet and link their learners (those not in
     `linked`, the learners an ingest of several batches has linked already); returns how many events were new.
 
@@ -251,8 +281,9 @@ def tracking_events_store(*, events: pl.DataFrame, linked: set[str] | None = Non
     """
     if events.is_empty():
         return 0
+    report = report or IngestReport()
     with transaction.atomic():
-        _learners_link(events, set() if linked is None else linked)
+        report.linked = _learners_link(events, report.linked)
     added = 0
     enrollment_days, stored_days = [], []
     fresh = events.unique(subset="event_key", keep="first")
@@ -281,7 +312,7 @@ def _ingest_batch(lines: list[str], numbers: list[int], source: str, report: Ing
     for index in frame.filter(pl.col("problem") == "malformed")["line"].to_list():
         report.problem(f"{source}:{numbers[index]}", malformed_reason(lines[index]))
     report.skipped += frame.filter(pl.col("problem") == "skipped").height
-    report.added += tracking_events_store(events=frame.filter(pl.col("problem").is_null()), linked=report.linked)
+    report.added += tracking_events_store(events=frame.filter(pl.col("problem").is_null()), report=report)
 
 
 def tracking_lines_ingest(
@@ -300,26 +331,23 @@ def tracking_lines_ingest(
     log, with its counts.
     """
     report = report or IngestReport()
-    batch: list[str] = []
-    numbers: list[int] = []
     line_limit = settings.TRACKING_LINE_MAX_CHARS
-    for number, line in enumerate(lines, start=1):
-        report.lines += 1
-        text = line.strip()
-        if len(text) > line_limit:
+    lines, read = iter(lines), 0
+    while chunk := list(islice(lines, batch_size)):
+        # Stripped, measured and numbered column-wise: a log has millions of lines.
+        batch = pl.DataFrame({"text": chunk}, schema={"text": pl.String}).select(
+            pl.int_range(read + 1, read + 1 + len(chunk)).alias("number"), pl.col("text").str.strip_chars()
+        )
+        read += len(chunk)
+        report.lines += len(chunk)
+        too_long = batch.filter(pl.col("text").str.len_chars() > line_limit)
+        for number in too_long["number"].to_list():
             report.problem(f"{source}:{number}", f"longer than {line_limit} characters")
-        elif text:
-            batch.append(text)
-            numbers.append(number)
-        if len(batch) >= batch_size:
-            _ingest_batch(batch, numbers, source, report)
-            if progress:
-                progress(len(batch))
-            batch, numbers = [], []
-    if batch:
-        _ingest_batch(batch, numbers, source, report)
+        batch = batch.filter((pl.col("text") != "") & (pl.col("text").str.len_chars() <= line_limit))
+        if batch.height:
+            _ingest_batch(batch["text"].to_list(), batch["number"].to_list(), source, report)
         if progress:
-            progress(len(batch))
+            progress(len(chunk))
     counts = {"lines": report.lines, "added": report.added, "skipped": report.skipped, "malformed": report.malformed}
     audit_log_batch(app_label="course_analytics", kind="trackingevent", source=source, counts=counts)
     return report
