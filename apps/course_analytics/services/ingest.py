@@ -197,10 +197,14 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
         event_type=pl.col("event_type").replace(VIDEO_EVENTS).str.slice(0, 255),
     ).drop("course_id")
     courses = {raw: _course_key(raw) for raw in frame["raw_course"].unique().to_list()}
+    text = pl.Series(lines, dtype=pl.String)
+    nul = text.str.contains(r"\u0000", literal=True)
+    if nul.any():  # the escape's own backslash may be escaped: only then the slower exact pattern
+        nul = text.str.contains(NUL_ESCAPE)
     readable = (
         pl.col("event_type").is_not_null()
         & pl.col("time").is_between(FIRST_MOMENT, LAST_MOMENT).fill_null(False)
-        & ~pl.lit(pl.Series(lines, dtype=pl.String)).str.contains(NUL_ESCAPE)
+        & ~pl.lit(nul)
     )
     return frame.with_columns(
         course_id=pl.col("raw_course").replace_strict(courses, default=None, return_dtype=pl.String),
