@@ -48,6 +48,7 @@ from apps.course_analytics.selectors import tracking_events_count, tracking_even
 from apps.course_analytics.services.ingest import events_frame, learner_profiles_ingest, tracking_files_ingest
 from apps.course_analytics.services.rollups import course_analytics_backfill, course_analytics_rollup
 from apps.datasets.models import Consumer, DatasetInputFile, DatasetJob, DatasetOutputFile, Session
+from apps.datasets.selectors import output_document_read
 from apps.datasets.services import (
     consumer_create,
     dataset_build,
@@ -57,7 +58,7 @@ from apps.datasets.services import (
 )
 from apps.datasets.spec import DEFAULT_FIELDS as DATASET_FIELDS
 from apps.datasets.spec import dataset_spec_parse
-from apps.datasets.storage import datasets_storage, file_write_complete
+from apps.datasets.storage import file_write_complete
 from apps.groups.models import Group, Membership
 from apps.stats.query import group_count_query_parse
 from apps.stats.selectors import group_count
@@ -483,10 +484,9 @@ def _dataset_files(scale: Scale) -> tuple[Path, Path]:
 
 def _tally_statistics(dataset_id: str) -> pl.DataFrame:
     """The `self` row of every node, read back from the first page of each file Tally wrote."""
-    storage = datasets_storage()
     rows = []
-    for name in DatasetOutputFile.objects.filter(dataset__dataset_id=dataset_id, page=1).values_list("name", flat=True):
-        document = json.loads(storage.open(name).read())
+    for output_file in DatasetOutputFile.objects.filter(dataset__dataset_id=dataset_id, page=1):
+        document = output_document_read(output_file=output_file)
         rows.append(
             dict(zip(DATASET_FIELDS, document["self"][3:], strict=True)) | {"path": "\x1f".join(document["group_path"])}
         )

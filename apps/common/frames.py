@@ -64,7 +64,7 @@ def frame_insert(*, table: str, frame: pl.DataFrame, ignore_conflicts: bool = Fa
     """
     if frame.is_empty():
         return 0
-    columns = ", ".join(frame.columns)
+    columns = ", ".join(connection.ops.quote_name(name) for name in frame.columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             target = "frame_staging" if ignore_conflicts else table

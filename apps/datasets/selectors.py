@@ -13,7 +13,7 @@ from apps.common.frames import queryset_copy_frame, queryset_frame
 from apps.common.ids import uuid_or_none
 from apps.datasets.aggregation import SESSION_SCHEMA
 from apps.datasets.models import Consumer, Dataset, DatasetJob, DatasetOutputFile, JobStatus, Session
-from apps.datasets.storage import datasets_storage
+from apps.datasets.storage import datasets_storage, file_range_read
 from apps.groups.models import Group, Membership
 
 
@@ -75,10 +75,14 @@ def output_file_get(*, dataset_id: str, key: str, page: int) -> DatasetOutputFil
     return DatasetOutputFile.objects.filter(dataset__dataset_id=dataset_id, key=key, page=page).first()
 
 
+def output_document_bytes(*, output_file: DatasetOutputFile) -> bytes:
+    """The JSON document of an output file as stored, from its build's pack."""
+    return file_range_read(name=output_file.name, offset=output_file.offset, length=output_file.length)
+
+
 def output_document_read(*, output_file: DatasetOutputFile) -> dict:
     """The JSON document an output file holds, as the Data API's clients read it."""
-    with datasets_storage().open(output_file.name, "rb") as handle:
-        return json.loads(handle.read())
+    return json.loads(output_document_bytes(output_file=output_file))
 
 
 def group_tree_memberships(*, root: Group, depth: int) -> pl.DataFrame:

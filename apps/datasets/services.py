@@ -38,12 +38,13 @@ from apps.datasets.models import (
     SessionSnapshotPart,
 )
 from apps.datasets.spec import MAX_LINE_BYTES, DatasetSpec
-from apps.datasets.storage import datasets_storage, file_write_complete, files_write_new, folder_delete
+from apps.datasets.storage import datasets_storage, file_write_chunks, file_write_complete, folder_delete
 from apps.groups.selectors import group_get
 
 logger = logging.getLogger(__name__)
 
 BUILD_KIND = "datasets.build"
+PACK_CHUNK_PAGES = 2_000
 SNAPSHOT_KIND = "datasets.sessions_snapshot"
 SNAPSHOT_FOLDER = "sessions-snapshot"
 SNAPSHOT_MAX_PARTS = 16
@@ -353,18 +354,22 @@ def dataset_build(*, dataset_id: str) -> DatasetJob:
 
     def build() -> int:
         documents = dataset_documents_compute(dataset=dataset, sessions=sessions)
-        file_names = pl.concat_str(["group_id", pl.lit("_"), "page", pl.lit(".json")])
+        pack = f"{outfiles}/{attempt}/pages"
+        documents = documents.with_columns(pl.col("document").cast(pl.Binary))
+        lengths = documents["document"].bin.size()
         documents = documents.with_columns(
-            file_names.alias("file_name"), pl.concat_str([pl.lit(f"{outfiles}/{attempt}/"), file_names]).alias("name")
+            pl.lit(pack).alias("name"), (lengths.cum_sum() - lengths).alias("offset"), lengths.alias("length")
         )
-        files_write_new(
-            folder=f"{outfiles}/{attempt}",
-            files=documents.select("file_name", pl.col("document").cast(pl.Binary)).iter_rows(),
+        file_write_chunks(
+            name=pack,
+            chunks=(b"".join(chunk["document"].to_list()) for chunk in documents.iter_slices(PACK_CHUNK_PAGES)),
         )
         DatasetOutputFile.objects.filter(dataset=dataset).delete()
         frame_insert(
             table=DatasetOutputFile._meta.db_table,
-            frame=documents.select(pl.lit(dataset.pk).alias("dataset_id"), "key", "group_id", "page", "name"),
+            frame=documents.select(
+                pl.lit(dataset.pk).alias("dataset_id"), "key", "group_id", "page", "name", "offset", "length"
+            ),
         )
         DatasetJob.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED, dt_completed=timezone.now())
         return documents.height

@@ -14,10 +14,17 @@ def datasets_storage() -> Storage:
 
 
 def file_write_complete(*, name: str, content: bytes) -> None:
-    """Write `content` at `name`, replacing any file there, so that a reader finds the whole file or none.
+    """Write `content` at `name`, replacing any file there, so that a reader finds the whole file or none."""
+    file_write_chunks(name=name, chunks=[content])
 
-    On a local filesystem the bytes go to a temporary name that is renamed when complete (a rename is atomic);
-    an object store (S3 and the like) makes an object visible only once its upload is complete.
+
+def file_write_chunks(*, name: str, chunks: Iterable[bytes]) -> None:
+    """Write the content made of `chunks` at `name`, replacing any file there, so that a reader finds the whole file
+    or none.
+
+    On a local filesystem the chunks are streamed to a temporary name (never held whole) that is renamed when
+    complete (a rename is atomic); an object store (S3 and the like) makes an object visible only once its upload
+    is complete.
     """
     storage = datasets_storage()
     try:
@@ -25,34 +32,20 @@ def file_write_complete(*, name: str, content: bytes) -> None:
     except NotImplementedError:
         if storage.exists(name):
             storage.delete(name)
-        storage.save(name, ContentFile(content))
+        storage.save(name, ContentFile(b"".join(chunks)))
         return
     os.makedirs(os.path.dirname(final), exist_ok=True)
-    _local_write(final, content, partial=f"{final}.{uuid.uuid4().hex}.partial")
-
-
-def _local_write(final: str, content: bytes, *, partial: str) -> None:
+    partial = f"{final}.{uuid.uuid4().hex}.partial"
     with open(partial, "wb") as out:
-        out.write(content)
-    os.replace(partial, final)  # atomic: a reader finds the whole file or none
+        out.writelines(chunks)
+    os.replace(partial, final)
 
 
-def files_write_new(*, folder: str, files: Iterable[tuple[str, bytes]]) -> None:
-    """Write files (names relative to `folder`) into a folder of their own, which no other writer uses (a build's
-    attempt folder), each complete or not at all, as file_write_complete does: thousands of them, so the folder is
-    resolved and made once, and a file's temporary name is its own name (nothing else writes there).
-    """
-    storage = datasets_storage()
-    try:
-        root = storage.path(folder)
-    except NotImplementedError:
-        for name, content in files:
-            storage.save(f"{folder}/{name}", ContentFile(content))
-        return
-    os.makedirs(root, exist_ok=True)
-    for name, content in files:
-        final = os.path.join(root, name)
-        _local_write(final, content, partial=f"{final}.partial")
+def file_range_read(*, name: str, offset: int, length: int) -> bytes:
+    """`length` bytes of a stored file from `offset` (one page of a build's pack)."""
+    with datasets_storage().open(name, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)
 
 
 def folder_delete(*, folder: str, keep: str | None = None) -> None:

@@ -1,7 +1,7 @@
 """The Learnosity Data API of datasets (`/{version}/reports/datasets`, `/{version}/jobs/reports/datasets`,
 `/{version}/jobs`), the signed file URLs it hands out, and the native endpoint that ingests sessions."""
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -23,7 +23,6 @@ from apps.datasets.spec import (
     group_paths_parse,
     job_references_parse,
 )
-from apps.datasets.storage import datasets_storage
 
 
 def _body(request) -> bytes:
@@ -113,7 +112,7 @@ class OutputFileView(DialectAPIView):
         output = selectors.output_file_get(dataset_id=named["d"], key=named["k"], page=int(page))
         if output is None:
             raise NotFoundError("No such group path in the dataset", code="invalid")
-        return FileResponse(datasets_storage().open(output.name, "rb"), content_type="application/json")
+        return HttpResponse(selectors.output_document_bytes(output_file=output), content_type="application/json")
 
 
 class SessionIngestView(DialectAPIView):

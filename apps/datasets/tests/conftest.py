@@ -104,16 +104,15 @@ def seed_dataset_files(consumer, seed_sessions) -> dict[tuple, bytes]:
     """The seed's dataset created, uploaded and built through the services: its page-1 files by group path."""
     from apps.datasets.aggregation import KEY_SEPARATOR
     from apps.datasets.models import DatasetOutputFile
+    from apps.datasets.selectors import output_document_bytes
     from apps.datasets.services import dataset_build, dataset_create, dataset_file_upload
     from apps.datasets.spec import DEFAULT_FIELDS, dataset_spec_parse
-    from apps.datasets.storage import datasets_storage
 
     spec = dataset_spec_parse(dataset_request(options={"fields": DEFAULT_FIELDS}))
     dataset_create(consumer=consumer, spec=spec)
     dataset_file_upload(dataset_id=spec.dataset_id, index=0, content=ndjson(seed_lines()))
     assert dataset_build(dataset_id=spec.dataset_id).status == "completed"
-    storage = datasets_storage()
     return {
-        tuple(filter(None, output.key.split(KEY_SEPARATOR))): storage.open(output.name).read()
+        tuple(filter(None, output.key.split(KEY_SEPARATOR))): output_document_bytes(output_file=output)
         for output in DatasetOutputFile.objects.filter(page=1)
     }

@@ -339,7 +339,7 @@ def test_after_completion_get_answers_a_url_per_path_in_order(
     assert body["meta"] == {"status": True, "timestamp": ANY_INT, "records": 4, "dataset_status": "completed"}
     files = [api_client.get(local_path(url)) for url in body["data"]]
     assert [f.status_code for f in files] == [200, 200, 404, 200]
-    documents = [json.loads(b"".join(f.streaming_content)) for f in files if f.status_code == 200]
+    documents = [json.loads(f.content) for f in files if f.status_code == 200]
     assert [d["group_path"] for d in documents] == [["D1", "School"], [], ["D0"]]
     school = documents[0]
     assert school == {

@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 from apps.datasets.models import Consumer, Session
+from apps.datasets.selectors import output_document_read
 from apps.datasets.services import dataset_build, dataset_create
 from apps.datasets.spec import dataset_spec_parse
-from apps.datasets.storage import datasets_storage
 from apps.datasets.tests.conftest import dataset_request
 from apps.datasets.tests.factories import SessionFactory
 from apps.groups.models import GroupStatus
@@ -130,7 +130,7 @@ def test_a_dataset_over_tallys_group_tree_uses_its_members_sessions(consumer):
 
     # then the root counts the members of live classes only, with their sessions
     root_file = dataset.output_files.get(key="", page=1)
-    document = json.loads(datasets_storage().open(root_file.name).read())
+    document = output_document_read(output_file=root_file)
     assert job.status == "completed"
     assert (document["self"][3:], [row[2:] for row in document["rows"]]) == (
         [3, 5.0],

@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.broker]
 
 
 def _many_small_files(consumer) -> str:
-    """A dataset of 6,000 users in 3,000 classes at one row a page: about 9,000 files, enough for a build that a
-    test can interrupt while it writes them."""
+    """A dataset of 6,000 users in 3,000 classes at one row a page: about 9,000 files, a build that a test can
+    interrupt before it ends."""
     users = [
         {"user_id": f"u{n}", "session_id": [f"s{n}"], "group_path": [f"d{n % 10}", f"s{n % 150}", f"c{n % 3000}"]}
         for n in range(6000)
@@ -60,20 +60,19 @@ def test_a_build_killed_halfway_shows_nothing_and_the_next_worker_completes_it(
         with transaction.atomic():
             dataset_file_upload(dataset_id=dataset_id, index=0, content=content)
         outfiles = next(dataset_storage.glob("*/*/")) / "outfiles"
-        assert wait_for(lambda: any(outfiles.glob("*/*.json")), seconds=120, interval=0.005)
+        # (once its run is recorded: the build's work is under way, in its transaction)
+        assert wait_for(lambda: JobRun.objects.filter(key=dataset_id).exists(), seconds=120, interval=0.005)
         worker.kill()
         worker.wait(timeout=30)
     finally:
         worker.kill()
 
-    # then the job is not complete, no file is reachable, and no partial file has a final name
+    # then the job is not complete, and no page is reachable nor any pack of pages under its final name
     job = DatasetJob.objects.get()
-    written = list(outfiles.glob("*/*.json"))
     root_url = download_url(RequestFactory().get("/"), dataset_id=dataset_id, key="")
     assert job.status == "processing"
-    assert 0 < len(written) < 9000
     assert not DatasetOutputFile.objects.exists()
-    assert all(json.loads(path.read_bytes())["group_id"] for path in written)
+    assert not list(outfiles.glob("*/pages"))
     assert _status(root_url) == 404
 
     # when a new worker starts once the delivery's visibility timeout has passed, it takes the build back from
@@ -89,7 +88,8 @@ def test_a_build_killed_halfway_shows_nothing_and_the_next_worker_completes_it(
     # then every file is reachable, and the killed attempt's files are gone
     attempts = [folder.name for folder in outfiles.iterdir()]
     assert len(attempts) == 1
-    assert DatasetOutputFile.objects.count() == len(list(outfiles.glob("*/*.json")))
+    assert [path.name for path in outfiles.glob("*/*")] == ["pages"]
+    assert DatasetOutputFile.objects.count() > 9000
     assert _status(root_url) == 200
     runs = JobRun.objects.filter(key=dataset_id).order_by("pk")
     assert [(run.status, run.error) for run in runs] == [("failed", ABANDONED), ("succeeded", "")]

@@ -201,9 +201,9 @@ def test_the_time_filter_takes_rfc_3339_and_unix_times(consumer):
     from datetime import UTC, datetime
 
     from apps.datasets.models import DatasetOutputFile
+    from apps.datasets.selectors import output_document_read
     from apps.datasets.services import dataset_build, dataset_create, dataset_file_upload
     from apps.datasets.spec import dataset_spec_parse
-    from apps.datasets.storage import datasets_storage
     from apps.datasets.tests.conftest import dataset_request, ndjson, seed_lines
     from apps.datasets.tests.factories import SessionFactory
 
@@ -227,4 +227,4 @@ def test_the_time_filter_takes_rfc_3339_and_unix_times(consumer):
 
     # then every user counts, and the statistics cover the scores 4, 4, 5, 5
     root = DatasetOutputFile.objects.get(key="", page=1)
-    assert json.loads(datasets_storage().open(root.name).read())["self"][3:] == [8, 4.5, 4.0, 5.0]
+    assert output_document_read(output_file=root)["self"][3:] == [8, 4.5, 4.0, 5.0]
