@@ -122,7 +122,8 @@ def partition_append(*, day: date, frame: pl.DataFrame) -> None:
     name = f"part-{uuid.uuid4().hex}"
     temporary, final = f"{folder}/{name}.tmp", f"{folder}/{name}.parquet"
     buffer = io.BytesIO()
-    frame.select(list(EVENT_SCHEMA)).write_parquet(buffer, statistics=True)
+    # LZ4: about half the CPU of zstd to write and to scan, for files about 1.7 times as large.
+    frame.select(list(EVENT_SCHEMA)).write_parquet(buffer, statistics=True, compression="lz4")
     with filesystem.open(temporary, "wb") as out:
         out.write(buffer.getbuffer())
     filesystem.mv(temporary, final)

@@ -9,6 +9,7 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -108,20 +109,20 @@ ENVELOPE = {"event_type": pl.String, "name": pl.String, "time": pl.String, "user
             "event": pl.String}  # fmt: skip
 
 
-def _envelopes(lines: list[str]) -> pl.DataFrame:
+def _envelopes(lines: pl.Series) -> pl.DataFrame:
     """The top-level fields of each line, `event` as JSON text. One native NDJSON parse of the batch when every
     line is a well-typed object (the usual case); otherwise one JSON path per field, which reads any line."""
     try:
-        parsed = pl.read_ndjson(io.BytesIO("\n".join(lines).encode()), schema=ENVELOPE)
+        parsed = pl.read_ndjson(io.BytesIO(lines.str.join("\n").cast(pl.Binary).item()), schema=ENVELOPE)
     except pl.exceptions.PolarsError:
         parsed = None
-    if parsed is not None and parsed.height == len(lines):
+    if parsed is not None and parsed.height == lines.len():
         context = pl.col("context")
         return parsed.with_columns(
             context_course=context.struct.field("course_id"), context_user=context.struct.field("user_id")
         ).drop("context")
     text = pl.col("text")
-    return pl.DataFrame({"text": lines}).select(
+    return lines.to_frame("text").select(
         event_type=_json(text, "$.event_type"),
         name=_json(text, "$.name"),
         time=_json(text, "$.time"),
@@ -171,7 +172,8 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
     Columns: `line` (index in `lines`), `event_key` (SHA-256 of the line), `day`, the store's columns
     (`EVENT_SCHEMA`), and `problem` (null, or "skipped" for an event outside any course, or "malformed").
     """
-    envelopes = _envelopes(lines)
+    text = pl.Series(lines, dtype=pl.String)
+    envelopes = _envelopes(text)
     frame = pl.concat([envelopes, _payloads(envelopes["event"])], how="horizontal").with_row_index("line")
     frame = frame.with_columns(
         event_type=pl.coalesce("event_type", "name"),
@@ -197,7 +199,6 @@ def events_frame(lines: list[str]) -> pl.DataFrame:
         event_type=pl.col("event_type").replace(VIDEO_EVENTS).str.slice(0, 255),
     ).drop("course_id")
     courses = {raw: _course_key(raw) for raw in frame["raw_course"].unique().to_list()}
-    text = pl.Series(lines, dtype=pl.String)
     nul = text.str.contains(r"\u0000", literal=True)
     if nul.any():  # the escape's own backslash may be escaped: only then the slower exact pattern
         nul = text.str.contains(NUL_ESCAPE)
@@ -311,10 +312,36 @@ def tracking_events_store(*, events: pl.DataFrame, report: IngestReport | None =
     return added
 
 
-def _ingest_batch(lines: list[str], numbers: list[int], source: str, report: IngestReport) -> None:
-    frame = events_frame(lines)
+@dataclass
+class ParsedBatch:
+    """A batch of lines as parsed, before anything is stored: the numbers of its over-long lines, and its parsed
+    lines with their numbers and events (`events_frame`)."""
+
+    too_long: list[int]
+    lines: list[str]
+    numbers: list[int]
+    events: pl.DataFrame | None
+
+
+def _batch_parse(chunk: list[str], *, first_number: int, line_limit: int) -> ParsedBatch:
+    """Stripped, measured, numbered (column-wise: a log has millions of lines) and parsed; touches no database."""
+    batch = pl.DataFrame({"text": chunk}, schema={"text": pl.String}).select(
+        pl.int_range(first_number, first_number + len(chunk)).alias("number"), pl.col("text").str.strip_chars()
+    )
+    too_long = batch.filter(pl.col("text").str.len_chars() > line_limit)["number"].to_list()
+    batch = batch.filter((pl.col("text") != "") & (pl.col("text").str.len_chars() <= line_limit))
+    lines = batch["text"].to_list()
+    return ParsedBatch(too_long, lines, batch["number"].to_list(), events_frame(lines) if lines else None)
+
+
+def _batch_store(parsed: ParsedBatch, *, source: str, line_limit: int, report: IngestReport) -> None:
+    for number in parsed.too_long:
+        report.problem(f"{source}:{number}", f"longer than {line_limit} characters")
+    if parsed.events is None:
+        return
+    frame = parsed.events
     for index in frame.filter(pl.col("problem") == "malformed")["line"].to_list():
-        report.problem(f"{source}:{numbers[index]}", malformed_reason(lines[index]))
+        report.problem(f"{source}:{parsed.numbers[index]}", malformed_reason(parsed.lines[index]))
     report.skipped += frame.filter(pl.col("problem") == "skipped").height
     report.added += tracking_events_store(events=frame.filter(pl.col("problem").is_null()), report=report)
 
@@ -333,25 +360,33 @@ def tracking_lines_ingest(
     (and lines longer than settings.TRACKING_LINE_MAX_CHARS, which are not parsed) are counted and reported as
     `source:line`, never fatal; events outside any course are counted as skipped. The call is one entry of the audit
     log, with its counts.
+
+    The next batch is parsed in a thread of its own while this one is stored (parsing is mostly polars, storing
+    mostly Parquet writes and database round trips, both of which release the GIL); storing stays in this thread,
+    one batch after the other, in order.
     """
     report = report or IngestReport()
     line_limit = settings.TRACKING_LINE_MAX_CHARS
     lines, read = iter(lines), 0
-    while chunk := list(islice(lines, batch_size)):
-        # Stripped, measured and numbered column-wise: a log has millions of lines.
-        batch = pl.DataFrame({"text": chunk}, schema={"text": pl.String}).select(
-            pl.int_range(read + 1, read + 1 + len(chunk)).alias("number"), pl.col("text").str.strip_chars()
-        )
-        read += len(chunk)
-        report.lines += len(chunk)
-        too_long = batch.filter(pl.col("text").str.len_chars() > line_limit)
-        for number in too_long["number"].to_list():
-            report.problem(f"{source}:{number}", f"longer than {line_limit} characters")
-        batch = batch.filter((pl.col("text") != "") & (pl.col("text").str.len_chars() <= line_limit))
-        if batch.height:
-            _ingest_batch(batch["text"].to_list(), batch["number"].to_list(), source, report)
-        if progress:
-            progress(len(chunk))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as parser:
+        pending: tuple[Future[ParsedBatch], int] | None = None
+        while True:
+            chunk = list(islice(lines, batch_size))
+            parsing = (
+                (parser.submit(_batch_parse, chunk, first_number=read + 1, line_limit=line_limit), len(chunk))
+                if chunk
+                else None
+            )
+            read += len(chunk)
+            if pending is not None:
+                future, count = pending
+                _batch_store(future.result(), source=source, line_limit=line_limit, report=report)
+                report.lines += count
+                if progress:
+                    progress(count)
+            if parsing is None:
+                break
+            pending = parsing
     counts = {"lines": report.lines, "added": report.added, "skipped": report.skipped, "malformed": report.malformed}
     audit_log_batch(app_label="course_analytics", kind="trackingevent", source=source, counts=counts)
     return report
