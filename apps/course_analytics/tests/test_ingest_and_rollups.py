@@ -118,6 +118,26 @@ def test_ingest_makes_learners_tally_users_with_their_lms_id_and_is_idempotent()
     assert users == {"ada": 7, "bo": 8}
 
 
+def test_an_lms_id_stays_with_the_user_who_has_it_and_new_learners_are_whole_users():
+    # given ada carrying LMS id 7, and cy known to Tally before any event of theirs
+    UserFactory(username="ada", lms_user_id=7)
+    UserFactory(username="cy")
+    lines = [
+        enrollment("activated", "2014-01-01T10:00:00Z", 7, username="ada-renamed"),
+        enrollment("activated", "2014-01-01T11:00:00Z", 9, username="cy"),
+        enrollment("activated", "2014-01-01T12:00:00Z", 10, username="dee"),
+    ]
+
+    # when their events are ingested (the batch endpoint's path is the same)
+    tracking_lines_ingest(lines=lines, source="test")
+
+    # then id 7 stays ada's (no second user for it), cy gets 9, and dee is a new user with an id of their own and
+    # no usable password
+    users = {user.username: user for user in get_user_model().objects.all()}
+    assert {name: user.lms_user_id for name, user in users.items()} == {"ada": 7, "cy": 9, "dee": 10}
+    assert (users["dee"].public_id is not None, users["dee"].has_usable_password()) == (True, False)
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
