@@ -4,10 +4,14 @@
 # make soak runs `manage.py soak` the same way (BENCH_COMMAND=soak), on a database and event store of its own.
 set -euo pipefail
 PY="${PY:-.venv/bin/python}"
-export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tally_bench}"
+# The small scale (the smoke run of `make test`) keeps a database and event store apart from the full scale's, so
+# that a test run never replaces the full scale's hours of generated data.
+suffix=""
+[[ " $* " == *" --scale small "* ]] && suffix="_small"
+export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tally_bench${suffix}}"
 export DJANGO_SETTINGS_MODULE=config.settings.bench
 # The bench's tracking-event store, apart from the one `make run` serves (var/events) for the same reason.
-export TALLY_EVENT_STORE="${BENCH_EVENT_STORE:-var/bench/events}"
+export TALLY_EVENT_STORE="${BENCH_EVENT_STORE:-var/bench/events${suffix/_/-}}"
 "$PY" - "$DATABASE_URL" <<'PYEOF'
 import sys
 from urllib.parse import urlsplit, urlunsplit

@@ -123,12 +123,25 @@ def sessions_ingest(*, lines, progress: Callable[[int], object] | None = None) -
     """
     report = _sessions_insert(lines=lines, progress=progress)
     if report.added:
-        sessions_snapshot_refresh()
+        transaction.on_commit(_snapshot_extend_after_ingest)
     return report
+
+
+def _snapshot_extend_after_ingest() -> None:
+    """The copy extended once the ingest's sessions are committed; a failure here loses nothing (the next build
+    extends it), so it is logged, not raised to the client whose sessions are stored."""
+    try:
+        with transaction.atomic():
+            job_transaction_lock(kind=SNAPSHOT_KIND, key="*")
+            _snapshot_parts_extend()
+    except Exception:
+        logger.exception("sessions' columnar copy not extended after an ingest")
 
 
 @transaction.atomic
 def _sessions_insert(*, lines, progress: Callable[[int], object] | None) -> IngestReport:
+    # Under the copy's lock: a refresh never runs while sessions with ids below its last id are still uncommitted.
+    job_transaction_lock(kind=SNAPSHOT_KIND, key="*")
     total = added = 0
     batch: list[str] = []
 
@@ -203,19 +216,26 @@ def sessions_snapshot_refresh() -> pl.DataFrame:
     """
     with transaction.atomic():
         job_transaction_lock(kind=SNAPSHOT_KIND, key="*")
-        parts = list(SessionSnapshotPart.objects.all())
-        last_id = parts[-1].last_id if parts else 0
-        if parts and Session.objects.filter(id__lte=last_id).count() != sum(part.rows for part in parts):
-            _snapshot_parts_forget(parts)
-            parts, last_id = [], 0
-        added = selectors.sessions_after_frame(last_id=last_id)
-        if added.height:
-            parts.append(_snapshot_part_write(added))
+        parts = _snapshot_parts_extend()
         sessions = selectors.snapshot_parts_read(names=[part.name for part in parts])
         if len(parts) > SNAPSHOT_MAX_PARTS:
             _snapshot_parts_forget(parts)
             _snapshot_part_write(sessions)
         return sessions
+
+
+def _snapshot_parts_extend() -> list[SessionSnapshotPart]:
+    """The copy's parts once checked against the table and extended by the sessions past its last id (under the
+    copy's lock)."""
+    parts = list(SessionSnapshotPart.objects.all())
+    last_id = parts[-1].last_id if parts else 0
+    if parts and Session.objects.filter(id__lte=last_id).count() != sum(part.rows for part in parts):
+        _snapshot_parts_forget(parts)
+        parts, last_id = [], 0
+    added = selectors.sessions_after_frame(last_id=last_id)
+    if added.height:
+        parts.append(_snapshot_part_write(added))
+    return parts
 
 
 def _folder(dataset: Dataset) -> str:
@@ -356,7 +376,7 @@ def dataset_build(*, dataset_id: str) -> DatasetJob:
         documents = dataset_documents_compute(dataset=dataset, sessions=sessions)
         pack = f"{outfiles}/{attempt}/pages"
         documents = documents.with_columns(pl.col("document").cast(pl.Binary))
-        lengths = documents["document"].bin.size()
+        lengths = documents["document"].bin.size().cast(pl.Int64)  # UInt32 would wrap past 4 GiB of pages
         documents = documents.with_columns(
             pl.lit(pack).alias("name"), (lengths.cum_sum() - lengths).alias("offset"), lengths.alias("length")
         )

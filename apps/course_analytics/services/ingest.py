@@ -50,6 +50,8 @@ PROFILE_COLUMNS = ("user_id", "year_of_birth", "level_of_education", "gender", "
 # LAST_MOMENT), and text without NUL (a `\u0000` escape that is not itself an escaped backslash). A lone surrogate
 # already reads as a missing field.
 NUL_ESCAPE = r"(?:^|[^\\])(?:\\\\)*\\u0000"
+# What Python's str.strip() strips (polars' default keeps \x1c-\x1f): a line's key is the hash of it stripped so.
+PYTHON_WHITESPACE = "".join(char for char in map(chr, range(0x3001)) if char.isspace())
 
 
 @dataclass
@@ -63,7 +65,9 @@ class IngestReport:
     malformed: int = 0
     problems: list[str] = field(default_factory=list)
     # Usernames already made Tally users during this ingest: later batches link only the learners new to it.
-    linked: pl.Series = field(default_factory=lambda: pl.Series("username", [], dtype=pl.String), repr=False)
+    linked: pl.Series = field(
+        default_factory=lambda: pl.Series("username", [], dtype=pl.String), repr=False, compare=False
+    )
 
     def problem(self, where: str, reason: str) -> None:
         self.malformed += 1
@@ -277,7 +281,8 @@ def _learners_link(events: pl.DataFrame, linked: pl.Series) -> pl.Series:
 
 def tracking_events_store(*, events: pl.DataFrame, report: IngestReport | None = None) -> int:
     """Store the course events of a parsed batch that are not stored yet and link their learners (those not in
-    `linked`, the learners an ingest of several batches has linked already); returns how many events were new.
+    `report.linked`, the learners an ingest of several batches has linked already; the report keeps them);
+    returns how many events were new.
 
     Idempotent on each event's key, checked against the partitions of the days the batch touches, one day at a
     time under that day's lock, so that concurrent ingests of the same day neither lose nor double an event. Each
@@ -326,7 +331,8 @@ class ParsedBatch:
 def _batch_parse(chunk: list[str], *, first_number: int, line_limit: int) -> ParsedBatch:
     """Stripped, measured, numbered (column-wise: a log has millions of lines) and parsed; touches no database."""
     batch = pl.DataFrame({"text": chunk}, schema={"text": pl.String}).select(
-        pl.int_range(first_number, first_number + len(chunk)).alias("number"), pl.col("text").str.strip_chars()
+        pl.int_range(first_number, first_number + len(chunk)).alias("number"),
+        pl.col("text").str.strip_chars(PYTHON_WHITESPACE),
     )
     too_long = batch.filter(pl.col("text").str.len_chars() > line_limit)["number"].to_list()
     batch = batch.filter((pl.col("text") != "") & (pl.col("text").str.len_chars() <= line_limit))

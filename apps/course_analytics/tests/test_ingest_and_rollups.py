@@ -138,6 +138,17 @@ def test_an_lms_id_stays_with_the_user_who_has_it_and_new_learners_are_whole_use
     assert (users["dee"].public_id is not None, users["dee"].has_usable_password()) == (True, False)
 
 
+def test_a_line_is_keyed_stripped_as_python_strips_it():
+    # given a line ingested once as it is, then again wrapped in separators Python counts as whitespace
+    line = enrollment("activated", "2014-01-01T10:00:00Z")
+
+    first = tracking_lines_ingest(lines=[line], source="test")
+    again = tracking_lines_ingest(lines=[f"\x1f {line}\x1c\u3000\n"], source="test")
+
+    # then it is the same event (its key is the hash of the stripped line)
+    assert (first.added, again.added, again.malformed) == (1, 0, 0)
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [

@@ -3,6 +3,17 @@
 from django.db import migrations, models
 
 
+def whole_files_as_ranges(apps, schema_editor):
+    """Pages written before packs are whole files of their own: their range is the file."""
+    from apps.datasets.storage import datasets_storage
+
+    storage = datasets_storage()
+    output_file = apps.get_model("datasets", "DatasetOutputFile")
+    for page in output_file.objects.filter(length=0).iterator():
+        if storage.exists(page.name):
+            output_file.objects.filter(pk=page.pk).update(length=storage.size(page.name))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -20,4 +31,5 @@ class Migration(migrations.Migration):
             name='offset',
             field=models.BigIntegerField(default=0),
         ),
+        migrations.RunPython(whole_files_as_ranges, migrations.RunPython.noop),
     ]

@@ -30,12 +30,13 @@ def test_the_copy_holds_the_table_with_its_completion_times_to_the_microsecond()
     assert copy.schema == pl.Schema(SNAPSHOT_SCHEMA)
 
 
-def test_new_sessions_extend_the_copy_by_a_part_and_an_ingest_extends_it_itself():
+def test_new_sessions_extend_the_copy_by_a_part_and_an_ingest_extends_it_itself(django_capture_on_commit_callbacks):
     SessionFactory.create_batch(3)
     assert _copy().height == 3
 
-    sessions_ingest(lines=['{"session_id": "late", "user_id": "u", "activity_id": "a", "score": 1, "max_score": 2, '
-                           '"attempted_max_score": 2}'])  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        sessions_ingest(lines=['{"session_id": "late", "user_id": "u", "activity_id": "a", "score": 1, '
+                               '"max_score": 2, "attempted_max_score": 2}'])  # fmt: skip
 
     assert SessionSnapshotPart.objects.count() == 2
     assert _copy()["session_id"].to_list()[-1] == "late"
