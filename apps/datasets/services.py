@@ -225,11 +225,15 @@ def sessions_snapshot_refresh() -> pl.DataFrame:
 
 
 def _snapshot_parts_extend() -> list[SessionSnapshotPart]:
-    """The copy's parts once checked against the table and extended by the sessions past its last id (under the
-    copy's lock)."""
+    """The copy's parts once checked against the table (and the storage) and extended by the sessions past its last
+    id (under the copy's lock)."""
     parts = list(SessionSnapshotPart.objects.all())
     last_id = parts[-1].last_id if parts else 0
-    if parts and Session.objects.filter(id__lte=last_id).count() != sum(part.rows for part in parts):
+    storage = datasets_storage()
+    if parts and (
+        Session.objects.filter(id__lte=last_id).count() != sum(part.rows for part in parts)
+        or not all(storage.exists(part.name) for part in parts)  # the storage emptied, or the database restored
+    ):
         _snapshot_parts_forget(parts)
         parts, last_id = [], 0
     added = selectors.sessions_after_frame(last_id=last_id)

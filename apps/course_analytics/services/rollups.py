@@ -299,10 +299,17 @@ def video_viewings_table(*, first: date, last: date) -> pl.DataFrame:
     """The viewings of the days [first, last]: a viewing runs from a play to the learner's next event on that video
     the same day (pause, seek, stop or play); viewings under MIN_VIEWING_SECONDS, or ending past
     MAX_VIDEO_SECONDS, are dropped. Each carries its learner-day's longest reported duration and furthest position.
+
+    A viewing never spans two days, so the days are computed one at a time: the same rows, with one day's video
+    events in memory instead of the range's (the peak of a from-scratch run was here).
     """
+    return pl.concat([_day_video_viewings(day) for day in days_between(first, last)])
+
+
+def _day_video_viewings(day: date) -> pl.DataFrame:
     columns = [*LEARNER, "video_id", "event_type", "time", "event_key", "video_position", "video_duration"]
     events = (
-        tracking_events_scan(days=days_between(first, last), columns=columns)
+        tracking_events_scan(days=[day], columns=columns)
         .filter((pl.col("video_id") != "") & pl.col("lms_user_id").is_not_null())
         .collect()
         .sort("time", "event_key")

@@ -54,6 +54,16 @@ def test_a_deleted_session_rebuilds_the_copy_without_it():
     assert SessionSnapshotPart.objects.count() == 1
 
 
+def test_a_copy_whose_files_are_gone_is_rebuilt_from_the_table(dataset_storage):
+    SessionFactory.create_batch(2)
+    _copy()
+
+    for part in SessionSnapshotPart.objects.all():  # a storage emptied under a database that still names its files
+        (dataset_storage / part.name).unlink()
+
+    assert _copy().height == 2
+
+
 def test_a_session_edited_in_the_admin_is_read_with_its_new_score(client):
     session = SessionFactory(score=5.0)
     _copy()
