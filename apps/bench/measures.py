@@ -148,8 +148,15 @@ def ingest(scale: Scale) -> Result:
 
 
 def _rollup_tables_clear() -> None:
-    for model in (*ROLLUP_TABLES, LearnerEnrollmentState, LearnerStateDay, VideoViewing, VideoSummary):
-        model.objects.all().delete()
+    """The rollup tables empty, as a fresh database has them: TRUNCATE on PostgreSQL, since the dead rows a DELETE
+    leaves slow every later run wherever autovacuum is off or behind (this bench's runs slowed by a fifth each)."""
+    models = (*ROLLUP_TABLES, LearnerEnrollmentState, LearnerStateDay, VideoViewing, VideoSummary)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(m._meta.db_table) for m in models)}")
+    else:
+        for model in models:
+            model.objects.all().delete()
     JobRun.objects.filter(kind="course_analytics.rollup").delete()
 
 
