@@ -96,10 +96,10 @@ def test_a_job_cut_by_a_restart_is_retried_until_it_completes(private_postgres, 
     try:
         # Another session holds a rollup table, so that the job is mid-way when the database goes down.
         blocker = psycopg.connect(database)
-        blocker.execute("LOCK TABLE course_analytics_videoviewing IN ACCESS EXCLUSIVE MODE")
+        blocker.execute("LOCK TABLE course_analytics_videosummary IN ACCESS EXCLUSIVE MODE")
         rollup_day.apply_async(args=[day], queue=queue)
         waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass"
-        assert wait_for(lambda: blocker.execute(waiting, ["course_analytics_videoviewing"]).fetchone()[0] > 0)
+        assert wait_for(lambda: blocker.execute(waiting, ["course_analytics_videosummary"]).fetchone()[0] > 0)
         private_postgres.stop()
         blocker.close()
         private_postgres.start()

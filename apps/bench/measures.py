@@ -29,7 +29,7 @@ from apps.common.models import JobRun
 from apps.common.ports import free_port
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
-from apps.course_analytics.eventstore import EVENT_SCHEMA, partition_files
+from apps.course_analytics.eventstore import EVENT_SCHEMA, VIEWINGS_FOLDER, partition_files
 from apps.course_analytics.models import (
     ActivityWeekly,
     EnrollmentBirthYearDaily,
@@ -42,7 +42,7 @@ from apps.course_analytics.models import (
     LearnerProfile,
     LearnerStateDay,
     VideoSummary,
-    VideoViewing,
+    VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_count, tracking_events_days
 from apps.course_analytics.services.ingest import events_frame, learner_profiles_ingest, tracking_files_ingest
@@ -148,9 +148,10 @@ def ingest(scale: Scale) -> Result:
 
 
 def _rollup_tables_clear() -> None:
-    """The rollup tables empty, as a fresh database has them: TRUNCATE on PostgreSQL, since the dead rows a DELETE
-    leaves slow every later run wherever autovacuum is off or behind (this bench's runs slowed by a fifth each)."""
-    models = (*ROLLUP_TABLES, LearnerEnrollmentState, LearnerStateDay, VideoViewing, VideoSummary)
+    """The rollup tables empty and the viewing files gone, as a fresh install has them: TRUNCATE on PostgreSQL,
+    since the dead rows a DELETE leaves slow every later run wherever autovacuum is off or behind (this bench's
+    runs slowed by a fifth each)."""
+    models = (*ROLLUP_TABLES, LearnerEnrollmentState, LearnerStateDay, VideoViewingFile, VideoSummary)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(m._meta.db_table) for m in models)}")
@@ -158,6 +159,9 @@ def _rollup_tables_clear() -> None:
         for model in models:
             model.objects.all().delete()
     JobRun.objects.filter(kind="course_analytics.rollup").delete()
+    filesystem, root = fsspec.core.url_to_fs(str(settings.TRACKING_EVENT_STORE))
+    if filesystem.exists(f"{root}/{VIEWINGS_FOLDER}"):
+        filesystem.rm(f"{root}/{VIEWINGS_FOLDER}", recursive=True)
 
 
 def _ensure_events(scale: Scale) -> None:

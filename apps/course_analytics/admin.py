@@ -15,7 +15,7 @@ from apps.course_analytics.models import (
     LearnerEnrollmentState,
     LearnerProfile,
     VideoSummary,
-    VideoViewing,
+    VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_day_list, tracking_events_days
 from apps.course_analytics.tasks import rollup_day
@@ -151,9 +151,8 @@ class VideoSummaryAdmin(RollupAdmin):
     search_fields = ("course_id", "encoded_module_id")
 
 
-@admin.register(VideoViewing)
-class VideoViewingAdmin(RollupAdmin):
-    list_display = ("video_id", "lms_user_id", "day", "start_position", "end_position")
-    list_filter = ("day",)
-    search_fields = ("course_id", "video_id")
-    show_full_result_count = False
+@admin.register(VideoViewingFile)
+class VideoViewingFileAdmin(RollupAdmin):
+    list_display = ("day", "viewings", "name", "created")
+    date_hierarchy = "day"
+    search_fields = ()

@@ -46,6 +46,18 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 }
 PARTITION = "day"
 LOCK_KIND = "course_analytics.event_day"
+# The video viewings the rollups derive from the events, by day, beside the event partitions: the leading "_" is
+# the Hive convention for a folder that is not a partition, so engines reading the events' layout pass it by.
+VIEWINGS_FOLDER = "_video_viewings"
+VIEWING_SCHEMA: dict[str, pl.DataType] = {
+    "course_id": pl.String(),
+    "video_id": pl.String(),
+    "lms_user_id": pl.Int64(),
+    "start_position": pl.Float64(),
+    "end_position": pl.Float64(),
+    "reported_duration": pl.Float64(),
+    "furthest": pl.Float64(),
+}
 
 
 def _store() -> tuple[fsspec.AbstractFileSystem, str]:
@@ -108,6 +120,17 @@ def day_lock(day: date) -> Iterator[None]:
         yield
 
 
+def _file_write(filesystem: fsspec.AbstractFileSystem, path: str, frame: pl.DataFrame) -> None:
+    """Write `frame` as the Parquet file `path`, whole under a temporary name and then renamed into place."""
+    buffer = io.BytesIO()
+    # LZ4: about half the CPU of zstd to write and to scan, for files about 1.7 times as large.
+    frame.write_parquet(buffer, statistics=True, compression="lz4")
+    temporary = f"{path.removesuffix('.parquet')}.tmp"
+    with filesystem.open(temporary, "wb") as out:
+        out.write(buffer.getbuffer())
+    filesystem.mv(temporary, path)
+
+
 def partition_append(*, day: date, frame: pl.DataFrame) -> None:
     """Add `frame` (EVENT_SCHEMA columns) to the day's partition as one new file, written whole and then renamed.
 
@@ -119,11 +142,33 @@ def partition_append(*, day: date, frame: pl.DataFrame) -> None:
     filesystem.makedirs(folder, exist_ok=True)
     for leftover in filesystem.glob(f"{folder}/*.tmp"):
         filesystem.rm(leftover)
-    name = f"part-{uuid.uuid4().hex}"
-    temporary, final = f"{folder}/{name}.tmp", f"{folder}/{name}.parquet"
-    buffer = io.BytesIO()
-    # LZ4: about half the CPU of zstd to write and to scan, for files about 1.7 times as large.
-    frame.select(list(EVENT_SCHEMA)).write_parquet(buffer, statistics=True, compression="lz4")
-    with filesystem.open(temporary, "wb") as out:
-        out.write(buffer.getbuffer())
-    filesystem.mv(temporary, final)
+    _file_write(filesystem, f"{folder}/part-{uuid.uuid4().hex}.parquet", frame.select(list(EVENT_SCHEMA)))
+
+
+def viewings_file_write(*, day: date, frame: pl.DataFrame, keep: str | None) -> str:
+    """Write a day's video viewings (VIEWING_SCHEMA columns) as a new file, whole and then renamed, and return its
+    name (relative to the viewings folder), which the caller records in its transaction.
+
+    The caller holds the day's rollup lock, so that no other writer of the day runs: the day's other files but
+    `keep` (the one in force until the caller commits) are leftovers of rollups that failed or were since
+    replaced, and are removed here.
+    """
+    filesystem, root = _store()
+    partition = f"{PARTITION}={day.isoformat()}"
+    folder = f"{root}/{VIEWINGS_FOLDER}/{partition}"
+    filesystem.makedirs(folder, exist_ok=True)
+    for path in filesystem.glob(f"{folder}/*"):
+        if f"{partition}/{path.rsplit('/', 1)[-1]}" != keep:
+            filesystem.rm(path)
+    name = f"{partition}/viewings-{uuid.uuid4().hex}.parquet"
+    _file_write(filesystem, f"{root}/{VIEWINGS_FOLDER}/{name}", frame.select(list(VIEWING_SCHEMA)))
+    return name
+
+
+def viewings_scan(*, names: Iterable[str]) -> pl.LazyFrame:
+    """A lazy scan of the named viewing files (names as `viewings_file_write` returned them)."""
+    filesystem, root = _store()
+    paths = [_readable(filesystem, f"{root}/{VIEWINGS_FOLDER}/{name}") for name in names]
+    if not paths:
+        return pl.LazyFrame(schema=VIEWING_SCHEMA)
+    return pl.scan_parquet(paths, schema=VIEWING_SCHEMA, hive_partitioning=False)

@@ -183,26 +183,24 @@ class VideoSummary(models.Model):
         return self.pipeline_video_id
 
 
-class VideoViewing(models.Model):
-    """One stretch of a video a learner watched on a day: from a play to their next event on that video that day.
+class VideoViewingFile(models.Model):
+    """The file that holds one day's video viewings in the event store (see `eventstore.viewings_file_write`).
 
-    The day's longest reported duration and furthest position ride along, so that the video summaries are one
-    query over viewings rather than a pass over every video event.
+    A viewing is one stretch of a video a learner watched on a day: from a play to their next event on that video
+    that day, with the day's longest reported duration and furthest position beside it, so that the video summaries
+    are one scan over viewings rather than a pass over every video event. The viewings are columnar files, which the
+    summaries scan in polars; this row names the day's file in force, so that a rollup replaces it in its own
+    transaction: readers see the previous file until it commits, and a rollup that fails leaves it in force.
     """
 
-    course_id = models.CharField(max_length=255)
-    video_id = models.CharField(max_length=255)
-    lms_user_id = models.BigIntegerField()
-    day = models.DateField()
-    start_position = models.FloatField()
-    end_position = models.FloatField()
-    reported_duration = models.FloatField(null=True, blank=True)
-    furthest = models.FloatField(null=True, blank=True)
+    day = models.DateField(primary_key=True)
+    name = models.CharField(max_length=255)  # relative to the viewings folder of the event store
+    viewings = models.PositiveIntegerField()
+    created = models.DateTimeField()
 
     class Meta:
-        # Only by day: a rollup replaces its days' rows. The summaries read every row, and an index on the video
-        # columns cost a rollup from scratch a tenth of its time to keep, for no read.
-        indexes = [models.Index(fields=["day"], name="viewing_day")]
+        verbose_name = "video viewings of a day"
+        verbose_name_plural = "video viewings by day"
 
     def __str__(self) -> str:
-        return f"{self.video_id} by {self.lms_user_id} on {self.day}"
+        return f"video viewings of {self.day}"

@@ -5,7 +5,7 @@ transaction, so that readers see either the old figures or the new ones, and a r
 
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from django.db import connection, transaction
@@ -16,6 +16,7 @@ from apps.common.dates import day_start, days_between
 from apps.common.frames import frame_insert, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute, job_transaction_lock
+from apps.course_analytics.eventstore import VIEWING_SCHEMA, viewings_file_write, viewings_scan
 from apps.course_analytics.models import (
     UNKNOWN_COUNTRY,
     ActivityWeekly,
@@ -29,7 +30,7 @@ from apps.course_analytics.models import (
     LearnerProfile,
     LearnerStateDay,
     VideoSummary,
-    VideoViewing,
+    VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, STATE_KIND
@@ -295,18 +296,11 @@ def activity_table(*, first_week: date, end: date) -> pl.DataFrame:
 # Videos ----------------------------------------------------------------------------------------------------------
 
 
-def video_viewings_table(*, first: date, last: date) -> pl.DataFrame:
-    """The viewings of the days [first, last]: a viewing runs from a play to the learner's next event on that video
-    the same day (pause, seek, stop or play); viewings under MIN_VIEWING_SECONDS, or ending past
-    MAX_VIDEO_SECONDS, are dropped. Each carries its learner-day's longest reported duration and furthest position.
-
-    A viewing never spans two days, so the days are computed one at a time: the same rows, with one day's video
-    events in memory instead of the range's (the peak of a from-scratch run was here).
-    """
-    return pl.concat([_day_video_viewings(day) for day in days_between(first, last)])
-
-
 def _day_video_viewings(day: date) -> pl.DataFrame:
+    """The viewings of a day: a viewing runs from a play to the learner's next event on that video the same day
+    (pause, seek, stop or play); viewings under MIN_VIEWING_SECONDS, or ending past MAX_VIDEO_SECONDS, are dropped.
+    Each carries its learner-day's longest reported duration and furthest position. A viewing never spans two
+    days, so that a day at a time gives the same rows with one day's video events in memory."""
     columns = [*LEARNER, "video_id", "event_type", "time", "event_key", "video_position", "video_duration"]
     events = (
         tracking_events_scan(days=[day], columns=columns)
@@ -328,48 +322,64 @@ def _day_video_viewings(day: date) -> pl.DataFrame:
             & (pl.col("end_position") - pl.col("start_position") >= MIN_VIEWING_SECONDS)
             & (pl.col("end_position") <= MAX_VIDEO_SECONDS)
         )
-        .select(*viewer_day, "start_position", "end_position", "reported_duration", "furthest")
+        .select(list(VIEWING_SCHEMA))
     )
 
 
-VIDEO_SUMMARY_SQL = """
-WITH durations AS (
-    SELECT course_id, video_id, COALESCE(MAX(reported_duration), MAX(furthest)) AS duration
-    FROM course_analytics_videoviewing GROUP BY course_id, video_id
-), segments AS (
-    SELECT course_id, video_id, duration,
-           FLOOR({greatest}(duration - %(credits)s, duration * 0.95) / %(segment)s) * %(segment)s AS end_start
-    FROM durations WHERE duration IS NOT NULL
-)
-SELECT s.course_id, s.video_id, s.duration,
-       COUNT(DISTINCT CASE WHEN v.start_position < %(segment)s THEN v.lms_user_id END),
-       COUNT(DISTINCT CASE WHEN v.start_position < s.end_start + %(segment)s AND v.end_position > s.end_start
-                           THEN v.lms_user_id END)
-FROM segments s JOIN course_analytics_videoviewing v ON v.course_id = s.course_id AND v.video_id = s.video_id
-GROUP BY s.course_id, s.video_id, s.duration
-"""
+def _video_viewings_replace(*, first: date, last: date, now: datetime) -> int:
+    """Write the viewings of each day of [first, last] as that day's file and name the new files in
+    VideoViewingFile, in the caller's transaction (the files it replaces stay in force until it commits). A day
+    without viewings has no file. Returns the number of viewings."""
+    in_force = dict(VideoViewingFile.objects.filter(day__gte=first, day__lte=last).values_list("day", "name"))
+    files = []
+    for day in days_between(first, last):
+        viewings = _day_video_viewings(day)
+        if not viewings.is_empty():
+            name = viewings_file_write(day=day, frame=viewings, keep=in_force.get(day))
+            files.append(VideoViewingFile(day=day, name=name, viewings=viewings.height, created=now))
+    VideoViewingFile.objects.filter(day__gte=first, day__lte=last).delete()
+    VideoViewingFile.objects.bulk_create(files)
+    return sum(file.viewings for file in files)
 
 
 def video_summaries() -> pl.DataFrame:
-    """Per course video, over every viewing so far: duration (the longest reported, else the furthest position),
-    and the distinct viewers of its first segment and of the segment holding max(duration - 30, 0.95 duration),
-    so that credits do not count. One aggregate query in the database."""
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            VIDEO_SUMMARY_SQL.format(greatest=greatest), {"segment": SEGMENT_LENGTH, "credits": CREDITS_SECONDS}
+    """Per course video, over every viewing so far (the day files in force): duration (the longest reported, else
+    the furthest position), and the distinct viewers of its first segment and of the segment holding
+    max(duration - 30, 0.95 duration), so that credits do not count. One lazy scan in polars."""
+    viewings = viewings_scan(names=VideoViewingFile.objects.values_list("name", flat=True))
+    video = ["course_id", "video_id"]
+    durations = (
+        viewings.group_by(video)
+        .agg(duration=pl.coalesce(pl.col("reported_duration").max(), pl.col("furthest").max()))
+        .filter(pl.col("duration").is_not_null())
+        .with_columns(
+            end_start=(
+                pl.max_horizontal(pl.col("duration") - CREDITS_SECONDS, pl.col("duration") * 0.95) / SEGMENT_LENGTH
+            ).floor()
+            * SEGMENT_LENGTH
         )
-        rows = cursor.fetchall()
-    return pl.DataFrame(
-        [
-            (f"{course_id}|{video_id}", course_id, video_id, round(duration), SEGMENT_LENGTH, at_start, at_end)
-            for course_id, video_id, duration, at_start, at_end in rows
-        ],
-        schema={"pipeline_video_id": pl.String, "course_id": pl.String, "encoded_module_id": pl.String,
-                "duration": pl.Int64, "segment_length": pl.Int64, "users_at_start": pl.Int64,
-                "users_at_end": pl.Int64},
-        orient="row",
-    )  # fmt: skip
+    )
+    start, end, end_start = pl.col("start_position"), pl.col("end_position"), pl.col("end_start")
+    return (
+        viewings.join(durations, on=video)
+        .group_by(*video, "duration")
+        .agg(
+            users_at_start=pl.col("lms_user_id").filter(start < SEGMENT_LENGTH).n_unique(),
+            users_at_end=pl.col("lms_user_id")
+            .filter((start < end_start + SEGMENT_LENGTH) & (end > end_start))
+            .n_unique(),
+        )
+        .select(
+            pipeline_video_id=pl.concat_str("course_id", pl.lit("|"), "video_id"),
+            course_id="course_id",
+            encoded_module_id="video_id",
+            duration=pl.col("duration").round(0, mode="half_to_even").cast(pl.Int64),
+            segment_length=pl.lit(SEGMENT_LENGTH, dtype=pl.Int64),
+            users_at_start=pl.col("users_at_start").cast(pl.Int64),
+            users_at_end=pl.col("users_at_end").cast(pl.Int64),
+        )
+        .collect()
+    )
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
@@ -417,8 +427,7 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
             frame = activity_table(first_week=week, end=week + timedelta(days=7))
             written += _replace(ActivityWeekly, {"interval_start": day_start(week)}, frame.with_columns(created))
             week += timedelta(days=7)
-        viewings = video_viewings_table(first=first, last=last)
-        written += _replace(VideoViewing, {"day__gte": first, "day__lte": last}, viewings)
+        written += _video_viewings_replace(first=first, last=last, now=now)
         if summaries:
             # Ranges rolled up in parallel each end here one after another, each seeing the viewings of the others
             # that ended before it, so that the last to end sees them all.

@@ -22,6 +22,7 @@ from apps.common.services import ABANDONED
 from apps.common.testing.fixtures import celery_worker_start, database_url_for_tests, wait_for
 from apps.course_analytics import models
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
+from apps.course_analytics.eventstore import viewings_scan
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
 from apps.course_analytics.services.rollups import (
@@ -36,7 +37,7 @@ START = date(2026, 3, 2)  # a Monday
 TABLES = tuple(
     getattr(models, name)
     for name in ("EnrollmentDaily", "EnrollmentModeDaily", "EnrollmentGenderDaily", "EnrollmentBirthYearDaily",
-                 "EnrollmentEducationDaily", "EnrollmentLocationDaily", "ActivityWeekly", "VideoViewing",
+                 "EnrollmentEducationDaily", "EnrollmentLocationDaily", "ActivityWeekly", "VideoViewingFile",
                  "VideoSummary", "LearnerEnrollmentState")
 )  # fmt: skip
 
@@ -49,12 +50,16 @@ def _stored_keys() -> list[str]:
     return tracking_events_scan(columns=["event_key"]).collect()["event_key"].to_list()
 
 
+def _rows(model) -> list[tuple]:
+    if model is models.VideoViewingFile:  # the viewings of each day's file in force, not the file's name
+        files = model.objects.values_list("day", "name")
+        return [(day, *row) for day, name in files for row in viewings_scan(names=[name]).collect().rows()]
+    return [tuple(v for k, v in row.items() if k not in ("id", "created")) for row in model.objects.values()]
+
+
 def _snapshot(models=TABLES) -> dict:
     """Every rollup table's rows, without ids and computation times, in a stable order."""
-    rows = {
-        model: [tuple(v for k, v in row.items() if k not in ("id", "created")) for row in model.objects.values()]
-        for model in models
-    }
+    rows = {model: _rows(model) for model in models}
     return {model.__name__: sorted(values, key=repr) for model, values in rows.items()}
 
 
@@ -243,14 +248,14 @@ def test_a_worker_killed_mid_rollup_hands_the_task_to_the_next_worker(transactio
     tracking_lines_ingest(lines=[json.dumps(late)], source="late")
     queue = f"test-{os.urandom(4).hex()}"
     first = celery_worker_start(queue, broker_url=private_broker.url)
-    # Another session holds the video viewings, so that the worker's rollup stops there, its enrollment tables
+    # Another session holds the video summaries, so that the worker's rollup stops there, its enrollment tables
     # written in its open transaction, until it is killed.
     with psycopg.connect(database_url_for_tests().replace("postgres://", "postgresql://", 1)) as blocker:
-        blocker.execute("LOCK TABLE course_analytics_videoviewing IN ACCESS EXCLUSIVE MODE")
+        blocker.execute("LOCK TABLE course_analytics_videosummary IN ACCESS EXCLUSIVE MODE")
         try:
             rollup_day.apply_async(args=[day.isoformat()], queue=queue)
             waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass"
-            assert wait_for(lambda: blocker.execute(waiting, ["course_analytics_videoviewing"]).fetchone()[0] > 0)
+            assert wait_for(lambda: blocker.execute(waiting, ["course_analytics_videosummary"]).fetchone()[0] > 0)
             first.kill()
             first.wait(timeout=30)
         finally:
