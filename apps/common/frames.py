@@ -93,23 +93,27 @@ def frame_insert(*, table: str, frame: pl.DataFrame, ignore_conflicts: bool = Fa
         return connection.connection.total_changes - before
 
 
-def _moments_parse(frame: pl.DataFrame, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
-    """Datetime columns read as PostgreSQL's text: ISO with a `+00` offset (Django's connections run in UTC)."""
+def _text_parse(frame: pl.DataFrame, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
+    """The columns PostgreSQL's CSV writes as text of its own, parsed: datetimes are ISO with a `+00` offset (Django's
+    connections run in UTC), booleans `t` or `f`."""
     return frame.with_columns(
-        pl.col(name)
-        .str.strip_suffix("+00")
-        .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
-        .dt.replace_time_zone("UTC")
-        .dt.convert_time_zone(dtype.time_zone or "UTC")
-        for name, dtype in schema.items()
-        if isinstance(dtype, pl.Datetime)
+        *[
+            pl.col(name)
+            .str.strip_suffix("+00")
+            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+            .dt.replace_time_zone("UTC")
+            .dt.convert_time_zone(dtype.time_zone or "UTC")
+            for name, dtype in schema.items()
+            if isinstance(dtype, pl.Datetime)
+        ],
+        *[pl.col(name) == "t" for name, dtype in schema.items() if dtype == pl.Boolean],
     )
 
 
 def queryset_copy_frame(queryset: QuerySet, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
-    """As `queryset_frame`, for text, numeric and UTC datetime columns: PostgreSQL streams the rows by COPY as CSV,
-    which polars parses column-wise, instead of building a Python tuple per row (several times faster on millions
-    of rows). Other databases read through `queryset_frame`."""
+    """As `queryset_frame`, for text, numeric, boolean, date and UTC datetime columns: PostgreSQL streams the rows by
+    COPY as CSV, which polars parses column-wise, instead of building a Python tuple per row (several times faster on
+    millions of rows). Other databases read through `queryset_frame`."""
     if connections[queryset.db].vendor != "postgresql":
         return queryset_frame(queryset, schema)
     try:
@@ -124,5 +128,8 @@ def queryset_copy_frame(queryset: QuerySet, schema: Mapping[str, PolarsDataType]
             for block in copy:
                 buffer.write(block)
     buffer.seek(0)
-    as_text = {name: pl.String if isinstance(dtype, pl.Datetime) else dtype for name, dtype in schema.items()}
-    return _moments_parse(pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=as_text), schema)
+    as_text = {
+        name: pl.String if isinstance(dtype, pl.Datetime) or dtype == pl.Boolean else dtype
+        for name, dtype in schema.items()
+    }
+    return _text_parse(pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=as_text), schema)

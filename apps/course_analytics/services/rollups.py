@@ -8,12 +8,12 @@ from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_countries import countries
 
 from apps.common.dates import day_start, days_between
-from apps.common.frames import frame_insert, queryset_frame
+from apps.common.frames import frame_insert, queryset_copy_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute, job_transaction_lock
 from apps.course_analytics.eventstore import VIEWING_SCHEMA, viewings_file_write, viewings_scan
@@ -53,6 +53,21 @@ STATE_SCHEMA = {"course_id": pl.String, "lms_user_id": pl.Int64, "since": pl.Dat
                 "mode": pl.String}  # fmt: skip
 
 
+def _coded(frame: pl.LazyFrame, *ids: str) -> pl.LazyFrame:
+    """`frame` with an integer `<id>_code` beside each string id column: sorting and comparing the codes is several
+    times faster than the ids themselves (or a window over them), which were most of a from-scratch run."""
+    return frame.with_columns(pl.col(name).cast(pl.Categorical).to_physical().alias(f"{name}_code") for name in ids)
+
+
+def _same_keys(keys: list[str], *, offset: int) -> pl.Expr:
+    """True where the row `offset` rows away (1: the previous, -1: the next) has the same `keys`, false at the
+    edges: in a frame sorted by `keys`, whether two rows are of one group without a window."""
+    return pl.all_horizontal([pl.col(key).shift(offset) == pl.col(key) for key in keys]).fill_null(False)
+
+
+LEARNER_CODED = ["course_id_code", "lms_user_id"]
+
+
 def week_of(day: date) -> tuple[date, date]:
     """The ISO week (Monday, next Monday) that contains `day`."""
     monday = day - timedelta(days=day.weekday())
@@ -70,14 +85,18 @@ def _stale_state_days(*, last: date) -> list[date]:
 
 
 def _prior_states(*, before: date, course_ids: list[str] | None = None) -> pl.DataFrame:
-    """Each learner's latest state row before `before` (on PostgreSQL chosen by the database: DISTINCT ON), of
-    `course_ids` only when given."""
+    """Each learner's latest state row before `before`, of `course_ids` only when given. The rows are streamed
+    whole and the latest picked in polars: a DISTINCT ON in PostgreSQL sorted them on disk, several times slower."""
     rows = LearnerEnrollmentState.objects.filter(since__lt=before)
     if course_ids is not None:
         rows = rows.filter(course_id__in=course_ids)
-    if connection.vendor == "postgresql":
-        rows = rows.order_by("course_id", "lms_user_id", "-since").distinct("course_id", "lms_user_id")
-    return queryset_frame(rows, STATE_SCHEMA).sort("since").group_by(LEARNER).last()
+    return (
+        _coded(queryset_copy_frame(rows, STATE_SCHEMA).lazy(), "course_id")
+        .sort(*LEARNER_CODED, "since")
+        .filter(~_same_keys(LEARNER_CODED, offset=-1))
+        .select(list(STATE_SCHEMA))
+        .collect()
+    )
 
 
 def _state_changes(*, first: date, last: date, course_ids: list[str] | None = None) -> pl.DataFrame:
@@ -104,24 +123,25 @@ def _state_changes(*, first: date, last: date, course_ids: list[str] | None = No
         )
         .filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS) & pl.col("lms_user_id").is_not_null())
         .drop("day")
-        .collect()
     )
+    decided = pl.when(pl.col("event_type") == ACTIVATED).then(1).when(pl.col("event_type") == DEACTIVATED).then(0)
+    learner_day = [*LEARNER_CODED, "day"]
     return (
-        pl.concat([prior, events])
-        .sort("time", "event_key")
+        _coded(pl.concat([prior.lazy(), events]), "course_id")
+        .sort(*LEARNER_CODED, "time", "event_key")
+        # The last activation or deactivation so far, carried down each learner's rows (-1 stops the carry at a
+        # learner's first row, and reads as not enrolled).
         .with_columns(
-            at_end=pl.when(pl.col("event_type") == ACTIVATED)
-            .then(1)
-            .when(pl.col("event_type") == DEACTIVATED)
-            .then(0)
-            .otherwise(None)
+            at_end=pl.when(~_same_keys(LEARNER_CODED, offset=1))
+            .then(decided.fill_null(-1))
+            .otherwise(decided)
             .forward_fill()
-            .over(LEARNER)
-            .fill_null(0),
+            .replace(-1, 0),
             day=pl.col("time").dt.date(),
         )
-        .group_by(*LEARNER, "day", maintain_order=True)
-        .agg(pl.col("at_end").last(), pl.col("mode").last())
+        .filter(~_same_keys(learner_day, offset=-1))
+        .select(*LEARNER, "day", "at_end", "mode")
+        .collect()
     )
 
 
@@ -175,7 +195,7 @@ def learner_states_build(*, last: date) -> int:
 
 
 def _profiles() -> pl.DataFrame:
-    return queryset_frame(
+    return queryset_copy_frame(
         LearnerProfile.objects.all(),
         {"lms_user_id": pl.Int64, "year_of_birth": pl.Int64, "level_of_education": pl.String, "gender": pl.String,
          "country": pl.String},
@@ -221,16 +241,22 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
     """Every enrollment table's rows for the days [first, last], keyed by model (columns named as its fields), read
     from the learner-state table alone (the states before `first` and the changes of the range), never from the
     events."""
-    within = queryset_frame(LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last), STATE_SCHEMA)
+    within = queryset_copy_frame(LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last), STATE_SCHEMA)
     prior = _prior_states(before=first).with_columns(since=pl.lit(first - timedelta(days=1)))
     changes = (
-        pl.concat([prior, within])
-        .sort("since")
-        .select(*LEARNER, day="since", enrolled=pl.col("enrolled").cast(pl.Int64), mode="mode")
-        .with_columns(
-            previous_enrolled=pl.col("enrolled").shift(1).over(LEARNER),
-            previous_mode=pl.col("mode").shift(1).over(LEARNER),
+        _coded(pl.concat([prior, within]).lazy(), "course_id")
+        .sort(*LEARNER_CODED, "since")
+        .select(
+            *LEARNER,
+            day="since",
+            enrolled=pl.col("enrolled").cast(pl.Int64),
+            mode="mode",
+            previous_enrolled=pl.when(_same_keys(LEARNER_CODED, offset=1)).then(
+                pl.col("enrolled").cast(pl.Int64).shift(1)
+            ),
+            previous_mode=pl.when(_same_keys(LEARNER_CODED, offset=1)).then(pl.col("mode").shift(1)),
         )
+        .collect()
         .join(_profiles(), on="lms_user_id", how="left")
         .with_columns(
             gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
@@ -296,22 +322,29 @@ def activity_table(*, first_week: date, end: date) -> pl.DataFrame:
 # Videos ----------------------------------------------------------------------------------------------------------
 
 
-def _day_video_viewings(day: date) -> pl.DataFrame:
-    """The viewings of a day: a viewing runs from a play to the learner's next event on that video the same day
-    (pause, seek, stop or play); viewings under MIN_VIEWING_SECONDS, or ending past MAX_VIDEO_SECONDS, are dropped.
-    Each carries its learner-day's longest reported duration and furthest position. A viewing never spans two
-    days, so that a day at a time gives the same rows with one day's video events in memory."""
+VIEWING_CHUNK_DAYS = 7  # days of video events in memory at once: a fraction of a range's, enough to be set-based
+
+
+def _video_viewings(days: list[date]) -> pl.DataFrame:
+    """The viewings of `days`, with their `day`: a viewing runs from a play to the learner's next event on that
+    video the same day (pause, seek, stop or play); viewings under MIN_VIEWING_SECONDS, or ending past
+    MAX_VIDEO_SECONDS, are dropped. Each carries its learner-day's longest reported duration and furthest position.
+
+    A viewer-day's events are made adjacent by one sort (on codes of the ids), so that each play's end is the next
+    row's position when that row is the same viewer's.
+    """
     columns = [*LEARNER, "video_id", "event_type", "time", "event_key", "video_position", "video_duration"]
-    events = (
-        tracking_events_scan(days=[day], columns=columns)
-        .filter((pl.col("video_id") != "") & pl.col("lms_user_id").is_not_null())
-        .collect()
-        .sort("time", "event_key")
-    )
-    viewer_day = ["course_id", "video_id", "lms_user_id", "day"]
+    viewer_day = ["day", "course_id_code", "video_id_code", "lms_user_id"]
+    events = _coded(
+        tracking_events_scan(days=days, columns=columns).filter(
+            (pl.col("video_id") != "") & pl.col("lms_user_id").is_not_null()
+        ),
+        "course_id",
+        "video_id",
+    ).sort(*viewer_day, "time", "event_key")
     return (
         events.with_columns(
-            end_position=pl.col("video_position").shift(-1).over(viewer_day),
+            end_position=pl.when(_same_keys(viewer_day, offset=-1)).then(pl.col("video_position").shift(-1)),
             reported_duration=pl.col("video_duration").max().over(viewer_day),
             furthest=pl.col("video_position").max().over(viewer_day),
         )
@@ -322,19 +355,25 @@ def _day_video_viewings(day: date) -> pl.DataFrame:
             & (pl.col("end_position") - pl.col("start_position") >= MIN_VIEWING_SECONDS)
             & (pl.col("end_position") <= MAX_VIDEO_SECONDS)
         )
-        .select(list(VIEWING_SCHEMA))
+        .select("day", *VIEWING_SCHEMA)
+        .collect()
     )
 
 
 def _video_viewings_replace(*, first: date, last: date, now: datetime) -> int:
     """Write the viewings of each day of [first, last] as that day's file and name the new files in
     VideoViewingFile, in the caller's transaction (the files it replaces stay in force until it commits). A day
-    without viewings has no file. Returns the number of viewings."""
+    without viewings has no file. A viewing never spans two days, so the days are computed VIEWING_CHUNK_DAYS at a
+    time, which bounds the video events in memory. Returns the number of viewings."""
     in_force = dict(VideoViewingFile.objects.filter(day__gte=first, day__lte=last).values_list("day", "name"))
+    days = days_between(first, last)
     files = []
-    for day in days_between(first, last):
-        viewings = _day_video_viewings(day)
-        if not viewings.is_empty():
+    for chunk in range(0, len(days), VIEWING_CHUNK_DAYS):
+        for (day,), viewings in (
+            _video_viewings(days[chunk : chunk + VIEWING_CHUNK_DAYS])
+            .partition_by("day", as_dict=True, include_key=False)
+            .items()
+        ):
             name = viewings_file_write(day=day, frame=viewings, keep=in_force.get(day))
             files.append(VideoViewingFile(day=day, name=name, viewings=viewings.height, created=now))
     VideoViewingFile.objects.filter(day__gte=first, day__lte=last).delete()
