@@ -68,9 +68,14 @@ class LearnerEnrollmentStateAdmin(admin.ModelAdmin):
 
 @admin.register(LearnerProfile)
 class LearnerProfileAdmin(admin.ModelAdmin):
-    list_display = ("lms_user_id", "year_of_birth", "level_of_education", "gender", "country")
+    list_display = ("lms_user_id", "year_of_birth", "level_of_education", "gender", "country", "updated")
     list_filter = ("gender", "level_of_education")
     search_fields = ("lms_user_id", "country")
+
+    def has_delete_permission(self, request, obj=None):
+        # Profiles come from the LMS export and are only ever replaced: a deletion would go unseen by the rollups,
+        # which carry a day's demographic counts into the next while no profile has changed (see `updated`).
+        return False
 
 
 class RollupAdmin(admin.ModelAdmin):

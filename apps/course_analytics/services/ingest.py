@@ -462,7 +462,7 @@ def learner_profiles_ingest(*, stream: IO[str], source: str) -> IngestReport:
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["lms_user_id"],
-        update_fields=["year_of_birth", "level_of_education", "gender", "country"],
+        update_fields=["year_of_birth", "level_of_education", "gender", "country", "updated"],
     )
     report.added = len(profiles)
     return report

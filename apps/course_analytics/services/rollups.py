@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 from django.db import transaction
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
 from apps.common.dates import day_start, days_between
-from apps.common.frames import frame_insert, queryset_copy_frame
+from apps.common.frames import frame_insert, queryset_copy_frame, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute, job_transaction_lock
 from apps.course_analytics.eventstore import VIEWING_SCHEMA, viewings_file_write, viewings_scan
@@ -84,12 +85,17 @@ def _stale_state_days(*, last: date) -> list[date]:
     return [day for day in tracking_events_days() if day <= last and day not in computed]
 
 
-def _prior_states(*, before: date, course_ids: list[str] | None = None) -> pl.DataFrame:
-    """Each learner's latest state row before `before`, of `course_ids` only when given. The rows are streamed
-    whole and the latest picked in polars: a DISTINCT ON in PostgreSQL sorted them on disk, several times slower."""
+def _prior_states(
+    *, before: date, course_ids: list[str] | None = None, lms_user_ids: QuerySet | None = None
+) -> pl.DataFrame:
+    """Each learner's latest state row before `before`, of `course_ids` and of the learners `lms_user_ids` selects
+    (a subquery) only when given. The rows are streamed whole and the latest picked in polars: a DISTINCT ON in
+    PostgreSQL sorted them on disk, several times slower."""
     rows = LearnerEnrollmentState.objects.filter(since__lt=before)
     if course_ids is not None:
         rows = rows.filter(course_id__in=course_ids)
+    if lms_user_ids is not None:
+        rows = rows.filter(lms_user_id__in=lms_user_ids)
     return (
         _coded(queryset_copy_frame(rows, STATE_SCHEMA).lazy(), "course_id")
         .sort(*LEARNER_CODED, "since")
@@ -194,9 +200,15 @@ def learner_states_build(*, last: date) -> int:
         return (last - start).days + 1
 
 
-def _profiles() -> pl.DataFrame:
+def _profiles(*, lms_user_ids: QuerySet | None = None) -> pl.DataFrame:
+    """The learners' profiles, of the learners `lms_user_ids` selects (a subquery) only when given."""
+    profiles = (
+        LearnerProfile.objects.all()
+        if lms_user_ids is None
+        else LearnerProfile.objects.filter(lms_user_id__in=lms_user_ids)
+    )
     return queryset_copy_frame(
-        LearnerProfile.objects.all(),
+        profiles,
         {"lms_user_id": pl.Int64, "year_of_birth": pl.Int64, "level_of_education": pl.String, "gender": pl.String,
          "country": pl.String},
     )  # fmt: skip
@@ -206,16 +218,21 @@ def _valid_countries() -> list[str]:
     return [code for code, _ in countries]
 
 
-def _counts(changes: pl.DataFrame, *keys: str, first: date, last: date) -> pl.DataFrame:
+def _counts(
+    changes: pl.DataFrame, *keys: str, first: date, last: date, carried: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Per (course, date, *keys) for every date of [first, last]: learners enrolled (`count`) and learners counted
     at all (`cumulative_count`, those with an enrollment event so far), from the learners' changes alone.
 
     Each change moves a learner's contribution from their previous key to their new one; a running sum of those
     moves over the days gives the counts, so that the work grows with the changes and the keys, never with
-    learners times days. `changes` holds one row per learner and change day, the state before `first` dated the
-    day before it, and the previous state of the learner beside each (`previous_*`; null on a learner's first).
+    learners times days. `changes` holds one row per learner and change day, and the previous state of the learner
+    beside each (`previous_*`; null on a learner's first). The counts start from `carried` (the table's rows of
+    the day before `first`) when given; otherwise `changes` also holds every learner's state before `first`, dated
+    the day before it.
     """
     group = ["course_id", *keys]
+    totals = pl.col("count", "cumulative_count").cast(pl.Int64)
     arrivals = changes.select(*group, date="day", count="enrolled", cumulative_count=pl.lit(1))
     departures = changes.filter(pl.col("previous_enrolled").is_not_null()).select(
         "course_id",
@@ -224,7 +241,9 @@ def _counts(changes: pl.DataFrame, *keys: str, first: date, last: date) -> pl.Da
         count=-pl.col("previous_enrolled"),
         cumulative_count=pl.lit(-1),
     )
-    moves = pl.concat([arrivals, departures]).group_by(*group, "date").agg(pl.col("count", "cumulative_count").sum())
+    moves = pl.concat([arrivals, departures]).group_by(*group, "date").agg(totals.sum())
+    if carried is not None:
+        moves = pl.concat([moves, carried.select(*group, "date", totals)], how="vertical_relaxed")
     days = pl.DataFrame({"date": pl.date_range(first - timedelta(days=1), last, eager=True)})
     grid = moves.select(group).unique().join(days, how="cross")
     return (
@@ -237,12 +256,47 @@ def _counts(changes: pl.DataFrame, *keys: str, first: date, last: date) -> pl.Da
     )
 
 
+ENROLLMENT_KEYS: dict[type, dict[str, type[pl.DataType]]] = {
+    EnrollmentDaily: {},
+    EnrollmentModeDaily: {"mode": pl.String},
+    EnrollmentGenderDaily: {"gender": pl.String},
+    EnrollmentBirthYearDaily: {"birth_year": pl.Int64},
+    EnrollmentEducationDaily: {"education_level": pl.String},
+    EnrollmentLocationDaily: {"country_code": pl.String},
+}
+
+
+def _carried_counts(*, first: date) -> dict[type, pl.DataFrame] | None:
+    """Each enrollment table's rows of the day before `first`, when the counts of `first` can start from them:
+    when that day is rolled up and neither the learner states up to it nor any profile have changed since. Then
+    a night reads its own changes, and the states and profiles of the learners they concern, not every learner's.
+    None otherwise (the counts start from every learner's state)."""
+    previous = first - timedelta(days=1)
+    written = EnrollmentDaily.objects.filter(date=previous).aggregate(at=Min("created"))["at"]
+    if written is None:
+        return None
+    states_changed = LearnerStateDay.objects.filter(day__lte=previous).aggregate(at=Max("computed"))["at"]
+    profiles_changed = LearnerProfile.objects.aggregate(at=Max("updated"))["at"]
+    if any(changed is not None and changed >= written for changed in (states_changed, profiles_changed)):
+        return None
+    return {
+        model: queryset_frame(
+            model.objects.filter(date=previous),
+            {"course_id": pl.String, "date": pl.Date, **keys, "count": pl.Int64, "cumulative_count": pl.Int64},
+        )
+        for model, keys in ENROLLMENT_KEYS.items()
+    }
+
+
 def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
     """Every enrollment table's rows for the days [first, last], keyed by model (columns named as its fields), read
-    from the learner-state table alone (the states before `first` and the changes of the range), never from the
-    events."""
-    within = queryset_copy_frame(LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last), STATE_SCHEMA)
-    prior = _prior_states(before=first).with_columns(since=pl.lit(first - timedelta(days=1)))
+    from the learner-state table alone (the changes of the range, and the states before `first`: of the learners
+    who changed only, when the day before is carried in), never from the events."""
+    changed = LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last)
+    carried = _carried_counts(first=first)
+    learners = None if carried is None else changed.values("lms_user_id")
+    within = queryset_copy_frame(changed, STATE_SCHEMA)
+    prior = _prior_states(before=first, lms_user_ids=learners).with_columns(since=pl.lit(first - timedelta(days=1)))
     changes = (
         _coded(pl.concat([prior, within]).lazy(), "course_id")
         .sort(*LEARNER_CODED, "since")
@@ -256,8 +310,10 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
             ),
             previous_mode=pl.when(_same_keys(LEARNER_CODED, offset=1)).then(pl.col("mode").shift(1)),
         )
+        # Carried in, the states before `first` are already counted: they only give the changes their previous.
+        .filter(pl.lit(carried is None) | (pl.col("day") >= first))
         .collect()
-        .join(_profiles(), on="lms_user_id", how="left")
+        .join(_profiles(lms_user_ids=learners), on="lms_user_id", how="left")
         .with_columns(
             gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
             education_level=pl.col("level_of_education").replace_strict(EDUCATION_LEVELS, default=None),
@@ -267,14 +323,9 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
             .otherwise(pl.lit(UNKNOWN_COUNTRY)),
         )
     )
-    span = {"first": first, "last": last}
     return {
-        EnrollmentDaily: _counts(changes, **span),
-        EnrollmentModeDaily: _counts(changes, "mode", **span),
-        EnrollmentGenderDaily: _counts(changes, "gender", **span),
-        EnrollmentBirthYearDaily: _counts(changes, "birth_year", **span),
-        EnrollmentEducationDaily: _counts(changes, "education_level", **span),
-        EnrollmentLocationDaily: _counts(changes, "country_code", **span),
+        model: _counts(changes, *keys, first=first, last=last, carried=carried[model] if carried else None)
+        for model, keys in ENROLLMENT_KEYS.items()
     }
 
 

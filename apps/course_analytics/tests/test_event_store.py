@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.common.models import JobRun
 from apps.common.services import ABANDONED
@@ -26,9 +27,11 @@ from apps.course_analytics.eventstore import viewings_scan
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
 from apps.course_analytics.services.rollups import (
+    _carried_counts,
     course_analytics_backfill,
     course_analytics_backfill_enqueue,
     course_analytics_rollup,
+    enrollment_tables,
 )
 from apps.course_analytics.tasks import rollup_day, rollup_range
 
@@ -301,6 +304,57 @@ def test_the_incremental_night_over_n_days_equals_the_tables_from_scratch():
     assert models.LearnerStateDay.objects.count() == days
 
 
+def _sorted_tables(tables: dict) -> dict:
+    return {model.__name__: frame.sort(frame.columns, nulls_last=True) for model, frame in tables.items()}
+
+
+@pytest.mark.django_db
+def test_a_night_carried_in_from_the_day_before_counts_as_one_read_from_every_learner_state():
+    tracking_lines_ingest(lines=_lines(days=14), source="t")
+    _profiles()
+    nights = [START + timedelta(days=n) for n in range(14)]
+    for night in nights[:-1]:
+        course_analytics_rollup(day=night)
+    course_analytics_rollup(day=nights[-1])  # the states of the last night are built and committed
+
+    assert _carried_counts(first=nights[-1]) is not None
+    carried = _sorted_tables(enrollment_tables(first=nights[-1], last=nights[-1]))
+    models.LearnerProfile.objects.filter(lms_user_id=1000).update(updated=timezone.now())
+    assert _carried_counts(first=nights[-1]) is None
+    from_every_state = _sorted_tables(enrollment_tables(first=nights[-1], last=nights[-1]))
+
+    assert carried.keys() == from_every_state.keys()
+    for name, frame in carried.items():
+        assert frame.equals(from_every_state[name]), name
+    assert carried["EnrollmentDaily"].height == len(COURSES)
+
+
+@pytest.mark.django_db
+def test_a_profile_changed_between_nights_counts_anew_from_the_next_night():
+    tracking_lines_ingest(lines=_lines(days=10), source="t")
+    _profiles()
+    nights = [START + timedelta(days=n) for n in range(10)]
+    for night in nights[:5]:
+        course_analytics_rollup(day=night)
+    counted = models.LearnerEnrollmentState.objects.filter(since__lte=nights[4]).values_list("lms_user_id", flat=True)
+    profile = models.LearnerProfile.objects.get(lms_user_id=counted[0])
+    profile.gender = "f" if profile.gender != "f" else "m"
+    profile.save()
+    for night in nights[5:]:
+        course_analytics_rollup(day=night)
+
+    def later_rows() -> list[tuple]:
+        rows = models.EnrollmentGenderDaily.objects.filter(date__gte=nights[5])
+        return sorted(rows.values_list("course_id", "date", "gender", "count", "cumulative_count"), key=repr)
+
+    incremental = later_rows()
+    _clear_rollups()
+    course_analytics_backfill(first=nights[0], last=nights[-1])
+
+    # The days after the change count the learner under the new gender, as a run from scratch does.
+    assert incremental == later_rows()
+
+
 @pytest.mark.django_db
 def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_its_day():
     lines = _lines(days=14)
@@ -321,6 +375,31 @@ def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_
 
     assert stale == 2
     assert nightly == _snapshot()
+
+
+@pytest.mark.django_db
+def test_a_night_after_a_late_enrollment_event_counts_it_though_the_day_before_was_rolled_up_without_it():
+    lines = _lines(days=14)
+    tracking_lines_ingest(lines=lines, source="t")
+    _profiles()
+    last = START + timedelta(days=13)
+    course_analytics_backfill(first=START, last=last - timedelta(days=1))
+    late = json.loads(next(line for line in lines if "enrollment.activated" in line))
+    late["event_type"] = late["name"] = "edx.course.enrollment.deactivated"
+    late["time"] = (START + timedelta(days=2, hours=23)).isoformat()
+    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+
+    def night() -> list[tuple]:
+        return sorted(
+            models.EnrollmentDaily.objects.filter(date=last).values_list("course_id", "count", "cumulative_count")
+        )
+
+    course_analytics_rollup(day=last)  # the days before keep their figures until they are rerun
+    nightly = night()
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=last)
+
+    assert nightly == night()
 
 
 @pytest.mark.django_db
