@@ -436,7 +436,13 @@ def video_summaries() -> pl.DataFrame:
     """Per course video, over every viewing so far (the day files in force): duration (the longest reported, else
     the furthest position), and the distinct viewers of its first segment and of the segment holding
     max(duration - 30, 0.95 duration), so that credits do not count. One lazy scan in polars."""
-    viewings = viewings_scan(names=VideoViewingFile.objects.values_list("name", flat=True))
+    # The ids as categoricals: the two aggregations over every viewing then group on integer codes.
+    viewings = (
+        viewings_scan(names=VideoViewingFile.objects.values_list("name", flat=True))
+        .with_columns(pl.col("course_id", "video_id").cast(pl.Categorical))
+        .collect()
+        .lazy()
+    )
     video = ["course_id", "video_id"]
     durations = (
         viewings.group_by(video)
@@ -460,9 +466,9 @@ def video_summaries() -> pl.DataFrame:
             .n_unique(),
         )
         .select(
-            pipeline_video_id=pl.concat_str("course_id", pl.lit("|"), "video_id"),
-            course_id="course_id",
-            encoded_module_id="video_id",
+            pipeline_video_id=pl.concat_str(pl.col("course_id", "video_id").cast(pl.String), separator="|"),
+            course_id=pl.col("course_id").cast(pl.String),
+            encoded_module_id=pl.col("video_id").cast(pl.String),
             duration=pl.col("duration").round(0, mode="half_to_even").cast(pl.Int64),
             segment_length=pl.lit(SEGMENT_LENGTH, dtype=pl.Int64),
             users_at_start=pl.col("users_at_start").cast(pl.Int64),
