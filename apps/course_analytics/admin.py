@@ -161,3 +161,6 @@ class VideoViewingFileAdmin(RollupAdmin):
     list_display = ("day", "viewings", "name", "created")
     date_hierarchy = "day"
     search_fields = ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a day's viewings leave the video summaries only by a rerun of the day

@@ -165,6 +165,22 @@ def viewings_file_write(*, day: date, frame: pl.DataFrame, keep: str | None) -> 
     return name
 
 
+def viewings_files_present() -> set[str]:
+    """The names of the viewing files in the store (one listing)."""
+    filesystem, root = _store()
+    folder = f"{root}/{VIEWINGS_FOLDER}"
+    return {path.removeprefix(f"{folder}/") for path in filesystem.glob(f"{folder}/{PARTITION}=*/*.parquet")}
+
+
+def viewings_files_remove(*, names: Iterable[str]) -> None:
+    """Remove the named viewing files (those a committed rollup replaced); a name already gone is no error."""
+    filesystem, root = _store()
+    for name in names:
+        path = f"{root}/{VIEWINGS_FOLDER}/{name}"
+        if filesystem.exists(path):
+            filesystem.rm(path)
+
+
 def viewings_scan(*, names: Iterable[str]) -> pl.LazyFrame:
     """A lazy scan of the named viewing files (names as `viewings_file_write` returned them)."""
     filesystem, root = _store()

@@ -3,6 +3,7 @@ them. The work is set-based in polars over a range of days; each run rewrites th
 transaction, so that readers see either the old figures or the new ones, and a rerun gives the same rows.
 """
 
+import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta
@@ -17,7 +18,13 @@ from apps.common.dates import day_start, days_between
 from apps.common.frames import frame_insert, queryset_copy_frame, queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute, job_transaction_lock
-from apps.course_analytics.eventstore import VIEWING_SCHEMA, viewings_file_write, viewings_scan
+from apps.course_analytics.eventstore import (
+    VIEWING_SCHEMA,
+    viewings_file_write,
+    viewings_files_present,
+    viewings_files_remove,
+    viewings_scan,
+)
 from apps.course_analytics.models import (
     UNKNOWN_COUNTRY,
     ActivityWeekly,
@@ -36,6 +43,8 @@ from apps.course_analytics.models import (
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, STATE_KIND
 from apps.course_analytics.versions import figures_changed_on_commit
+
+logger = logging.getLogger(__name__)
 
 ROLLUP_KIND = "course_analytics.rollup"
 SUMMARY_KIND = "course_analytics.video_summary"
@@ -413,9 +422,9 @@ def _video_viewings(days: list[date]) -> pl.DataFrame:
 
 def _video_viewings_replace(*, first: date, last: date, now: datetime) -> int:
     """Write the viewings of each day of [first, last] as that day's file and name the new files in
-    VideoViewingFile, in the caller's transaction (the files it replaces stay in force until it commits). A day
-    without viewings has no file. A viewing never spans two days, so the days are computed VIEWING_CHUNK_DAYS at a
-    time, which bounds the video events in memory. Returns the number of viewings."""
+    VideoViewingFile, in the caller's transaction: the files it replaces stay in force until it commits, and are
+    removed then. A day without viewings has no file. A viewing never spans two days, so the days are computed
+    VIEWING_CHUNK_DAYS at a time, which bounds the video events in memory. Returns the number of viewings."""
     in_force = dict(VideoViewingFile.objects.filter(day__gte=first, day__lte=last).values_list("day", "name"))
     days = days_between(first, last)
     files = []
@@ -429,20 +438,40 @@ def _video_viewings_replace(*, first: date, last: date, now: datetime) -> int:
             files.append(VideoViewingFile(day=day, name=name, viewings=viewings.height, created=now))
     VideoViewingFile.objects.filter(day__gte=first, day__lte=last).delete()
     VideoViewingFile.objects.bulk_create(files)
+    if in_force:
+        # The readers of the viewings (the summaries) hold this lock: taken here until the transaction ends, none
+        # is left reading a replaced file when it is removed.
+        job_transaction_lock(kind=SUMMARY_KIND, key="*")
+        transaction.on_commit(lambda: viewings_files_remove(names=list(in_force.values())))
     return sum(file.viewings for file in files)
 
 
-def video_summaries() -> pl.DataFrame:
-    """Per course video, over every viewing so far (the day files in force): duration (the longest reported, else
-    the furthest position), and the distinct viewers of its first segment and of the segment holding
-    max(duration - 30, 0.95 duration), so that credits do not count. One lazy scan in polars."""
-    # The ids as categoricals: the two aggregations over every viewing then group on integer codes.
-    viewings = (
-        viewings_scan(names=VideoViewingFile.objects.values_list("name", flat=True))
-        .with_columns(pl.col("course_id", "video_id").cast(pl.Categorical))
-        .collect()
-        .lazy()
+def _viewings_in_force() -> pl.LazyFrame:
+    """Every viewing rolled up so far: the day files in force, and for a day whose file is gone from the store
+    (a store restored apart from the database, say) its viewings computed afresh from its events, with a warning
+    (the next rollup of that day writes the file again)."""
+    files = dict(VideoViewingFile.objects.values_list("day", "name"))
+    present = viewings_files_present()
+    missing = sorted(day for day, name in files.items() if name not in present)
+    if missing:
+        logger.warning(
+            "video viewing files missing from the event store, computed from the events: %s",
+            ", ".join(day.isoformat() for day in missing),
+        )
+    return pl.concat(
+        [
+            viewings_scan(names=[name for name in files.values() if name in present]),
+            *([_video_viewings(missing).drop("day").lazy()] if missing else []),
+        ]
     )
+
+
+def video_summaries() -> pl.DataFrame:
+    """Per course video, over every viewing so far (see _viewings_in_force): duration (the longest reported, else
+    the furthest position), and the distinct viewers of its first segment and of the segment holding
+    max(duration - 30, 0.95 duration), so that credits do not count. One scan in polars."""
+    # The ids as categoricals: the two aggregations over every viewing then group on integer codes.
+    viewings = _viewings_in_force().with_columns(pl.col("course_id", "video_id").cast(pl.Categorical)).collect().lazy()
     video = ["course_id", "video_id"]
     durations = (
         viewings.group_by(video)

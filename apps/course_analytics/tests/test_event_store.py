@@ -356,6 +356,31 @@ def test_a_profile_changed_between_nights_counts_anew_from_the_next_night():
 
 
 @pytest.mark.django_db
+def test_a_day_whose_viewing_file_is_gone_still_counts_in_the_video_summaries_and_its_rerun_writes_it_again(
+    caplog, django_capture_on_commit_callbacks
+):
+    tracking_lines_ingest(lines=_lines(days=7), source="t")
+    last = START + timedelta(days=6)
+    course_analytics_backfill(first=START, last=last)
+    summaries = _snapshot([models.VideoSummary])
+    gone = models.VideoViewingFile.objects.get(day=START + timedelta(days=2))
+    (Path(settings.TRACKING_EVENT_STORE) / "_video_viewings" / gone.name).unlink()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        course_analytics_rollup(day=last)
+        after_loss = _snapshot([models.VideoSummary])
+        course_analytics_rollup(day=gone.day)
+
+    assert after_loss == summaries
+    assert str(gone.day) in caplog.text
+    folders = (Path(settings.TRACKING_EVENT_STORE) / "_video_viewings").iterdir()
+    assert sorted(len(list(folder.iterdir())) for folder in folders) == [1] * 7  # the replaced files are gone
+    assert (
+        Path(settings.TRACKING_EVENT_STORE) / "_video_viewings" / models.VideoViewingFile.objects.get(day=gone.day).name
+    ).exists()
+
+
+@pytest.mark.django_db
 def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_its_day():
     lines = _lines(days=14)
     tracking_lines_ingest(lines=lines, source="t")
