@@ -128,11 +128,13 @@ def job_lock(*, kind: str, key: str) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
 
 
-def job_transaction_lock(*, kind: str, key: str) -> None:
-    """Hold the lock of (kind, key) until the current transaction ends (PostgreSQL; SQLite has a single writer)."""
+def job_transaction_lock(*, kind: str, key: str, shared: bool = False) -> None:
+    """Hold the lock of (kind, key) until the current transaction ends (PostgreSQL; SQLite has a single writer):
+    exclusive, or `shared` with the other shared holders (readers that no writer may change the data under)."""
     if connection.vendor == "postgresql":
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(kind, key)])
+            cursor.execute(f"SELECT {function}(%s)", [_lock_id(kind, key)])
 
 
 ABANDONED = "abandoned: the process running it stopped before it ended (its work was rolled back)"

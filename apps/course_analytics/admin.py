@@ -18,6 +18,7 @@ from apps.course_analytics.models import (
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_day_list, tracking_events_days
+from apps.course_analytics.services.ingest import learner_profile_save
 from apps.course_analytics.tasks import rollup_day
 
 TRACKING_EVENTS_SHOWN = 500
@@ -72,6 +73,11 @@ class LearnerProfileAdmin(admin.ModelAdmin):
     list_filter = ("gender", "level_of_education")
     search_fields = ("lms_user_id", "country")
 
+    readonly_fields = ("updated",)
+
+    def save_model(self, request, obj, form, change):
+        learner_profile_save(profile=obj)
+
     def has_delete_permission(self, request, obj=None):
         # Profiles come from the LMS export and are only ever replaced: a deletion would go unseen by the rollups,
         # which carry a day's demographic counts into the next while no profile has changed (see `updated`).
@@ -79,7 +85,8 @@ class LearnerProfileAdmin(admin.ModelAdmin):
 
 
 class RollupAdmin(admin.ModelAdmin):
-    """Rollup rows are computed; staff read them and rerun the days they come from."""
+    """Rollup rows are computed; staff read them and rerun the days they come from (a night carries the day before's
+    rows into its own, so that they are never edited or deleted by hand)."""
 
     search_fields = ("course_id",)
 
@@ -87,6 +94,9 @@ class RollupAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -161,6 +171,3 @@ class VideoViewingFileAdmin(RollupAdmin):
     list_display = ("day", "viewings", "name", "created")
     date_hierarchy = "day"
     search_fields = ()
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a day's viewings leave the video summaries only by a rerun of the day

@@ -51,7 +51,8 @@ class LearnerProfile(models.Model):
     level_of_education = models.CharField(max_length=10, blank=True, default="")
     gender = models.CharField(max_length=10, blank=True, default="")
     country = models.CharField(max_length=3, blank=True, default="")
-    # The rollups carry a day's demographic counts into the next only while no profile has changed since.
+    # When the profile last changed (every save and bulk write sets it): the rollups carry a day's demographic
+    # counts into the next only while no profile has changed since.
     updated = models.DateTimeField(auto_now=True, db_index=True)
 
     def __str__(self) -> str:

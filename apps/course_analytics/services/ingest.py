@@ -28,12 +28,14 @@ from opaque_keys.edx.keys import CourseKey
 from apps.common.audit import audit_log_batch
 from apps.common.frames import FIRST_MOMENT, LAST_MOMENT, frame_insert
 from apps.common.safe_json import JSON_MAX_DEPTH, JSONError, JSONSyntaxError, json_load
-from apps.common.services import job_lock
+from apps.common.services import job_lock, job_transaction_lock
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
 from apps.course_analytics.models import LearnerProfile, LearnerStateDay
 from apps.course_analytics.signals import tracking_events_stored
 
 BATCH_SIZE = 50_000
+PROFILE_LOOKUP_SIZE = 5_000  # ids bound in one lookup (SQLite caps a statement's parameters)
+PROFILE_FIELDS = ("year_of_birth", "level_of_education", "gender", "country")
 MAX_REPORTED_PROBLEMS = 100
 # The lock of the learner-state table (apps.course_analytics.services.rollups builds it; an ingest marks it stale).
 STATE_KIND = "course_analytics.learner_state"
@@ -443,7 +445,8 @@ def _profile_row(row: dict, where: str, report: IngestReport) -> LearnerProfile 
 def learner_profiles_ingest(*, stream: IO[str], source: str) -> IngestReport:
     """Upsert profiles from a CSV with the header user_id,year_of_birth,level_of_education,gender,country.
 
-    Idempotent on user_id: a rerun rewrites the same rows. A file without those columns adds nothing.
+    Idempotent on user_id: only new or changed profiles are written (`added` counts them), so a rerun adds nothing.
+    A file without those columns adds nothing.
     """
     report = IngestReport()
     reader = csv.DictReader(stream)
@@ -457,15 +460,37 @@ def learner_profiles_ingest(*, stream: IO[str], source: str) -> IngestReport:
         profile = _profile_row(row, f"{source}:{number}", report)
         if profile is not None:
             profiles[profile.lms_user_id] = profile
+    # The rollups' inputs change here: a rollup reading them holds this lock shared (see rollups._carried_counts).
+    job_transaction_lock(kind=STATE_KIND, key="*")
+    stored: dict[int, tuple] = {}
+    ids = list(profiles)
+    for start in range(0, len(ids), PROFILE_LOOKUP_SIZE):
+        rows = LearnerProfile.objects.filter(lms_user_id__in=ids[start : start + PROFILE_LOOKUP_SIZE])
+        stored.update((row[0], row[1:]) for row in rows.values_list("lms_user_id", *PROFILE_FIELDS))
+    # Only new or changed profiles are written (each write sets `updated`), so that an export that changes nothing
+    # leaves the rollups carrying their counts from day to day.
+    changed = [
+        profile
+        for profile in profiles.values()
+        if stored.get(profile.lms_user_id) != tuple(getattr(profile, name) for name in PROFILE_FIELDS)
+    ]
     LearnerProfile.objects.bulk_create(
-        profiles.values(),
+        changed,
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["lms_user_id"],
-        update_fields=["year_of_birth", "level_of_education", "gender", "country", "updated"],
+        update_fields=[*PROFILE_FIELDS, "updated"],
     )
-    report.added = len(profiles)
+    report.added = len(changed)
     return report
+
+
+def learner_profile_save(*, profile: LearnerProfile) -> LearnerProfile:
+    """Save one profile (a staff edit), under the lock of the rollups' inputs."""
+    with transaction.atomic():
+        job_transaction_lock(kind=STATE_KIND, key="*")
+        profile.save()
+    return profile
 
 
 def lines_of(body: bytes) -> Iterator[str]:

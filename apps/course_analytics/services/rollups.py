@@ -4,7 +4,7 @@ transaction, so that readers see either the old figures or the new ones, and a r
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 
@@ -193,6 +193,8 @@ def learner_states_build(*, last: date) -> int:
     Idempotent; runs under the ("course_analytics.learner_state", "*") lock in one transaction, so that a rollup
     killed midway leaves the previous states.
     """
+    if not _stale_state_days(last=last):
+        return 0  # without the lock, which rollups reading the states hold shared (checked again under it)
     with job_lock(kind=STATE_KIND, key="*"), transaction.atomic():
         stale = _stale_state_days(last=last)
         if not stale:
@@ -279,7 +281,13 @@ def _carried_counts(*, first: date) -> dict[type, pl.DataFrame] | None:
     """Each enrollment table's rows of the day before `first`, when the counts of `first` can start from them:
     when that day is rolled up and neither the learner states up to it nor any profile have changed since. Then
     a night reads its own changes, and the states and profiles of the learners they concern, not every learner's.
-    None otherwise (the counts start from every learner's state)."""
+    None otherwise (the counts start from every learner's state).
+
+    "Since" compares the rows' `created` with the states' `computed` and the profiles' `updated`: a rollup reads
+    its inputs holding the lock of the learner states shared, and takes `created` once it holds it, while their
+    writers hold it exclusive and stamp their changes under it, so that a change committed after a rollup read
+    its inputs is stamped later than the rollup's rows (the hosts' clocks agreeing to within a rollup's run).
+    A change to how the tables are counted (a deploy) reaches the days already rolled up only by a backfill."""
     previous = first - timedelta(days=1)
     written = EnrollmentDaily.objects.filter(date=previous).aggregate(at=Min("created"))["at"]
     if written is None:
@@ -420,29 +428,31 @@ def _video_viewings(days: list[date]) -> pl.DataFrame:
     )
 
 
+def _video_viewings_by_day(days: list[date]) -> Iterator[tuple[date, pl.DataFrame]]:
+    """Each day of `days` that has viewings, with them (VIEWING_SCHEMA columns), VIEWING_CHUNK_DAYS at a time: a
+    viewing never spans two days, and a chunk's video events bound the memory."""
+    for chunk in range(0, len(days), VIEWING_CHUNK_DAYS):
+        viewings = _video_viewings(days[chunk : chunk + VIEWING_CHUNK_DAYS])
+        for (day,), frame in viewings.partition_by("day", as_dict=True, include_key=False).items():
+            yield day, frame
+
+
 def _video_viewings_replace(*, first: date, last: date, now: datetime) -> int:
     """Write the viewings of each day of [first, last] as that day's file and name the new files in
     VideoViewingFile, in the caller's transaction: the files it replaces stay in force until it commits, and are
-    removed then. A day without viewings has no file. A viewing never spans two days, so the days are computed
-    VIEWING_CHUNK_DAYS at a time, which bounds the video events in memory. Returns the number of viewings."""
+    removed then. A day without viewings has no file. Returns the number of viewings."""
     in_force = dict(VideoViewingFile.objects.filter(day__gte=first, day__lte=last).values_list("day", "name"))
-    days = days_between(first, last)
     files = []
-    for chunk in range(0, len(days), VIEWING_CHUNK_DAYS):
-        for (day,), viewings in (
-            _video_viewings(days[chunk : chunk + VIEWING_CHUNK_DAYS])
-            .partition_by("day", as_dict=True, include_key=False)
-            .items()
-        ):
-            name = viewings_file_write(day=day, frame=viewings, keep=in_force.get(day))
-            files.append(VideoViewingFile(day=day, name=name, viewings=viewings.height, created=now))
+    for day, viewings in _video_viewings_by_day(days_between(first, last)):
+        name = viewings_file_write(day=day, frame=viewings, keep=in_force.get(day))
+        files.append(VideoViewingFile(day=day, name=name, viewings=viewings.height, created=now))
     VideoViewingFile.objects.filter(day__gte=first, day__lte=last).delete()
     VideoViewingFile.objects.bulk_create(files)
     if in_force:
-        # The readers of the viewings (the summaries) hold this lock: taken here until the transaction ends, none
-        # is left reading a replaced file when it is removed.
+        # The readers of the viewings (the summaries) list the files in force under this lock, so that none reads
+        # a name this transaction replaces once it has committed; the replaced files are removed after that.
         job_transaction_lock(kind=SUMMARY_KIND, key="*")
-        transaction.on_commit(lambda: viewings_files_remove(names=list(in_force.values())))
+        transaction.on_commit(lambda: viewings_files_remove(names=list(in_force.values())), robust=True)
     return sum(file.viewings for file in files)
 
 
@@ -461,7 +471,7 @@ def _viewings_in_force() -> pl.LazyFrame:
     return pl.concat(
         [
             viewings_scan(names=[name for name in files.values() if name in present]),
-            *([_video_viewings(missing).drop("day").lazy()] if missing else []),
+            *(frame.lazy() for _, frame in _video_viewings_by_day(missing)),
         ]
     )
 
@@ -540,6 +550,9 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
     """
 
     def work() -> int:
+        # The learner states and the profiles stay as read until this commits; their writers stamp their changes
+        # after it (see _carried_counts).
+        job_transaction_lock(kind=STATE_KIND, key="*", shared=True)
         now = timezone.now()
         created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
         written = sum(

@@ -25,7 +25,11 @@ from apps.course_analytics import models
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
 from apps.course_analytics.eventstore import viewings_scan
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
-from apps.course_analytics.services.ingest import learner_profiles_ingest, tracking_lines_ingest
+from apps.course_analytics.services.ingest import (
+    learner_profile_save,
+    learner_profiles_ingest,
+    tracking_lines_ingest,
+)
 from apps.course_analytics.services.rollups import (
     _carried_counts,
     course_analytics_backfill,
@@ -339,7 +343,7 @@ def test_a_profile_changed_between_nights_counts_anew_from_the_next_night():
     counted = models.LearnerEnrollmentState.objects.filter(since__lte=nights[4]).values_list("lms_user_id", flat=True)
     profile = models.LearnerProfile.objects.get(lms_user_id=counted[0])
     profile.gender = "f" if profile.gender != "f" else "m"
-    profile.save()
+    learner_profile_save(profile=profile)
     for night in nights[5:]:
         course_analytics_rollup(day=night)
 

@@ -255,3 +255,22 @@ def test_a_range_in_one_pass_gives_the_rows_of_its_days_one_by_one():
     assert snapshot() == in_one_pass
     assert len(in_one_pass[EnrollmentDaily]) == 14
     assert len({row[1] for row in in_one_pass[ActivityWeekly]}) == 2
+
+
+@pytest.mark.django_db
+def test_a_profile_export_writes_only_the_profiles_it_changes():
+    from apps.course_analytics.models import LearnerProfile
+    from apps.course_analytics.services.ingest import learner_profiles_ingest
+
+    header = "user_id,year_of_birth,level_of_education,gender,country"
+    export = [header, "7,1990,b,f,NO", "8,,hs,,KE"]
+    first = learner_profiles_ingest(stream=io.StringIO("\n".join(export)), source="p")
+    written = dict(LearnerProfile.objects.values_list("lms_user_id", "updated"))
+    again = learner_profiles_ingest(stream=io.StringIO("\n".join(export)), source="p")
+    changed = learner_profiles_ingest(stream=io.StringIO("\n".join([header, "7,1990,b,m,NO", "8,,hs,,KE"])), source="p")
+
+    assert (first.added, again.added, changed.added) == (2, 0, 1)
+    updated = dict(LearnerProfile.objects.values_list("lms_user_id", "updated"))
+    assert updated[8] == written[8]
+    assert updated[7] > written[7]
+    assert LearnerProfile.objects.get(lms_user_id=7).gender == "m"
