@@ -479,9 +479,10 @@ def _viewings_in_force() -> pl.LazyFrame:
 def video_summaries() -> pl.DataFrame:
     """Per course video, over every viewing so far (see _viewings_in_force): duration (the longest reported, else
     the furthest position), and the distinct viewers of its first segment and of the segment holding
-    max(duration - 30, 0.95 duration), so that credits do not count. One scan in polars."""
-    # The ids as categoricals: the two aggregations over every viewing then group on integer codes.
-    viewings = _viewings_in_force().with_columns(pl.col("course_id", "video_id").cast(pl.Categorical)).collect().lazy()
+    max(duration - 30, 0.95 duration), so that credits do not count. Streamed in polars."""
+    # The ids as categoricals, so that the aggregations group on integer codes; streamed, so that the memory holds
+    # the distinct viewers, not every viewing so far.
+    viewings = _viewings_in_force().with_columns(pl.col("course_id", "video_id").cast(pl.Categorical))
     video = ["course_id", "video_id"]
     durations = (
         viewings.group_by(video)
@@ -513,7 +514,7 @@ def video_summaries() -> pl.DataFrame:
             users_at_start=pl.col("users_at_start").cast(pl.Int64),
             users_at_end=pl.col("users_at_end").cast(pl.Int64),
         )
-        .collect()
+        .collect(engine="streaming")
     )
 
 
