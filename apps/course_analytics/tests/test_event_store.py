@@ -74,6 +74,14 @@ def _profiles(learners: int = 60) -> None:
     learner_profiles_ingest(stream=io.StringIO("\n".join(profile_csv_lines(learners=learners, seed=5))), source="p")
 
 
+def _late_deactivation_ingest(lines: list[str], *, at: date) -> None:
+    """Ingest, late, a deactivation on `at` (its time an ISO date) of the learner of the log's first activation."""
+    late = json.loads(next(line for line in lines if "enrollment.activated" in line))
+    late["event_type"] = late["name"] = "edx.course.enrollment.deactivated"
+    late["time"] = at.isoformat()
+    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+
+
 def _clear_rollups() -> None:
     for model in (*TABLES, models.LearnerStateDay):
         model.objects.all().delete()
@@ -249,10 +257,7 @@ def test_a_worker_killed_mid_rollup_hands_the_task_to_the_next_worker(transactio
     day = START + timedelta(days=6)
     course_analytics_rollup(day=day)
     before = _snapshot(TABLES[:-1])
-    late = json.loads(next(line for line in lines if "enrollment.activated" in line))
-    late["event_type"] = late["name"] = "edx.course.enrollment.deactivated"
-    late["time"] = (day + timedelta(hours=23)).isoformat()
-    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+    _late_deactivation_ingest(lines, at=day)
     queue = f"test-{os.urandom(4).hex()}"
     first = celery_worker_start(queue, broker_url=private_broker.url)
     # Another session holds the video summaries, so that the worker's rollup stops there, its enrollment tables
@@ -391,11 +396,8 @@ def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_
     _profiles()
     last = START + timedelta(days=13)
     course_analytics_backfill(first=START, last=last)
-    late = json.loads(next(line for line in lines if "enrollment.activated" in line))
-    late["event_type"] = late["name"] = "edx.course.enrollment.deactivated"
-    late["time"] = (START + timedelta(days=2, hours=23)).isoformat()
 
-    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+    _late_deactivation_ingest(lines, at=START + timedelta(days=2))
     stale = models.LearnerStateDay.objects.count()
     course_analytics_backfill(first=START + timedelta(days=2), last=last)
     nightly = _snapshot()
@@ -413,10 +415,7 @@ def test_a_night_after_a_late_enrollment_event_counts_it_though_the_day_before_w
     _profiles()
     last = START + timedelta(days=13)
     course_analytics_backfill(first=START, last=last - timedelta(days=1))
-    late = json.loads(next(line for line in lines if "enrollment.activated" in line))
-    late["event_type"] = late["name"] = "edx.course.enrollment.deactivated"
-    late["time"] = (START + timedelta(days=2, hours=23)).isoformat()
-    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+    _late_deactivation_ingest(lines, at=START + timedelta(days=2))
 
     def night() -> list[tuple]:
         return sorted(
