@@ -29,8 +29,9 @@ from apps.common.models import JobRun
 from apps.common.ports import free_port
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
-from apps.course_analytics.eventstore import EVENT_SCHEMA, VIEWINGS_FOLDER, partition_files
+from apps.course_analytics.eventstore import ACTIVITY_FOLDER, EVENT_SCHEMA, VIEWINGS_FOLDER, partition_files
 from apps.course_analytics.models import (
+    ActivityLearnersFile,
     ActivityWeekly,
     EnrollmentBirthYearDaily,
     EnrollmentDaily,
@@ -151,7 +152,14 @@ def _rollup_tables_clear() -> None:
     """The rollup tables empty and the viewing files gone, as a fresh install has them: TRUNCATE on PostgreSQL,
     since the dead rows a DELETE leaves slow every later run wherever autovacuum is off or behind (this bench's
     runs slowed by a fifth each)."""
-    models = (*ROLLUP_TABLES, LearnerEnrollmentState, LearnerStateDay, VideoViewingFile, VideoSummary)
+    models = (
+        *ROLLUP_TABLES,
+        LearnerEnrollmentState,
+        LearnerStateDay,
+        VideoViewingFile,
+        ActivityLearnersFile,
+        VideoSummary,
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(m._meta.db_table) for m in models)}")
@@ -160,8 +168,9 @@ def _rollup_tables_clear() -> None:
             model.objects.all().delete()
     JobRun.objects.filter(kind="course_analytics.rollup").delete()
     filesystem, root = fsspec.core.url_to_fs(str(settings.TRACKING_EVENT_STORE))
-    if filesystem.exists(f"{root}/{VIEWINGS_FOLDER}"):
-        filesystem.rm(f"{root}/{VIEWINGS_FOLDER}", recursive=True)
+    for folder in (VIEWINGS_FOLDER, ACTIVITY_FOLDER):
+        if filesystem.exists(f"{root}/{folder}"):
+            filesystem.rm(f"{root}/{folder}", recursive=True)
 
 
 def _ensure_events(scale: Scale) -> None:

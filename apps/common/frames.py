@@ -93,6 +93,12 @@ def frame_insert(*, table: str, frame: pl.DataFrame, ignore_conflicts: bool = Fa
         return connection.connection.total_changes - before
 
 
+def queryset_delete(queryset: QuerySet) -> int:
+    """Delete the rows `queryset` selects in one statement and return how many: no row is loaded and no signal sent
+    (Django loads every row first wherever a delete receiver listens), so the caller says what changed."""
+    return queryset._raw_delete(queryset.db)
+
+
 def _text_parse(frame: pl.DataFrame, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
     """The columns PostgreSQL's CSV writes as text of its own, parsed: datetimes are ISO with a `+00` offset (Django's
     connections run in UTC), booleans `t` or `f`."""

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.course_analytics.models import (
+    ActivityLearnersFile,
     ActivityWeekly,
     EnrollmentBirthYearDaily,
     EnrollmentDaily,
@@ -169,5 +170,12 @@ class VideoSummaryAdmin(RollupAdmin):
 @admin.register(VideoViewingFile)
 class VideoViewingFileAdmin(RollupAdmin):
     list_display = ("day", "viewings", "name", "created")
+    date_hierarchy = "day"
+    search_fields = ()
+
+
+@admin.register(ActivityLearnersFile)
+class ActivityLearnersFileAdmin(RollupAdmin):
+    list_display = ("day", "learners", "name", "created")
     date_hierarchy = "day"
     search_fields = ()

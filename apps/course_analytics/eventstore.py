@@ -7,6 +7,7 @@ whole under a temporary name and renamed into place, so that a reader (or a cras
 writers of a day hold that day's lock. Readers scan lazily, only the partitions and columns they ask for.
 """
 
+import hashlib
 import io
 import uuid
 from collections.abc import Iterable, Iterator
@@ -57,6 +58,13 @@ VIEWING_SCHEMA: dict[str, pl.DataType] = {
     "end_position": pl.Float64(),
     "reported_duration": pl.Float64(),
     "furthest": pl.Float64(),
+}
+# The learners active on a day, by course and activity type, from which the weekly activity counts its weeks.
+ACTIVITY_FOLDER = "_activity_learners"
+ACTIVITY_SCHEMA: dict[str, pl.DataType] = {
+    "course_id": pl.String(),
+    "activity_type": pl.String(),
+    "lms_user_id": pl.Int64(),
 }
 
 
@@ -145,9 +153,10 @@ def partition_append(*, day: date, frame: pl.DataFrame) -> None:
     _file_write(filesystem, f"{folder}/part-{uuid.uuid4().hex}.parquet", frame.select(list(EVENT_SCHEMA)))
 
 
-def viewings_file_write(*, day: date, frame: pl.DataFrame, keep: str | None) -> str:
-    """Write a day's video viewings (VIEWING_SCHEMA columns) as a new file, whole and then renamed, and return its
-    name (relative to the viewings folder), which the caller records in its transaction.
+def day_file_write(*, folder: str, day: date, frame: pl.DataFrame, keep: str | None) -> str:
+    """Write a day's frame of data derived from its events (the video viewings, the active learners) as a new file
+    of `folder`, whole and then renamed, and return its name (relative to the folder), which the caller records in
+    its transaction.
 
     The caller holds the day's rollup lock, so that no other writer of the day runs: the day's other files but
     `keep` (the one in force until the caller commits) are leftovers of rollups that failed or were since
@@ -155,36 +164,52 @@ def viewings_file_write(*, day: date, frame: pl.DataFrame, keep: str | None) -> 
     """
     filesystem, root = _store()
     partition = f"{PARTITION}={day.isoformat()}"
-    folder = f"{root}/{VIEWINGS_FOLDER}/{partition}"
-    filesystem.makedirs(folder, exist_ok=True)
-    for path in filesystem.glob(f"{folder}/*"):
+    target = f"{root}/{folder}/{partition}"
+    filesystem.makedirs(target, exist_ok=True)
+    for path in filesystem.glob(f"{target}/*"):
         if f"{partition}/{path.rsplit('/', 1)[-1]}" != keep:
             filesystem.rm(path)
-    name = f"{partition}/viewings-{uuid.uuid4().hex}.parquet"
-    _file_write(filesystem, f"{root}/{VIEWINGS_FOLDER}/{name}", frame.select(list(VIEWING_SCHEMA)))
+    name = f"{partition}/{folder.strip('_')}-{uuid.uuid4().hex}.parquet"
+    _file_write(filesystem, f"{root}/{folder}/{name}", frame)
     return name
 
 
-def viewings_files_present() -> set[str]:
-    """The names of the viewing files in the store (one listing)."""
+def day_files_present(*, folder: str, days: Iterable[date] | None = None) -> set[str]:
+    """The names of the day files of `folder` in the store: of `days` (one listing per day), or of every day (one
+    listing)."""
     filesystem, root = _store()
-    folder = f"{root}/{VIEWINGS_FOLDER}"
-    return {path.removeprefix(f"{folder}/") for path in filesystem.glob(f"{folder}/{PARTITION}=*/*.parquet")}
+    partitions = ["*"] if days is None else [day.isoformat() for day in days]
+    return {
+        path.removeprefix(f"{root}/{folder}/")
+        for partition in partitions
+        for path in filesystem.glob(f"{root}/{folder}/{PARTITION}={partition}/*.parquet")
+    }
 
 
-def viewings_files_remove(*, names: Iterable[str]) -> None:
-    """Remove the named viewing files (those a committed rollup replaced); a name already gone is no error."""
+def day_files_remove(*, folder: str, names: Iterable[str]) -> None:
+    """Remove the named day files of `folder` (those a committed rollup replaced); a name already gone is no
+    error."""
     filesystem, root = _store()
     for name in names:
-        path = f"{root}/{VIEWINGS_FOLDER}/{name}"
+        path = f"{root}/{folder}/{name}"
         if filesystem.exists(path):
             filesystem.rm(path)
 
 
-def viewings_scan(*, names: Iterable[str]) -> pl.LazyFrame:
-    """A lazy scan of the named viewing files (names as `viewings_file_write` returned them)."""
+def day_files_scan(*, folder: str, names: Iterable[str], schema: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """A lazy scan of the named day files of `folder` (names as `day_file_write` returned them)."""
     filesystem, root = _store()
-    paths = [_readable(filesystem, f"{root}/{VIEWINGS_FOLDER}/{name}") for name in names]
+    paths = [_readable(filesystem, f"{root}/{folder}/{name}") for name in names]
     if not paths:
-        return pl.LazyFrame(schema=VIEWING_SCHEMA)
-    return pl.scan_parquet(paths, schema=VIEWING_SCHEMA, hive_partitioning=False)
+        return pl.LazyFrame(schema=schema)
+    return pl.scan_parquet(paths, schema=schema, hive_partitioning=False)
+
+
+def events_digest(*, days: Iterable[date]) -> dict[date, str]:
+    """Per day of `days`, a digest of its partition's file names (one listing per day): files are only ever
+    added, so that a digest that changed says the day received events since it was taken. A day without events
+    has none."""
+    return {
+        day: hashlib.sha256("\n".join(path.rsplit("/", 1)[-1] for path in files).encode()).hexdigest()
+        for day, files in partition_files(days=days).items()
+    }

@@ -186,20 +186,26 @@ class VideoSummary(models.Model):
         return self.pipeline_video_id
 
 
-class VideoViewingFile(models.Model):
-    """The file that holds one day's video viewings in the event store (see `eventstore.viewings_file_write`).
-
-    A viewing is one stretch of a video a learner watched on a day: from a play to their next event on that video
-    that day, with the day's longest reported duration and furthest position beside it, so that the video summaries
-    are one scan over viewings rather than a pass over every video event. The viewings are columnar files, which the
-    summaries scan in polars; this row names the day's file in force, so that a rollup replaces it in its own
-    transaction: readers see the previous file until it commits, and a rollup that fails leaves it in force.
-    """
+class DayFile(models.Model):
+    """The file in force that holds data a rollup derived from one day's events, in a folder of the event store
+    beside the event partitions (see `eventstore.day_file_write`). The data are columnar files, which the rollups
+    scan in polars; this row names the day's file in force, so that a rollup replaces it in its own transaction:
+    readers see the previous file until it commits, and a rollup that fails leaves it in force."""
 
     day = models.DateField(primary_key=True)
-    name = models.CharField(max_length=255)  # relative to the viewings folder of the event store
-    viewings = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)  # relative to the kind's folder of the event store
     created = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class VideoViewingFile(DayFile):
+    """One day's video viewings. A viewing is one stretch of a video a learner watched on a day: from a play to
+    their next event on that video that day, with the day's longest reported duration and furthest position beside
+    it, so that the video summaries are one scan over viewings rather than a pass over every video event."""
+
+    viewings = models.PositiveIntegerField()
 
     class Meta:
         verbose_name = "video viewings of a day"
@@ -207,3 +213,20 @@ class VideoViewingFile(models.Model):
 
     def __str__(self) -> str:
         return f"video viewings of {self.day}"
+
+
+class ActivityLearnersFile(DayFile):
+    """The learners active on one day, by course and activity type: a week's activity is the distinct learners of
+    its seven days' files, so that the night ending a week reads a few small files rather than the week's events.
+    `events` is the digest of the day's event files it was computed from (see `eventstore.events_digest`): a day
+    that received events since is computed afresh from its events."""
+
+    learners = models.PositiveIntegerField()
+    events = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "active learners of a day"
+        verbose_name_plural = "active learners by day"
+
+    def __str__(self) -> str:
+        return f"active learners of {self.day}"

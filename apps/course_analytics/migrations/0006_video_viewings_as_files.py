@@ -4,7 +4,7 @@ from django.db import migrations, models
 from django.utils import timezone
 
 from apps.common.frames import queryset_frame
-from apps.course_analytics.eventstore import VIEWING_SCHEMA, viewings_file_write
+from apps.course_analytics.eventstore import VIEWING_SCHEMA, VIEWINGS_FOLDER, day_file_write
 
 
 def viewings_to_files(apps, schema_editor):
@@ -15,7 +15,7 @@ def viewings_to_files(apps, schema_editor):
     now = timezone.now()
     for day in viewing.objects.order_by("day").values_list("day", flat=True).distinct():
         frame = queryset_frame(viewing.objects.filter(day=day), VIEWING_SCHEMA)
-        name = viewings_file_write(day=day, frame=frame, keep=None)
+        name = day_file_write(folder=VIEWINGS_FOLDER, day=day, frame=frame, keep=None)
         viewing_file.objects.create(day=day, name=name, viewings=frame.height, created=now)
 
 

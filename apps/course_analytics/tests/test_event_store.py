@@ -23,7 +23,13 @@ from apps.common.services import ABANDONED
 from apps.common.testing.fixtures import celery_worker_start, database_url_for_tests, wait_for
 from apps.course_analytics import models
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
-from apps.course_analytics.eventstore import viewings_scan
+from apps.course_analytics.eventstore import (
+    ACTIVITY_FOLDER,
+    ACTIVITY_SCHEMA,
+    VIEWING_SCHEMA,
+    VIEWINGS_FOLDER,
+    day_files_scan,
+)
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import (
     learner_profile_save,
@@ -44,8 +50,8 @@ START = date(2026, 3, 2)  # a Monday
 TABLES = tuple(
     getattr(models, name)
     for name in ("EnrollmentDaily", "EnrollmentModeDaily", "EnrollmentGenderDaily", "EnrollmentBirthYearDaily",
-                 "EnrollmentEducationDaily", "EnrollmentLocationDaily", "ActivityWeekly", "VideoViewingFile",
-                 "VideoSummary", "LearnerEnrollmentState")
+                 "EnrollmentEducationDaily", "EnrollmentLocationDaily", "ActivityWeekly", "ActivityLearnersFile",
+                 "VideoViewingFile", "VideoSummary", "LearnerEnrollmentState")
 )  # fmt: skip
 
 
@@ -57,10 +63,21 @@ def _stored_keys() -> list[str]:
     return tracking_events_scan(columns=["event_key"]).collect()["event_key"].to_list()
 
 
+DAY_FILES = {
+    models.VideoViewingFile: (VIEWINGS_FOLDER, VIEWING_SCHEMA),
+    models.ActivityLearnersFile: (ACTIVITY_FOLDER, ACTIVITY_SCHEMA),
+}
+
+
 def _rows(model) -> list[tuple]:
-    if model is models.VideoViewingFile:  # the viewings of each day's file in force, not the file's name
+    if model in DAY_FILES:  # the rows of each day's file in force, not the file's name
+        folder, schema = DAY_FILES[model]
         files = model.objects.values_list("day", "name")
-        return [(day, *row) for day, name in files for row in viewings_scan(names=[name]).collect().rows()]
+        return [
+            (day, *row)
+            for day, name in files
+            for row in day_files_scan(folder=folder, names=[name], schema=schema).collect().rows()
+        ]
     return [tuple(v for k, v in row.items() if k not in ("id", "created")) for row in model.objects.values()]
 
 
@@ -390,6 +407,42 @@ def test_a_day_whose_viewing_file_is_gone_still_counts_in_the_video_summaries_an
 
 
 @pytest.mark.django_db
+def test_events_of_a_day_that_arrive_after_its_rollup_count_in_the_week_its_last_night_rolls_up():
+    lines = _lines(days=14)
+    tracking_lines_ingest(lines=lines, source="t")
+    _profiles()
+    last = START + timedelta(days=13)
+    course_analytics_backfill(first=START, last=last - timedelta(days=1))
+    # A learner of no other event attempts a problem on a day already rolled up.
+    late = json.loads(next(line for line in lines if '"problem_check"' in line))
+    late["context"]["user_id"], late["username"] = 9_999, "late-learner"
+    late["time"] = f"{START + timedelta(days=9)}T12:00:00+00:00"
+    tracking_lines_ingest(lines=[json.dumps(late)], source="late")
+
+    course_analytics_rollup(day=last)
+    nightly = _snapshot([models.ActivityWeekly])
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=last)
+
+    assert nightly == _snapshot([models.ActivityWeekly])  # with the late learner, whom the day's file lacked
+
+
+@pytest.mark.django_db
+def test_a_day_whose_active_learner_file_is_gone_still_counts_in_its_week(caplog):
+    tracking_lines_ingest(lines=_lines(days=7), source="t")
+    last = START + timedelta(days=6)
+    course_analytics_backfill(first=START, last=last)
+    weekly = _snapshot([models.ActivityWeekly])
+    gone = models.ActivityLearnersFile.objects.get(day=START + timedelta(days=2))
+    (Path(settings.TRACKING_EVENT_STORE) / ACTIVITY_FOLDER / gone.name).unlink()
+
+    course_analytics_rollup(day=last)
+
+    assert _snapshot([models.ActivityWeekly]) == weekly
+    assert str(gone.day) in caplog.text
+
+
+@pytest.mark.django_db
 def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_its_day():
     lines = _lines(days=14)
     tracking_lines_ingest(lines=lines, source="t")
@@ -447,8 +500,9 @@ def test_the_nightly_run_reads_only_its_day_once_the_states_are_built(monkeypatc
     monkeypatch.setattr(rollups, "tracking_events_scan", recording_scan)
     course_analytics_rollup(day=last)
 
-    week = [last - timedelta(days=6) + timedelta(days=n) for n in range(7)]
-    assert sorted(read) == sorted([[last], week, [last]])
+    # Its learner states, active learners and viewings; the week it ends is counted from its days' active-learner
+    # files, not from the week's events.
+    assert read == [[last]] * 3
 
 
 @pytest.mark.broker
