@@ -59,12 +59,15 @@ VIEWING_SCHEMA: dict[str, pl.DataType] = {
     "reported_duration": pl.Float64(),
     "furthest": pl.Float64(),
 }
-# The learners active on a day, by course and activity type, from which the weekly activity counts its weeks.
+# The learners active in a course on a day, with the kinds of activity they had, from which the weekly activity
+# counts its weeks.
 ACTIVITY_FOLDER = "_activity_learners"
 ACTIVITY_SCHEMA: dict[str, pl.DataType] = {
     "course_id": pl.String(),
-    "activity_type": pl.String(),
     "lms_user_id": pl.Int64(),
+    "attempted_problem": pl.Boolean(),
+    "played_video": pl.Boolean(),
+    "posted_forum": pl.Boolean(),
 }
 
 

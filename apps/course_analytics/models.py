@@ -216,8 +216,9 @@ class VideoViewingFile(DayFile):
 
 
 class ActivityLearnersFile(DayFile):
-    """The learners active on one day, by course and activity type: a week's activity is the distinct learners of
-    its seven days' files, so that the night ending a week reads a few small files rather than the week's events.
+    """The learners active in each course on one day, with the kinds of activity they had: a week's activity is the
+    distinct learners of its seven days' files, so that the night ending a week reads small files rather than the
+    week's events.
     `events` is the digest of the day's event files it was computed from (see `eventstore.events_digest`): a day
     that received events since is computed afresh from its events."""
 

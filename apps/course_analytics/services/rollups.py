@@ -355,43 +355,25 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
 # Weekly activity -------------------------------------------------------------------------------------------------
 
 
-ACTIVITY_TYPES = ["any", "attempted_problem", "played_video", "posted_forum"]
-
-
 def _activity_learners(days: list[date]) -> pl.DataFrame:
-    """The distinct learners active on each of `days`, by `day`, course and activity type (ACTIVITY_SCHEMA).
+    """The learners active in a course on each of `days`, one row per `day`, course and learner, with whether they
+    also attempted a problem, played a video or posted to a forum that day (ACTIVITY_SCHEMA).
 
-    "any" is every event of a learner in the course except enrollment events and events the platform itself
-    emitted (`event_source` task); the other types are as the reference labels them.
+    Active ("any" activity) is any event of a learner in the course but enrollment events and events the platform
+    itself emitted (`event_source` task); the other types are as the reference labels them.
     """
-    events = _coded(
-        tracking_events_scan(days=days, columns=[*LEARNER, "event_type", "event_source"]).filter(
-            pl.col("lms_user_id").is_not_null()
-            & (pl.col("event_source") != "task")
-            & ~pl.col("event_type").str.starts_with("edx.course.enrollment.")
-        ),
-        "course_id",
+    events = tracking_events_scan(days=days, columns=[*LEARNER, "event_type", "event_source"]).filter(
+        pl.col("lms_user_id").is_not_null()
+        & (pl.col("event_source") != "task")
+        & ~pl.col("event_type").str.starts_with("edx.course.enrollment.")
     )
-    server = pl.col("event_source") == "server"
-    kinds = {
-        "any": pl.lit(True),
-        "attempted_problem": server & (pl.col("event_type") == "problem_check"),
-        "played_video": pl.col("event_source").is_in(["browser", "mobile"]) & (pl.col("event_type") == "play_video"),
-        "posted_forum": server & pl.col("event_type").str.contains(r"^edx\.forum\..+\.created$"),
-    }
-    # Deduplicated on integer columns (the course's code, the type's index), several times faster than on strings.
-    learners = ["day", "course_id_code", "type", "lms_user_id"]
-    labelled = pl.concat(
-        events.filter(kind).select("day", "course_id", "course_id_code", "lms_user_id", type=pl.lit(index, pl.Int8))
-        for index, kind in enumerate(kinds.values())
-    )
+    server, event_type = pl.col("event_source") == "server", pl.col("event_type")
     return (
-        labelled.unique(learners)
-        .select(
-            "day",
-            "course_id",
-            activity_type=pl.col("type").replace_strict(dict(enumerate(kinds)), return_dtype=pl.String),
-            lms_user_id="lms_user_id",
+        events.group_by("day", *LEARNER)
+        .agg(
+            attempted_problem=(server & (event_type == "problem_check")).any(),
+            played_video=(pl.col("event_source").is_in(["browser", "mobile"]) & (event_type == "play_video")).any(),
+            posted_forum=(server & event_type.str.contains(r"^edx\.forum\..+\.created$")).any(),
         )
         .collect()
     )
@@ -430,11 +412,21 @@ def activity_table(*, week: date) -> pl.DataFrame:
     )
     if afresh:
         learners = pl.concat([learners, _activity_learners(afresh).drop("day").lazy()])
+    flags = [name for name in ACTIVITY_SCHEMA if name not in LEARNER]
     start = day_start(week)
     return (
-        learners.group_by("course_id", "activity_type")
-        .agg(count=pl.col("lms_user_id").n_unique())
-        .with_columns(
+        # The course as a categorical, so that the learners are grouped on integers.
+        learners.with_columns(pl.col("course_id").cast(pl.Categorical))
+        .group_by(LEARNER)
+        .agg(pl.col(flags).any())
+        .group_by("course_id")
+        .agg(pl.len().alias("any"), pl.col(flags).sum())
+        .unpivot(index="course_id", variable_name="activity_type", value_name="count")
+        .filter(pl.col("count") > 0)
+        .select(
+            pl.col("course_id").cast(pl.String),
+            "activity_type",
+            "count",
             interval_start=pl.lit(start, dtype=pl.Datetime("us", "UTC")),
             interval_end=pl.lit(start + timedelta(days=7), dtype=pl.Datetime("us", "UTC")),
         )
