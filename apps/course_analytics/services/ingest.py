@@ -34,7 +34,7 @@ from apps.course_analytics.models import LearnerProfile, LearnerStateDay
 from apps.course_analytics.signals import tracking_events_stored
 
 BATCH_SIZE = 50_000
-PROFILE_LOOKUP_SIZE = 5_000  # ids bound in one lookup (SQLite caps a statement's parameters)
+ID_LOOKUP_SIZE = 5_000  # ids bound in one lookup (SQLite caps a statement's parameters)
 PROFILE_FIELDS = ("year_of_birth", "level_of_education", "gender", "country")
 MAX_REPORTED_PROBLEMS = 100
 # The lock of the learner-state table (apps.course_analytics.services.rollups builds it; an ingest marks it stale).
@@ -464,8 +464,8 @@ def learner_profiles_ingest(*, stream: IO[str], source: str) -> IngestReport:
     job_transaction_lock(kind=STATE_KIND, key="*")
     stored: dict[int, tuple] = {}
     ids = list(profiles)
-    for start in range(0, len(ids), PROFILE_LOOKUP_SIZE):
-        rows = LearnerProfile.objects.filter(lms_user_id__in=ids[start : start + PROFILE_LOOKUP_SIZE])
+    for start in range(0, len(ids), ID_LOOKUP_SIZE):
+        rows = LearnerProfile.objects.filter(lms_user_id__in=ids[start : start + ID_LOOKUP_SIZE])
         stored.update((row[0], row[1:]) for row in rows.values_list("lms_user_id", *PROFILE_FIELDS))
     # Only new or changed profiles are written (each write sets `updated`), so that an export that changes nothing
     # leaves the rollups carrying their counts from day to day.

@@ -47,7 +47,7 @@ from apps.course_analytics.models import (
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
-from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, STATE_KIND
+from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, ID_LOOKUP_SIZE, STATE_KIND
 from apps.course_analytics.versions import figures_changed_on_commit
 
 logger = logging.getLogger(__name__)
@@ -101,11 +101,11 @@ def _stale_state_days(*, last: date) -> list[date]:
 
 
 def _prior_states(
-    *, before: date, course_ids: list[str] | None = None, lms_user_ids: QuerySet | None = None
+    *, before: date, course_ids: list[str] | None = None, lms_user_ids: QuerySet | list[int] | None = None
 ) -> pl.DataFrame:
-    """Each learner's latest state row before `before`, of `course_ids` and of the learners `lms_user_ids` selects
-    (a subquery) only when given. The rows are streamed whole and the latest picked in polars: a DISTINCT ON in
-    PostgreSQL sorted them on disk, several times slower."""
+    """Each learner's latest state row before `before`, of `course_ids` and of the learners `lms_user_ids` holds
+    (or selects, a subquery) only when given. The rows are streamed whole and the latest picked in polars: a
+    DISTINCT ON in PostgreSQL sorted them on disk, several times slower."""
     rows = LearnerEnrollmentState.objects.filter(since__lt=before)
     if course_ids is not None:
         rows = rows.filter(course_id__in=course_ids)
@@ -120,22 +120,19 @@ def _prior_states(
     )
 
 
-def _state_changes(*, first: date, last: date, course_ids: list[str] | None = None) -> pl.DataFrame:
+def _state_changes(
+    *, first: date, last: date, course_ids: list[str] | None = None, changed_only: bool = False
+) -> pl.DataFrame:
     """Each learner's end-of-day (`at_end`, `mode`) on each `day` of [first, last] with enrollment events of theirs,
-    after one row per learner for the state carried in from before `first` (the learner-state table).
+    after one row per learner for the state carried in from before `first` (the learner-state table): of every
+    learner, or when `changed_only` of those with enrollment events in [first, last] (the others' states carry on
+    unchanged), whose states are then looked up by id when they are at most ID_LOOKUP_SIZE.
 
     The per-user state machine of the reference reduces to this: the last activation or deactivation so far decides
     the state (duplicates change nothing), and every enrollment event, mode changes included, sets the mode. The
     carried state enters as one event just before `first`; only the enrollment events of [first, last] are read.
     """
     before = day_start(first) - timedelta(microseconds=1)
-    prior = _prior_states(before=first, course_ids=course_ids).select(
-        *LEARNER,
-        event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
-        mode=pl.col("mode"),
-        time=pl.lit(before, dtype=pl.Datetime("us", "UTC")),
-        event_key=pl.lit(""),
-    )
     events = (
         tracking_events_scan(
             days=days_between(first, last),
@@ -144,6 +141,18 @@ def _state_changes(*, first: date, last: date, course_ids: list[str] | None = No
         )
         .filter(pl.col("event_type").is_in(ENROLLMENT_EVENTS) & pl.col("lms_user_id").is_not_null())
         .drop("day")
+    )
+    lms_user_ids = None
+    if changed_only:
+        events = events.collect().lazy()
+        changed = events.select(pl.col("lms_user_id").unique()).collect()["lms_user_id"].to_list()
+        lms_user_ids = changed if len(changed) <= ID_LOOKUP_SIZE else None
+    prior = _prior_states(before=first, course_ids=course_ids, lms_user_ids=lms_user_ids).select(
+        *LEARNER,
+        event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
+        mode=pl.col("mode"),
+        time=pl.lit(before, dtype=pl.Datetime("us", "UTC")),
+        event_key=pl.lit(""),
     )
     decided = pl.when(pl.col("event_type") == ACTIVATED).then(1).when(pl.col("event_type") == DEACTIVATED).then(0)
     learner_day = [*LEARNER_CODED, "day"]
@@ -206,7 +215,7 @@ def learner_states_build(*, last: date) -> int:
         if not stale:
             return 0
         start, now = min(stale), timezone.now()
-        changes = _state_changes(first=start, last=last).filter(pl.col("day") >= start)
+        changes = _state_changes(first=start, last=last, changed_only=True).filter(pl.col("day") >= start)
         queryset_delete(LearnerEnrollmentState.objects.filter(since__gte=start, since__lte=last))
         frame_insert(
             table=LearnerEnrollmentState._meta.db_table,

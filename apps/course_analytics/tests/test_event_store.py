@@ -313,7 +313,11 @@ def test_a_worker_killed_mid_rollup_hands_the_task_to_the_next_worker(transactio
 
 
 @pytest.mark.django_db
-def test_the_incremental_night_over_n_days_equals_the_tables_from_scratch():
+@pytest.mark.parametrize("lookup_size", [1, 5_000], ids=["states of every learner", "states of the day's learners"])
+def test_the_incremental_night_over_n_days_equals_the_tables_from_scratch(monkeypatch, lookup_size):
+    from apps.course_analytics.services import rollups
+
+    monkeypatch.setattr(rollups, "ID_LOOKUP_SIZE", lookup_size)
     days = 24
     tracking_lines_ingest(lines=_lines(days=days), source="t")
     _profiles()
