@@ -16,7 +16,6 @@ from apps.course_analytics.models import (
     LearnerEnrollmentState,
     LearnerProfile,
     VideoSummary,
-    VideoViewersFile,
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_day_list, tracking_events_days
@@ -172,12 +171,6 @@ class VideoSummaryAdmin(RollupAdmin):
 class VideoViewingFileAdmin(RollupAdmin):
     list_display = ("day", "viewings", "name", "created")
     date_hierarchy = "day"
-    search_fields = ()
-
-
-@admin.register(VideoViewersFile)
-class VideoViewersFileAdmin(RollupAdmin):
-    list_display = ("day", "name", "created")
     search_fields = ()
 
 

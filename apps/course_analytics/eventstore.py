@@ -59,8 +59,6 @@ VIEWING_SCHEMA: dict[str, pl.DataType] = {
     "reported_duration": pl.Float64(),
     "furthest": pl.Float64(),
 }
-# The video viewings up to a day reduced to the rows their video summaries need (see services.rollups._viewers).
-VIEWERS_FOLDER = "_video_viewers"
 # The learners active in a course on a day, with the kinds of activity they had, from which the weekly activity
 # counts its weeks.
 ACTIVITY_FOLDER = "_activity_learners"

@@ -215,21 +215,6 @@ class VideoViewingFile(DayFile):
         return f"video viewings of {self.day}"
 
 
-class VideoViewersFile(DayFile):
-    """The video viewings of every day up to `day`, reduced to the rows the video summaries need, so that a night
-    reads them and its own day's viewings rather than every viewing so far. One row at a time; `viewing_files` is
-    the digest of the viewing files it was built from, so that a day rerun since makes it rebuilt."""
-
-    viewing_files = models.CharField(max_length=64)
-
-    class Meta:
-        verbose_name = "video viewers up to a day"
-        verbose_name_plural = "video viewers up to a day"
-
-    def __str__(self) -> str:
-        return f"video viewers up to {self.day}"
-
-
 class ActivityLearnersFile(DayFile):
     """The learners active in each course on one day, with the kinds of activity they had: a week's activity is the
     distinct learners of its seven days' files, so that the night ending a week reads small files rather than the

@@ -3,7 +3,6 @@ them. The work is set-based in polars over a range of days; each run rewrites th
 transaction, so that readers see either the old figures or the new ones, and a rerun gives the same rows.
 """
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
@@ -22,7 +21,6 @@ from apps.common.services import job_lock, job_run_execute, job_transaction_lock
 from apps.course_analytics.eventstore import (
     ACTIVITY_FOLDER,
     ACTIVITY_SCHEMA,
-    VIEWERS_FOLDER,
     VIEWING_SCHEMA,
     VIEWINGS_FOLDER,
     day_file_write,
@@ -46,7 +44,6 @@ from apps.course_analytics.models import (
     LearnerProfile,
     LearnerStateDay,
     VideoSummary,
-    VideoViewersFile,
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
@@ -547,16 +544,22 @@ def _video_viewings_of(days: list[date]) -> pl.DataFrame:
     return pl.concat([pl.DataFrame(schema=VIEWING_SCHEMA), *(frame for _, frame, _ in _video_viewings_by_day(days))])
 
 
-VIDEO = ["course_id", "video_id"]
-# Viewings with their ids as categoricals: the video aggregations group on integer codes.
-VIEWERS_SCHEMA = {**VIEWING_SCHEMA, "course_id": pl.Categorical(), "video_id": pl.Categorical()}
-
-
-def _durations(viewings: pl.LazyFrame) -> pl.LazyFrame:
-    """Per video of `viewings`: its duration (the longest reported, else the furthest position) and the start of
-    its end segment, the one holding max(duration - 30, 0.95 duration), so that credits do not count."""
-    return (
-        viewings.group_by(VIDEO)
+def video_summaries() -> pl.DataFrame:
+    """Per course video, over every viewing so far (the day files in force): duration (the longest reported, else
+    the furthest position), and the distinct viewers of its first segment and of the segment holding
+    max(duration - 30, 0.95 duration), so that credits do not count. Streamed in polars."""
+    # The ids as categoricals, so that the aggregations group on integer codes; streamed, so that the memory holds
+    # the distinct viewers, not every viewing so far. Each count is its own aggregation over only the viewings it
+    # needs: filtering inside one aggregation per video cost half as much again.
+    video = ["course_id", "video_id"]
+    viewings = _day_files_in_force(
+        folder=VIEWINGS_FOLDER,
+        files=dict(VideoViewingFile.objects.values_list("day", "name")),
+        schema=VIEWING_SCHEMA,
+        compute=_video_viewings_of,
+    ).with_columns(pl.col(video).cast(pl.Categorical))
+    durations = (
+        viewings.group_by(video)
         .agg(duration=pl.coalesce(pl.col("reported_duration").max(), pl.col("furthest").max()))
         .filter(pl.col("duration").is_not_null())
         .with_columns(
@@ -566,27 +569,20 @@ def _durations(viewings: pl.LazyFrame) -> pl.LazyFrame:
             * SEGMENT_LENGTH
         )
     )
-
-
-def _summaries(viewings: pl.LazyFrame) -> pl.DataFrame:
-    """Per video of `viewings` (ids as categoricals): its duration and the distinct viewers of its first segment
-    and of its end segment. Streamed, so that the memory holds the distinct viewers, not every viewing; each count
-    is its own aggregation over only the viewings it needs (filtering inside one aggregation cost half again)."""
-    durations = _durations(viewings)
     start, end, end_start = pl.col("start_position"), pl.col("end_position"), pl.col("end_start")
     viewers = pl.col("lms_user_id").n_unique()
-    at_start = viewings.filter(start < SEGMENT_LENGTH).group_by(VIDEO).agg(users_at_start=viewers)
+    at_start = viewings.filter(start < SEGMENT_LENGTH).group_by(video).agg(users_at_start=viewers)
     at_end = (
-        viewings.join(durations.select(*VIDEO, "end_start"), on=VIDEO)
+        viewings.join(durations.select(*video, "end_start"), on=video)
         .filter((start < end_start + SEGMENT_LENGTH) & (end > end_start))
-        .group_by(VIDEO)
+        .group_by(video)
         .agg(users_at_end=viewers)
     )
     return (
-        durations.join(at_start, on=VIDEO, how="left")
-        .join(at_end, on=VIDEO, how="left")
+        durations.join(at_start, on=video, how="left")
+        .join(at_end, on=video, how="left")
         .select(
-            pipeline_video_id=pl.concat_str(pl.col(VIDEO).cast(pl.String), separator="|"),
+            pipeline_video_id=pl.concat_str(pl.col(video).cast(pl.String), separator="|"),
             course_id=pl.col("course_id").cast(pl.String),
             encoded_module_id=pl.col("video_id").cast(pl.String),
             duration=pl.col("duration").round(0, mode="half_to_even").cast(pl.Int64),
@@ -596,97 +592,6 @@ def _summaries(viewings: pl.LazyFrame) -> pl.DataFrame:
         )
         .collect(engine="streaming")
     )
-
-
-def _viewers(viewings: pl.LazyFrame) -> pl.DataFrame:
-    """Of viewings with categorical ids (VIEWERS_SCHEMA), the fewest rows with the same summaries, and with the
-    same summaries as they once later viewings are added, as long as no video's end segment then starts earlier:
-    per video, one row of its longest reported duration and furthest position (no learner); per learner who
-    watched its first segment, one row starting at 0 (no end); and its distinct viewings that end past the start
-    of its end segment."""
-    nothing = {name: pl.lit(None, dtype) for name, dtype in VIEWERS_SCHEMA.items()}
-    maxima = viewings.group_by(VIDEO).agg(pl.col("reported_duration", "furthest").max())
-    starters = viewings.filter(pl.col("start_position") < SEGMENT_LENGTH).select(*VIDEO, "lms_user_id").unique()
-    late = (
-        viewings.join(_durations(viewings).select(*VIDEO, "end_start"), on=VIDEO)
-        .filter(pl.col("end_position") > pl.col("end_start"))
-        .select(*VIDEO, "lms_user_id", "start_position", "end_position")
-        .unique()
-    )
-    return pl.concat(
-        [
-            frame.with_columns(
-                **{name: value for name, value in nothing.items() if name not in frame.collect_schema()}
-            ).select(list(VIEWERS_SCHEMA))
-            for frame in (maxima, starters.with_columns(start_position=pl.lit(0.0)), late)
-        ]
-    ).collect(engine="streaming")
-
-
-def _viewing_files_digest(files: dict[date, str], *, through: date) -> str:
-    named = "\n".join(f"{day}:{files[day]}" for day in sorted(files) if day <= through)
-    return hashlib.sha256(named.encode()).hexdigest()
-
-
-def _viewings_of(files: dict[date, str]) -> pl.LazyFrame:
-    """The viewings of the named day files, with categorical ids (VIEWERS_SCHEMA)."""
-    return _day_files_in_force(
-        folder=VIEWINGS_FOLDER, files=files, schema=VIEWING_SCHEMA, compute=_video_viewings_of, days=list(files)
-    ).with_columns(pl.col(VIDEO).cast(pl.Categorical))
-
-
-def _end_moved_earlier(after: pl.LazyFrame, before: pl.LazyFrame) -> bool:
-    """Whether some video's end segment starts earlier in the viewings `after` than in `before`."""
-    starts = _durations(after).join(_durations(before), on=VIDEO, suffix="_before")
-    return bool(starts.filter(pl.col("end_start") < pl.col("end_start_before")).collect().height)
-
-
-def video_summaries(*, now: datetime) -> pl.DataFrame:
-    """Per course video, over every viewing so far (the day files in force): duration, and the distinct viewers
-    of its first segment and of its end segment (see _durations).
-
-    The viewings up to the day before the latest are kept reduced (see _viewers) in one file of the event store
-    named by VideoViewersFile, with a digest of the viewing files it was built from: a night reads that file and
-    its own day's viewings, and moves the file on by the day before when it lags. The reduced file is rebuilt from
-    every viewing file when one of those files changed (a day rerun), when it is gone, or when a video's end
-    segment would start earlier than it did (its duration then depends on viewings the reduction left out).
-    The caller holds SUMMARY_KIND, so that no other rollup reads or replaces the file meanwhile."""
-    files = dict(VideoViewingFile.objects.values_list("day", "name"))
-    if not files:
-        return _summaries(pl.LazyFrame(schema=VIEWERS_SCHEMA))
-    through = max(files) - timedelta(days=1)
-    kept = VideoViewersFile.objects.first()
-    base: pl.DataFrame | None = None
-    if (
-        kept is not None
-        and kept.day <= through
-        and kept.viewing_files == _viewing_files_digest(files, through=kept.day)
-        and kept.name in day_files_present(folder=VIEWERS_FOLDER, days=[kept.day])
-    ):
-        base = day_files_scan(folder=VIEWERS_FOLDER, names=[kept.name], schema=VIEWERS_SCHEMA).collect()
-        present = day_files_present(folder=VIEWINGS_FOLDER)
-        if gone := [day.isoformat() for day in sorted(files) if day <= kept.day and files[day] not in present]:
-            logger.warning(
-                "video viewing files missing from the event store (their viewings are in the reduced viewers "
-                "file; a rerun of the day writes its file again): %s",
-                ", ".join(gone),
-            )
-        if kept.day < through:
-            between = {day: name for day, name in files.items() if kept.day < day <= through}
-            moved = _viewers(pl.concat([base.lazy(), _viewings_of(between)]))
-            base = None if _end_moved_earlier(moved.lazy(), base.lazy()) else moved
-    if base is None or kept is None or kept.day < through:
-        if base is None:
-            base = _viewers(_viewings_of({day: name for day, name in files.items() if day <= through}))
-        _day_files_replace(
-            VideoViewersFile, VIEWERS_FOLDER,
-            [(through, base, {"viewing_files": _viewing_files_digest(files, through=through)})],
-            first=date.min, last=date.max, now=now,
-        )  # fmt: skip
-    viewings = pl.concat([base.lazy(), _viewings_of({day: name for day, name in files.items() if day > through})])
-    if _end_moved_earlier(viewings, base.lazy()):
-        viewings = _viewings_of(files)
-    return _summaries(viewings)
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
@@ -750,7 +655,7 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
             # Ranges rolled up in parallel each end here one after another, each seeing the viewings of the others
             # that ended before it, so that the last to end sees them all.
             job_transaction_lock(kind=SUMMARY_KIND, key="*")
-            written += _replace(VideoSummary, {}, video_summaries(now=now).with_columns(created))
+            written += _replace(VideoSummary, {}, video_summaries().with_columns(created))
         return written
 
     learner_states_build(last=last)

@@ -26,10 +26,8 @@ from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
 from apps.course_analytics.eventstore import (
     ACTIVITY_FOLDER,
     ACTIVITY_SCHEMA,
-    VIEWERS_FOLDER,
     VIEWING_SCHEMA,
     VIEWINGS_FOLDER,
-    day_file_write,
     day_files_scan,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
@@ -44,7 +42,6 @@ from apps.course_analytics.services.rollups import (
     course_analytics_backfill_enqueue,
     course_analytics_rollup,
     enrollment_tables,
-    video_summaries,
 )
 from apps.course_analytics.tasks import rollup_day, rollup_range
 
@@ -103,7 +100,7 @@ def _late_deactivation_ingest(lines: list[str], *, at: date) -> None:
 
 
 def _clear_rollups() -> None:
-    for model in (*TABLES, models.LearnerStateDay, models.VideoViewersFile):
+    for model in (*TABLES, models.LearnerStateDay):
         model.objects.all().delete()
 
 
@@ -447,77 +444,6 @@ def test_a_day_whose_active_learner_file_is_gone_still_counts_in_its_week(caplog
 
     assert _snapshot([models.ActivityWeekly]) == weekly
     assert str(gone.day) in caplog.text
-
-
-VIDEO = ("course-v1:TallyX+MATH101+2026_T1", "block-v1:TallyX+MATH101+2026_T1+type@video+block@intro")
-
-
-def _viewing_files(viewings: dict[date, list[tuple]]) -> None:
-    """Each day's viewings (learner, start, end, reported duration, furthest) of VIDEO as its file in force."""
-    for day, rows in viewings.items():
-        frame = pl.DataFrame([(*VIDEO, *row) for row in rows], schema=VIEWING_SCHEMA, orient="row")
-        name = day_file_write(folder=VIEWINGS_FOLDER, day=day, frame=frame, keep=None)
-        models.VideoViewingFile.objects.update_or_create(
-            day=day, defaults={"name": name, "viewings": frame.height, "created": timezone.now()}
-        )
-
-
-def _video_summary() -> dict:
-    (summary,) = video_summaries(now=timezone.now()).to_dicts()
-    return summary
-
-
-@pytest.mark.django_db
-def test_video_summaries_are_counted_from_every_viewing_when_a_video_end_segment_moves_earlier():
-    _viewing_files({START: [(1, 0.0, 200.0, None, 200.0)], START + timedelta(days=1): [(2, 90.0, 150.0, None, 150.0)]})
-    assert _video_summary()["users_at_end"] == 1  # the end segment [190, 195): the reduction keeps learner 1 only
-    # A reported duration, shorter than the positions so far: the end segment becomes [95, 100).
-    _viewing_files({START + timedelta(days=2): [(3, 85.0, 95.0, 100.0, 95.0)]})
-
-    summary = _video_summary()
-
-    assert (summary["duration"], summary["users_at_start"], summary["users_at_end"]) == (100, 1, 2)
-
-
-@pytest.mark.django_db
-def test_video_summaries_count_a_rerun_day_as_it_is_now_not_as_the_reduced_viewings_hold_it():
-    _viewing_files(
-        {START + timedelta(days=n): [(learner, 0.0, 50.0, 60.0, 50.0)] for n, learner in enumerate([1, 2, 3])}
-    )
-    assert _video_summary()["users_at_start"] == 3
-    assert models.VideoViewersFile.objects.get().day == START + timedelta(days=1)
-    _viewing_files({START: [(2, 0.0, 50.0, 60.0, 50.0)]})  # the first day rerun: learner 1's viewing is gone
-
-    assert _video_summary()["users_at_start"] == 2
-
-
-@pytest.mark.django_db
-def test_the_nightly_video_summaries_read_the_reduced_viewings_and_the_viewings_of_the_days_since(monkeypatch):
-    tracking_lines_ingest(lines=_lines(days=14), source="t")
-    last = START + timedelta(days=13)
-    course_analytics_backfill(first=START, last=last - timedelta(days=1))
-    from apps.course_analytics.services import rollups
-
-    read: list[str] = []
-    scan = rollups.day_files_scan
-
-    def recording_scan(**kwargs):
-        read.extend(f"{kwargs['folder']}/{name.split('/')[0]}" for name in kwargs["names"])
-        return scan(**kwargs)
-
-    monkeypatch.setattr(rollups, "day_files_scan", recording_scan)
-    course_analytics_rollup(day=last)
-    monkeypatch.undo()
-    nightly = _snapshot([models.VideoSummary])
-    _clear_rollups()
-    course_analytics_backfill(first=START, last=last)
-
-    assert sorted(set(read) - {f"{ACTIVITY_FOLDER}/day={last - timedelta(days=n)}" for n in range(7)}) == [
-        f"{VIEWERS_FOLDER}/day={last - timedelta(days=2)}",
-        f"{VIEWINGS_FOLDER}/day={last - timedelta(days=1)}",
-        f"{VIEWINGS_FOLDER}/day={last}",
-    ]
-    assert nightly == _snapshot([models.VideoSummary])
 
 
 @pytest.mark.django_db
