@@ -617,10 +617,11 @@ def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] |
 def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = True) -> JobRun:
     """Recompute every rollup that the days [first, last] feed. First the learner states are brought up to `last`
     (a no-op when they are: see learner_states_build); then, in one transaction, the enrollment tables of each day
-    (from the learner-state table alone), the ISO weeks holding those days that are over (the current partial
-    week never is; each week's partitions only), the video viewings of those days (their partitions only), and the
-    video summaries over all viewings rolled up so far (unless `summaries` is false: a backfill's earlier ranges
-    leave them to its last). Every table is written in bulk, COPY on PostgreSQL.
+    (from the learner-state table alone), the active learners and the video viewings of those days (their
+    partitions only, into day files), the ISO weeks holding those days that are over (the current partial week
+    never is; each from its days' active-learner files), and the video summaries over all viewings rolled up so far
+    (unless `summaries` is false: a backfill's earlier ranges leave them to its last). Every table is written in
+    bulk, COPY on PostgreSQL.
 
     Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
     changes nothing. Ranges that share an ISO week queue behind one another; disjoint ranges run side by side.
