@@ -212,7 +212,7 @@ def rollups(scale: Scale) -> list[Result]:
     # Tally's runs each in a process of their own, so that their peak memory is theirs, not the baselines'.
     (tally,) = _isolated_timing("from scratch", lambda: course_analytics_backfill(first=days[0], last=days[-1]))
     # The night of the last day as it comes: after the nights of the days before, not as a rerun of a day rolled up
-    # already (which finds the reduced video viewings up to the day before it, and so has less to do).
+    # already (whose learner states are built, and so has less to do).
     _rollup_tables_clear()
     _isolated_timing("until the last night", lambda: course_analytics_backfill(first=days[0], last=days[-2]))
     (increment,) = _isolated_timing("nightly", lambda: course_analytics_rollup(day=days[-1]))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
+from django.db import connection, connections, router
 from django.db.models import QuerySet
 from polars.datatypes import DataType
 
@@ -95,8 +95,9 @@ def frame_insert(*, table: str, frame: pl.DataFrame, ignore_conflicts: bool = Fa
 
 def queryset_delete(queryset: QuerySet) -> int:
     """Delete the rows `queryset` selects in one statement and return how many: no row is loaded and no signal sent
-    (Django loads every row first wherever a delete receiver listens), so the caller says what changed."""
-    return queryset._raw_delete(queryset.db)
+    (Django loads every row first wherever a delete receiver listens), so the caller says what changed. Nothing
+    cascades: for tables no foreign key points to."""
+    return queryset._raw_delete(router.db_for_write(queryset.model))
 
 
 def _text_parse(frame: pl.DataFrame, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:

@@ -38,6 +38,7 @@ from apps.course_analytics.services.ingest import (
 )
 from apps.course_analytics.services.rollups import (
     _carried_counts,
+    activity_table,
     course_analytics_backfill,
     course_analytics_backfill_enqueue,
     course_analytics_rollup,
@@ -417,6 +418,8 @@ def test_events_of_a_day_that_arrive_after_its_rollup_count_in_the_week_its_last
     _profiles()
     last = START + timedelta(days=13)
     course_analytics_backfill(first=START, last=last - timedelta(days=1))
+    week = START + timedelta(days=7)
+    before = {(row["course_id"], row["activity_type"]): row["count"] for row in activity_table(week=week).to_dicts()}
     # A learner of no other event attempts a problem on a day already rolled up.
     late = json.loads(next(line for line in lines if '"problem_check"' in line))
     late["context"]["user_id"], late["username"] = 9_999, "late-learner"
@@ -425,10 +428,28 @@ def test_events_of_a_day_that_arrive_after_its_rollup_count_in_the_week_its_last
 
     course_analytics_rollup(day=last)
     nightly = _snapshot([models.ActivityWeekly])
+    counted = models.ActivityWeekly.objects.get(
+        course_id=late["context"]["course_id"], interval_start__date=week, activity_type="attempted_problem"
+    )
     _clear_rollups()
     course_analytics_backfill(first=START, last=last)
 
-    assert nightly == _snapshot([models.ActivityWeekly])  # with the late learner, whom the day's file lacked
+    assert counted.count == before[(late["context"]["course_id"], "attempted_problem")] + 1
+    assert nightly == _snapshot([models.ActivityWeekly])
+
+
+@pytest.mark.django_db
+def test_a_backfill_that_starts_mid_week_counts_that_week_s_earlier_days_from_their_events():
+    tracking_lines_ingest(lines=_lines(days=14), source="t")
+    last = START + timedelta(days=13)
+    course_analytics_backfill(first=START, last=last)
+    weekly = _snapshot([models.ActivityWeekly])
+    _clear_rollups()
+
+    course_analytics_backfill(first=START + timedelta(days=2), last=last)
+
+    assert not models.ActivityLearnersFile.objects.filter(day__lt=START + timedelta(days=2)).exists()
+    assert _snapshot([models.ActivityWeekly]) == weekly
 
 
 @pytest.mark.django_db
