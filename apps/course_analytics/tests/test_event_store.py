@@ -100,6 +100,16 @@ def _late_deactivation_ingest(lines: list[str], *, at: date) -> None:
     tracking_lines_ingest(lines=[json.dumps(late)], source="late")
 
 
+def _two_weeks_rolled_up_but_the_last_day() -> tuple[list[str], date]:
+    """Two weeks of events and profiles ingested, every day rolled up but the last; returns the lines and that day."""
+    lines = _lines(days=14)
+    tracking_lines_ingest(lines=lines, source="t")
+    _profiles()
+    last = START + timedelta(days=13)
+    course_analytics_backfill(first=START, last=last - timedelta(days=1))
+    return lines, last
+
+
 def _clear_rollups() -> None:
     for model in (*TABLES, models.LearnerStateDay):
         model.objects.all().delete()
@@ -413,11 +423,7 @@ def test_a_day_whose_viewing_file_is_gone_still_counts_in_the_video_summaries_an
 
 @pytest.mark.django_db
 def test_events_of_a_day_that_arrive_after_its_rollup_count_in_the_week_its_last_night_rolls_up():
-    lines = _lines(days=14)
-    tracking_lines_ingest(lines=lines, source="t")
-    _profiles()
-    last = START + timedelta(days=13)
-    course_analytics_backfill(first=START, last=last - timedelta(days=1))
+    lines, last = _two_weeks_rolled_up_but_the_last_day()
     week = START + timedelta(days=7)
     before = {(row["course_id"], row["activity_type"]): row["count"] for row in activity_table(week=week).to_dicts()}
     # A learner of no other event attempts a problem on a day already rolled up.
@@ -488,11 +494,7 @@ def test_a_late_enrollment_event_makes_the_next_night_recompute_the_states_from_
 
 @pytest.mark.django_db
 def test_a_night_after_a_late_enrollment_event_counts_it_though_the_day_before_was_rolled_up_without_it():
-    lines = _lines(days=14)
-    tracking_lines_ingest(lines=lines, source="t")
-    _profiles()
-    last = START + timedelta(days=13)
-    course_analytics_backfill(first=START, last=last - timedelta(days=1))
+    lines, last = _two_weeks_rolled_up_but_the_last_day()
     _late_deactivation_ingest(lines, at=START + timedelta(days=2))
 
     def night() -> list[tuple]:
