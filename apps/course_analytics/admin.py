@@ -167,15 +167,16 @@ class VideoSummaryAdmin(RollupAdmin):
     search_fields = ("course_id", "encoded_module_id")
 
 
-@admin.register(VideoViewingFile)
-class VideoViewingFileAdmin(RollupAdmin):
-    list_display = ("day", "viewings", "name", "created")
+class DayFileAdmin(RollupAdmin):
     date_hierarchy = "day"
     search_fields = ()
+
+
+@admin.register(VideoViewingFile)
+class VideoViewingFileAdmin(DayFileAdmin):
+    list_display = ("day", "viewings", "name", "created")
 
 
 @admin.register(ActivityLearnersFile)
-class ActivityLearnersFileAdmin(RollupAdmin):
+class ActivityLearnersFileAdmin(DayFileAdmin):
     list_display = ("day", "learners", "name", "created")
-    date_hierarchy = "day"
-    search_fields = ()
