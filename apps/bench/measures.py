@@ -29,7 +29,13 @@ from apps.common.models import JobRun
 from apps.common.ports import free_port
 from apps.common.services import api_key_create, user_ensure
 from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
-from apps.course_analytics.eventstore import ACTIVITY_FOLDER, EVENT_SCHEMA, VIEWINGS_FOLDER, partition_files
+from apps.course_analytics.eventstore import (
+    ACTIVITY_FOLDER,
+    EVENT_SCHEMA,
+    VIEWERS_FOLDER,
+    VIEWINGS_FOLDER,
+    partition_files,
+)
 from apps.course_analytics.models import (
     ActivityLearnersFile,
     ActivityWeekly,
@@ -43,6 +49,7 @@ from apps.course_analytics.models import (
     LearnerProfile,
     LearnerStateDay,
     VideoSummary,
+    VideoViewersFile,
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_count, tracking_events_days
@@ -159,6 +166,7 @@ def _rollup_tables_clear() -> None:
         VideoViewingFile,
         ActivityLearnersFile,
         VideoSummary,
+        VideoViewersFile,
     )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -168,7 +176,7 @@ def _rollup_tables_clear() -> None:
             model.objects.all().delete()
     JobRun.objects.filter(kind="course_analytics.rollup").delete()
     filesystem, root = fsspec.core.url_to_fs(str(settings.TRACKING_EVENT_STORE))
-    for folder in (VIEWINGS_FOLDER, ACTIVITY_FOLDER):
+    for folder in (VIEWINGS_FOLDER, ACTIVITY_FOLDER, VIEWERS_FOLDER):
         if filesystem.exists(f"{root}/{folder}"):
             filesystem.rm(f"{root}/{folder}", recursive=True)
 

@@ -59,6 +59,16 @@ VIEWING_SCHEMA: dict[str, pl.DataType] = {
     "reported_duration": pl.Float64(),
     "furthest": pl.Float64(),
 }
+# The distinct viewers of each video's first segment and of its end segment, each in the file of the range of days
+# whose viewings first held them: the video summaries add a night's new viewers to them instead of counting every
+# viewing so far again.
+VIEWERS_FOLDER = "_video_viewers"
+VIEWER_SCHEMA: dict[str, pl.DataType] = {
+    "course_id": pl.String(),
+    "video_id": pl.String(),
+    "segment": pl.String(),  # "start" or "end"
+    "lms_user_id": pl.Int64(),
+}
 # The learners active in a course on a day, with the kinds of activity they had, from which the weekly activity
 # counts its weeks.
 ACTIVITY_FOLDER = "_activity_learners"
@@ -208,11 +218,16 @@ def day_files_scan(*, folder: str, names: Iterable[str], schema: dict[str, pl.Da
     return pl.scan_parquet(paths, schema=schema, hive_partitioning=False)
 
 
+def names_digest(names: Iterable[str]) -> str:
+    """A digest of a set of file names: equal for the same names, whatever their order."""
+    return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()
+
+
 def events_digest(*, days: Iterable[date]) -> dict[date, str]:
     """Per day of `days`, a digest of its partition's file names (one listing per day): files are only ever
     added, so that a digest that changed says the day received events since it was taken. A day without events
     has none."""
     return {
-        day: hashlib.sha256("\n".join(path.rsplit("/", 1)[-1] for path in files).encode()).hexdigest()
+        day: names_digest(path.rsplit("/", 1)[-1] for path in files)
         for day, files in partition_files(days=days).items()
     }

@@ -175,6 +175,10 @@ class VideoSummary(models.Model):
     segment_length = models.IntegerField()
     users_at_start = models.IntegerField()
     users_at_end = models.IntegerField()
+    # What `duration` comes from (the longest duration a player reported, else the furthest position viewed), so far:
+    # a night moves them on by its own viewings.
+    reported_duration = models.FloatField(null=True)
+    furthest = models.FloatField(null=True)
     created = models.DateTimeField()
 
     class Meta:
@@ -213,6 +217,29 @@ class VideoViewingFile(DayFile):
 
     def __str__(self) -> str:
         return f"video viewings of {self.day}"
+
+
+class VideoViewersFile(models.Model):
+    """The distinct viewers of each video's first and end segments first seen in the viewings of the days [first,
+    last] (see `eventstore.VIEWERS_FOLDER`): the summaries' viewer counts are the rows of every file in force.
+
+    `viewings` is the digest of the names of the viewing files of those days it was computed from: a night adds a
+    file for its own days only while every earlier file is current and no video's end segment moved; otherwise
+    every file is replaced by one computed from every viewing."""
+
+    first = models.DateField(primary_key=True)
+    last = models.DateField()
+    name = models.CharField(max_length=255)  # relative to the folder, as `eventstore.day_file_write` names it
+    viewers = models.PositiveIntegerField()
+    viewings = models.CharField(max_length=64)
+    created = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "video viewers of days"
+        verbose_name_plural = "video viewers by days"
+
+    def __str__(self) -> str:
+        return f"video viewers first seen {self.first}..{self.last}"
 
 
 class ActivityLearnersFile(DayFile):

@@ -21,6 +21,8 @@ from apps.common.services import job_lock, job_run_execute, job_transaction_lock
 from apps.course_analytics.eventstore import (
     ACTIVITY_FOLDER,
     ACTIVITY_SCHEMA,
+    VIEWER_SCHEMA,
+    VIEWERS_FOLDER,
     VIEWING_SCHEMA,
     VIEWINGS_FOLDER,
     day_file_write,
@@ -28,6 +30,7 @@ from apps.course_analytics.eventstore import (
     day_files_remove,
     day_files_scan,
     events_digest,
+    names_digest,
 )
 from apps.course_analytics.models import (
     UNKNOWN_COUNTRY,
@@ -44,6 +47,7 @@ from apps.course_analytics.models import (
     LearnerProfile,
     LearnerStateDay,
     VideoSummary,
+    VideoViewersFile,
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
@@ -544,23 +548,25 @@ def _video_viewings_of(days: list[date]) -> pl.DataFrame:
     return pl.concat([pl.DataFrame(schema=VIEWING_SCHEMA), *(frame for _, frame, _ in _video_viewings_by_day(days))])
 
 
-def video_summaries() -> pl.DataFrame:
-    """Per course video, over every viewing so far (the day files in force): duration (the longest reported, else
-    the furthest position), and the distinct viewers of its first segment and of the segment holding
-    max(duration - 30, 0.95 duration), so that credits do not count. Streamed in polars."""
-    # The ids as categoricals, so that the aggregations group on integer codes; streamed, so that the memory holds
-    # the distinct viewers, not every viewing so far. Each count is its own aggregation over only the viewings it
-    # needs: filtering inside one aggregation per video cost half as much again.
-    video = ["course_id", "video_id"]
-    viewings = _day_files_in_force(
-        folder=VIEWINGS_FOLDER,
-        files=dict(VideoViewingFile.objects.values_list("day", "name")),
-        schema=VIEWING_SCHEMA,
-        compute=_video_viewings_of,
-    ).with_columns(pl.col(video).cast(pl.Categorical))
-    durations = (
-        viewings.group_by(video)
-        .agg(duration=pl.coalesce(pl.col("reported_duration").max(), pl.col("furthest").max()))
+VIDEO = ["course_id", "video_id"]
+VIEWER = [*VIDEO, "segment", "lms_user_id"]
+# A night adds a file of its new viewers; past this many files in force, it writes them all as one instead.
+VIEWERS_FILES_MAX = 32
+SUMMARY_SCHEMA = {"course_id": pl.String, "video_id": pl.String, "reported_duration": pl.Float64,
+                  "furthest": pl.Float64, "users_at_start": pl.Int64, "users_at_end": pl.Int64}  # fmt: skip
+
+
+def _video_maxima(viewings: pl.LazyFrame) -> pl.LazyFrame:
+    """Per video of `viewings`: the longest duration a player reported and the furthest position viewed."""
+    return viewings.group_by(VIDEO).agg(pl.col("reported_duration").max(), pl.col("furthest").max())
+
+
+def _video_ends(maxima: pl.LazyFrame) -> pl.LazyFrame:
+    """Each video of `maxima` that has a duration (the longest reported, else the furthest position), with it and
+    with `end_start`: the start of the segment holding max(duration - 30, 0.95 duration), so that credits do not
+    count."""
+    return (
+        maxima.with_columns(duration=pl.coalesce("reported_duration", "furthest"))
         .filter(pl.col("duration").is_not_null())
         .with_columns(
             end_start=(
@@ -569,29 +575,167 @@ def video_summaries() -> pl.DataFrame:
             * SEGMENT_LENGTH
         )
     )
+
+
+def _segment_viewers(viewings: pl.LazyFrame, ends: pl.LazyFrame) -> pl.LazyFrame:
+    """The distinct viewers (VIEWER_SCHEMA) of `viewings`: of a video's first segment, and of its end segment as
+    `ends` places it."""
     start, end, end_start = pl.col("start_position"), pl.col("end_position"), pl.col("end_start")
-    viewers = pl.col("lms_user_id").n_unique()
-    at_start = viewings.filter(start < SEGMENT_LENGTH).group_by(video).agg(users_at_start=viewers)
-    at_end = (
-        viewings.join(durations.select(*video, "end_start"), on=video)
-        .filter((start < end_start + SEGMENT_LENGTH) & (end > end_start))
-        .group_by(video)
-        .agg(users_at_end=viewers)
+    at_start = viewings.filter(start < SEGMENT_LENGTH).select(
+        *VIDEO, segment=pl.lit("start"), lms_user_id="lms_user_id"
     )
+    at_end = (
+        viewings.join(ends.select(*VIDEO, "end_start"), on=VIDEO)
+        .filter((start < end_start + SEGMENT_LENGTH) & (end > end_start))
+        .select(*VIDEO, segment=pl.lit("end"), lms_user_id="lms_user_id")
+    )
+    return pl.concat([at_start, at_end]).unique()
+
+
+def _viewer_counts(viewers: pl.LazyFrame) -> pl.LazyFrame:
+    segment = pl.col("segment")
+    return viewers.group_by(VIDEO).agg(
+        users_at_start=(segment == "start").sum().cast(pl.Int64), users_at_end=(segment == "end").sum().cast(pl.Int64)
+    )
+
+
+def _summary_rows(ends: pl.LazyFrame, counts: pl.LazyFrame) -> pl.DataFrame:
+    """The VideoSummary rows of the videos of `ends` (their maxima and end segments) with their `counts`."""
     return (
-        durations.join(at_start, on=video, how="left")
-        .join(at_end, on=video, how="left")
+        ends.join(counts, on=VIDEO, how="left")
         .select(
-            pipeline_video_id=pl.concat_str(pl.col(video).cast(pl.String), separator="|"),
+            pipeline_video_id=pl.concat_str(pl.col(VIDEO).cast(pl.String), separator="|"),
             course_id=pl.col("course_id").cast(pl.String),
             encoded_module_id=pl.col("video_id").cast(pl.String),
             duration=pl.col("duration").round(0, mode="half_to_even").cast(pl.Int64),
             segment_length=pl.lit(SEGMENT_LENGTH, dtype=pl.Int64),
-            users_at_start=pl.col("users_at_start").fill_null(0).cast(pl.Int64),
-            users_at_end=pl.col("users_at_end").fill_null(0).cast(pl.Int64),
+            users_at_start=pl.col("users_at_start").fill_null(0),
+            users_at_end=pl.col("users_at_end").fill_null(0),
+            reported_duration="reported_duration",
+            furthest="furthest",
         )
+        .collect()
+    )
+
+
+def video_summaries_from_scratch(viewings: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The VideoSummary rows over `viewings` (every viewing so far), and their distinct viewers (VIEWER_SCHEMA).
+    Streamed in polars, with the ids as categoricals, so that the work groups on integer codes."""
+    viewings = viewings.with_columns(pl.col(VIDEO).cast(pl.Categorical))
+    ends = _video_ends(_video_maxima(viewings)).collect(engine="streaming").lazy()
+    viewers = (
+        _segment_viewers(viewings, ends)
+        .with_columns(pl.col(VIDEO).cast(pl.String))
+        .select(list(VIEWER_SCHEMA))
         .collect(engine="streaming")
     )
+    return _summary_rows(ends.with_columns(pl.col(VIDEO).cast(pl.String)), _viewer_counts(viewers.lazy())), viewers
+
+
+def video_summaries_moved_on(
+    *, previous: pl.DataFrame, viewings: pl.LazyFrame, earlier: pl.LazyFrame
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The VideoSummary rows `previous` (SUMMARY_SCHEMA) moved on by new `viewings`, whose earlier viewers are
+    `earlier`; and the viewers of `viewings` that `earlier` lacks. None when the new viewings move the end segment
+    of a video viewed before: its earlier viewers of the end segment are then not the ones to count."""
+    maxima = (
+        pl.concat([previous.lazy().select(*VIDEO, "reported_duration", "furthest"), _video_maxima(viewings)])
+        .group_by(VIDEO)
+        .agg(pl.col("reported_duration").max(), pl.col("furthest").max())
+    )
+    ends = _video_ends(maxima).collect()
+    moved = ends.join(_video_ends(previous.lazy()).collect(), on=VIDEO, suffix="_before").filter(
+        pl.col("end_start") != pl.col("end_start_before")
+    )
+    if not moved.is_empty():
+        return None
+    new = _segment_viewers(viewings, ends.lazy()).join(earlier, on=VIEWER, how="anti").collect()
+    counts = (
+        pl.concat([previous.lazy().select(*VIDEO, "users_at_start", "users_at_end"), _viewer_counts(new.lazy())])
+        .group_by(VIDEO)
+        .agg(pl.col("users_at_start", "users_at_end").sum())
+    )
+    return _summary_rows(ends.lazy(), counts), new.select(list(VIEWER_SCHEMA))
+
+
+def _viewers_current(in_force: list[VideoViewersFile], viewing_files: dict[date, str], *, first: date) -> bool:
+    """Whether the viewer files `in_force` hold the viewers of every viewing file before `first` as it is now (no
+    day from `first` on counted, none of their days rerun since, none of their files gone), so that a rollup of
+    days from `first` on can add its own."""
+    if not in_force or any(file.last >= first for file in in_force):
+        return False
+    earlier = {day for day in viewing_files if day < first}
+    for file in in_force:
+        days = {day for day in earlier if file.first <= day <= file.last}
+        if file.viewings != names_digest(viewing_files[day] for day in days):
+            return False
+        earlier -= days
+    if earlier:
+        return False
+    present = day_files_present(folder=VIEWERS_FOLDER, days=[file.first for file in in_force])
+    missing = [file.name for file in in_force if file.name not in present]
+    if missing:
+        logger.warning("video viewer files missing from the event store, counted from every viewing: %s", missing)
+    return not missing
+
+
+def _viewers_file_replace(
+    *, replaced: list[VideoViewersFile], viewers: pl.DataFrame, days: dict[date, str], now: datetime
+) -> None:
+    """Write `viewers` as the viewer file of the viewing files `days` (day: name), in the caller's transaction, in
+    place of the files `replaced`, which stay in force until it commits and are removed then."""
+    if days:
+        first = min(days)
+        keep = next((file.name for file in replaced if file.first == first), None)
+        name = day_file_write(folder=VIEWERS_FOLDER, day=first, frame=viewers, keep=keep)
+    queryset_delete(VideoViewersFile.objects.filter(first__in=[file.first for file in replaced]))
+    if days:
+        VideoViewersFile.objects.create(
+            first=first, last=max(days), name=name, viewers=viewers.height, viewings=names_digest(days.values()),
+            created=now,
+        )  # fmt: skip
+    if replaced:
+        names = [file.name for file in replaced]
+        transaction.on_commit(lambda: day_files_remove(folder=VIEWERS_FOLDER, names=names), robust=True)
+
+
+def _video_summaries_replace(*, first: date, now: datetime) -> int:
+    """Write the video summaries over every viewing so far (the viewing files in force, those from `first` on just
+    written) and the viewer files they count. When the viewer files are current for the days before `first` (a
+    night), the summaries in force move on by the viewings from `first` on alone, and their new viewers go to a
+    file of their own (or, past VIEWERS_FILES_MAX files, into one with the rest); otherwise every viewing is
+    counted afresh. Returns the number of summary rows.
+
+    The caller holds SUMMARY_KIND, which every writer and reader of the viewer files holds too."""
+    viewing_files = dict(VideoViewingFile.objects.values_list("day", "name"))
+    in_force = list(VideoViewersFile.objects.order_by("first"))
+    new_files = {day: name for day, name in viewing_files.items() if day >= first}
+    earlier = day_files_scan(folder=VIEWERS_FOLDER, names=[file.name for file in in_force], schema=VIEWER_SCHEMA)
+
+    def viewings_of(files: dict[date, str]) -> pl.LazyFrame:
+        return _day_files_in_force(
+            folder=VIEWINGS_FOLDER, files=files, schema=VIEWING_SCHEMA, compute=_video_viewings_of, days=list(files)
+        )
+
+    moved_on = None
+    if _viewers_current(in_force, viewing_files, first=first):
+        previous = queryset_frame(
+            VideoSummary.objects.all(),
+            {"encoded_module_id" if name == "video_id" else name: dtype for name, dtype in SUMMARY_SCHEMA.items()},
+        ).rename({"encoded_module_id": "video_id"})
+        moved_on = video_summaries_moved_on(previous=previous, viewings=viewings_of(new_files), earlier=earlier)
+    if moved_on is not None and len(in_force) < VIEWERS_FILES_MAX:
+        (summaries, viewers), replaced, days = moved_on, [], new_files
+    elif moved_on is not None:
+        summaries, new = moved_on
+        viewers, replaced, days = pl.concat([earlier.collect(), new]), in_force, viewing_files
+    else:
+        summaries, viewers = video_summaries_from_scratch(viewings_of(viewing_files))
+        replaced, days = in_force, viewing_files
+    _viewers_file_replace(replaced=replaced, viewers=viewers, days=days, now=now)
+    columns = [field.column for field in VideoSummary._meta.concrete_fields if field.column != "id"]
+    created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
+    return _replace(VideoSummary, {}, summaries.with_columns(created).select(columns))
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
@@ -656,7 +800,7 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
             # Ranges rolled up in parallel each end here one after another, each seeing the viewings of the others
             # that ended before it, so that the last to end sees them all.
             job_transaction_lock(kind=SUMMARY_KIND, key="*")
-            written += _replace(VideoSummary, {}, video_summaries().with_columns(created))
+            written += _video_summaries_replace(first=first, now=now)
         return written
 
     learner_states_build(last=last)

@@ -26,6 +26,7 @@ from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
 from apps.course_analytics.eventstore import (
     ACTIVITY_FOLDER,
     ACTIVITY_SCHEMA,
+    VIEWERS_FOLDER,
     VIEWING_SCHEMA,
     VIEWINGS_FOLDER,
     day_files_scan,
@@ -111,7 +112,7 @@ def _two_weeks_rolled_up_but_the_last_day() -> tuple[list[str], date]:
 
 
 def _clear_rollups() -> None:
-    for model in (*TABLES, models.LearnerStateDay):
+    for model in (*TABLES, models.LearnerStateDay, models.VideoViewersFile):
         model.objects.all().delete()
 
 
@@ -419,6 +420,111 @@ def test_a_day_whose_viewing_file_is_gone_still_counts_in_the_video_summaries_an
     assert (
         Path(settings.TRACKING_EVENT_STORE) / "_video_viewings" / models.VideoViewingFile.objects.get(day=gone.day).name
     ).exists()
+
+
+def _summaries_counted_afresh(monkeypatch) -> list[int]:
+    """Records each time the video summaries count every viewing afresh (rather than move on by a night's)."""
+    from apps.course_analytics.services import rollups
+
+    afresh: list[int] = []
+    from_scratch = rollups.video_summaries_from_scratch
+
+    def recording(viewings):
+        afresh.append(1)
+        return from_scratch(viewings)
+
+    monkeypatch.setattr(rollups, "video_summaries_from_scratch", recording)
+    return afresh
+
+
+def _summaries_equal_from_scratch(last: date) -> None:
+    nightly = _snapshot([models.VideoSummary])
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=last)
+    assert nightly == _snapshot([models.VideoSummary])
+
+
+@pytest.mark.django_db
+def test_a_night_moves_the_video_summaries_on_by_its_own_viewers(monkeypatch):
+    _, last = _two_weeks_rolled_up_but_the_last_day()
+    afresh = _summaries_counted_afresh(monkeypatch)
+
+    course_analytics_rollup(day=last)
+
+    assert afresh == []
+    files = list(models.VideoViewersFile.objects.order_by("first").values_list("first", "last"))
+    assert files == [(START, last - timedelta(days=1)), (last, last)]
+    _summaries_equal_from_scratch(last)
+
+
+@pytest.mark.django_db
+def test_a_rerun_of_a_day_counted_before_counts_every_viewing_afresh(monkeypatch):
+    _, last = _two_weeks_rolled_up_but_the_last_day()
+    course_analytics_rollup(day=last)
+    afresh = _summaries_counted_afresh(monkeypatch)
+
+    course_analytics_rollup(day=START + timedelta(days=3))  # its viewing file is replaced by another
+    course_analytics_rollup(day=last)  # a rerun of the newest night
+
+    assert afresh == [1, 1]
+    assert models.VideoViewersFile.objects.count() == 1
+    _summaries_equal_from_scratch(last)
+
+
+@pytest.mark.django_db
+def test_a_night_that_moves_a_video_s_end_segment_counts_every_viewing_afresh(monkeypatch):
+    lines, last = _two_weeks_rolled_up_but_the_last_day()
+    afresh = _summaries_counted_afresh(monkeypatch)
+    # A player reports the video four times as long as before: its end segment moves on.
+    play = json.loads(next(line for line in lines if '"play_video"' in line))
+    event = {**json.loads(play["event"]), "currentTime": 0}
+    event["duration"] *= 4
+    pause = {**play, "event_type": "pause_video", "name": "pause_video", "time": f"{last}T08:01:00+00:00",
+             "event": json.dumps({**event, "currentTime": 60})}  # fmt: skip
+    play.update(event=json.dumps(event), time=f"{last}T08:00:00+00:00")
+    tracking_lines_ingest(lines=[json.dumps(play), json.dumps(pause)], source="late")
+
+    course_analytics_rollup(day=last)
+
+    assert afresh == [1]
+    summary = models.VideoSummary.objects.get(encoded_module_id=event["id"])
+    assert summary.reported_duration == event["duration"]
+    _summaries_equal_from_scratch(last)
+
+
+@pytest.mark.django_db
+def test_past_the_most_viewer_files_a_night_writes_them_as_one(monkeypatch, django_capture_on_commit_callbacks):
+    from apps.course_analytics.services import rollups
+
+    monkeypatch.setattr(rollups, "VIEWERS_FILES_MAX", 3)
+    tracking_lines_ingest(lines=_lines(days=6), source="t")
+    afresh = _summaries_counted_afresh(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        for night in range(6):
+            course_analytics_rollup(day=START + timedelta(days=night))
+
+    files = list(models.VideoViewersFile.objects.order_by("first").values_list("first", "last"))
+    assert afresh == [1]  # the first night only
+    # The fourth night found three files in force: it wrote them and its own as one.
+    day = [START + timedelta(days=n) for n in range(6)]
+    assert files == [(day[0], day[3]), (day[4], day[4]), (day[5], day[5])]
+    folder = Path(settings.TRACKING_EVENT_STORE) / VIEWERS_FOLDER
+    assert sorted(path.parent.name for path in folder.glob("*/*")) == [f"day={day[n]}" for n in (0, 4, 5)]
+    _summaries_equal_from_scratch(START + timedelta(days=5))
+
+
+@pytest.mark.django_db
+def test_a_night_whose_viewer_file_is_gone_counts_every_viewing_afresh(monkeypatch, caplog):
+    _, last = _two_weeks_rolled_up_but_the_last_day()
+    gone = models.VideoViewersFile.objects.get()
+    (Path(settings.TRACKING_EVENT_STORE) / VIEWERS_FOLDER / gone.name).unlink()
+    afresh = _summaries_counted_afresh(monkeypatch)
+
+    course_analytics_rollup(day=last)
+
+    assert afresh == [1]
+    assert gone.name in caplog.text
+    _summaries_equal_from_scratch(last)
 
 
 @pytest.mark.django_db
