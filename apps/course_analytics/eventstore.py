@@ -106,6 +106,17 @@ def partition_files(*, days: Iterable[date] | None = None) -> dict[date, list[st
     return files
 
 
+def partition_days() -> set[date]:
+    """The days that have a partition folder, in one listing of the root (no listing per day): a folder made for a
+    write that has not completed yet holds no complete file, so that some of these days may have no events."""
+    filesystem, root = _store()
+    if not filesystem.exists(root):
+        return set()
+    prefix = f"{PARTITION}="
+    names = (path.rstrip("/").rsplit("/", 1)[-1] for path in filesystem.ls(root, detail=False))
+    return {date.fromisoformat(name.removeprefix(prefix)) for name in names if name.startswith(prefix)}
+
+
 def _readable(filesystem: fsspec.AbstractFileSystem, path: str) -> str:
     return path if isinstance(filesystem, LocalFileSystem) else filesystem.unstrip_protocol(path)
 

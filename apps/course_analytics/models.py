@@ -21,6 +21,10 @@ class LearnerEnrollmentState(models.Model):
     since = models.DateField()
     enrolled = models.BooleanField()
     mode = models.CharField(max_length=64, blank=True, default="")
+    # The learner's state before this row (enrolled null on their first), so that a night counts its changes from
+    # its own rows, without looking up each learner's earlier ones.
+    previous_enrolled = models.BooleanField(null=True)
+    previous_mode = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [

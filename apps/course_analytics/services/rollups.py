@@ -31,6 +31,7 @@ from apps.course_analytics.eventstore import (
     day_files_scan,
     events_digest,
     names_digest,
+    partition_days,
 )
 from apps.course_analytics.models import (
     UNKNOWN_COUNTRY,
@@ -50,7 +51,7 @@ from apps.course_analytics.models import (
     VideoViewersFile,
     VideoViewingFile,
 )
-from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
+from apps.course_analytics.selectors import tracking_events_scan
 from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, ID_LOOKUP_SIZE, STATE_KIND
 from apps.course_analytics.versions import figures_changed_on_commit
 
@@ -71,6 +72,7 @@ MAX_VIDEO_SECONDS = 10 * 3600
 LEARNER = ["course_id", "lms_user_id"]
 STATE_SCHEMA = {"course_id": pl.String, "lms_user_id": pl.Int64, "since": pl.Date, "enrolled": pl.Boolean,
                 "mode": pl.String}  # fmt: skip
+CHANGE_SCHEMA = {**STATE_SCHEMA, "previous_enrolled": pl.Boolean, "previous_mode": pl.String}
 
 
 def _coded(frame: pl.LazyFrame, *ids: str) -> pl.LazyFrame:
@@ -99,9 +101,10 @@ def week_of(day: date) -> tuple[date, date]:
 
 def _stale_state_days(*, last: date) -> list[date]:
     """The stored days up to `last` whose learner states are missing (never rolled up) or stale (given new
-    enrollment events since)."""
+    enrollment events since). A day whose first events are still being written may be among them: its states are
+    then the day before's, and the ingest that completes it marks it stale again."""
     computed = set(LearnerStateDay.objects.filter(day__lte=last).values_list("day", flat=True))
-    return [day for day in tracking_events_days() if day <= last and day not in computed]
+    return sorted(day for day in partition_days() if day <= last and day not in computed)
 
 
 def _prior_states(
@@ -219,12 +222,23 @@ def learner_states_build(*, last: date) -> int:
         if not stale:
             return 0
         start, now = min(stale), timezone.now()
-        changes = _state_changes(first=start, last=last, changed_only=True).filter(pl.col("day") >= start)
-        queryset_delete(LearnerEnrollmentState.objects.filter(since__gte=start, since__lte=last))
-        frame_insert(
-            table=LearnerEnrollmentState._meta.db_table,
-            frame=changes.select(*LEARNER, since="day", enrolled=pl.col("at_end").cast(pl.Boolean), mode="mode"),
+        same_learner = _same_keys(LEARNER_CODED, offset=1)
+        changes = (
+            _coded(_state_changes(first=start, last=last, changed_only=True).lazy(), "course_id")
+            .sort(*LEARNER_CODED, "day")
+            .select(
+                *LEARNER,
+                since="day",
+                enrolled=pl.col("at_end").cast(pl.Boolean),
+                mode="mode",
+                previous_enrolled=pl.when(same_learner).then(pl.col("at_end").cast(pl.Boolean).shift(1)),
+                previous_mode=pl.when(same_learner).then(pl.col("mode").shift(1)).otherwise(pl.lit("")),
+            )
+            .filter(pl.col("since") >= start)
+            .collect()
         )
+        queryset_delete(LearnerEnrollmentState.objects.filter(since__gte=start, since__lte=last))
+        frame_insert(table=LearnerEnrollmentState._meta.db_table, frame=changes)
         LearnerStateDay.objects.filter(day__gte=start, day__lte=last).delete()
         LearnerStateDay.objects.bulk_create(LearnerStateDay(day=day, computed=now) for day in days_between(start, last))
         return (last - start).days + 1
@@ -326,29 +340,26 @@ def _carried_counts(*, first: date) -> dict[type, pl.DataFrame] | None:
 
 def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
     """Every enrollment table's rows for the days [first, last], keyed by model (columns named as its fields), read
-    from the learner-state table alone (the changes of the range, and the states before `first`: of the learners
-    who changed only, when the day before is carried in), never from the events."""
+    from the learner-state table alone, never from the events: its rows of the range (each with the learner's
+    state before it), and, unless the day before is carried in, every learner's state before `first`."""
     changed = LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last)
     carried = _carried_counts(first=first)
     learners = None if carried is None else changed.values("lms_user_id")
-    within = queryset_copy_frame(changed, STATE_SCHEMA)
-    prior = _prior_states(before=first, lms_user_ids=learners).with_columns(since=pl.lit(first - timedelta(days=1)))
+    frames = [queryset_copy_frame(changed, CHANGE_SCHEMA)]
+    if carried is None:
+        # Counted from scratch as of the day before `first`: as arrivals, each learner's state then.
+        prior = _prior_states(before=first).with_columns(since=pl.lit(first - timedelta(days=1)))
+        frames.append(prior.with_columns(previous_enrolled=pl.lit(None, pl.Boolean), previous_mode=pl.lit("")))
     changes = (
-        _coded(pl.concat([prior, within]).lazy(), "course_id")
-        .sort(*LEARNER_CODED, "since")
+        pl.concat(frames, how="diagonal_relaxed")
         .select(
             *LEARNER,
             day="since",
             enrolled=pl.col("enrolled").cast(pl.Int64),
             mode="mode",
-            previous_enrolled=pl.when(_same_keys(LEARNER_CODED, offset=1)).then(
-                pl.col("enrolled").cast(pl.Int64).shift(1)
-            ),
-            previous_mode=pl.when(_same_keys(LEARNER_CODED, offset=1)).then(pl.col("mode").shift(1)),
+            previous_enrolled=pl.col("previous_enrolled").cast(pl.Int64),
+            previous_mode="previous_mode",
         )
-        # Carried in, the states before `first` are already counted: they only give the changes their previous.
-        .filter(pl.lit(carried is None) | (pl.col("day") >= first))
-        .collect()
         .join(_profiles(lms_user_ids=learners), on="lms_user_id", how="left")
         .with_columns(
             gender=pl.when(pl.col("gender").is_in(["", None])).then(None).otherwise(pl.col("gender")),
@@ -649,7 +660,18 @@ def video_summaries_moved_on(
     )
     if not moved.is_empty():
         return None
-    new = _segment_viewers(viewings, ends.lazy()).join(earlier, on=VIEWER, how="anti").collect()
+    # Only the earlier rows of the new viewings' learners, with the ids as categoricals, so that the join looks up
+    # a fraction of them, on integer codes.
+    ids = pl.col(*VIDEO, "segment").cast(pl.Categorical)
+    candidates = _segment_viewers(viewings, ends.lazy()).collect()
+    learners = candidates["lms_user_id"].unique().implode()
+    new = (
+        candidates.lazy()
+        .with_columns(ids)
+        .join(earlier.filter(pl.col("lms_user_id").is_in(learners)).with_columns(ids), on=VIEWER, how="anti")
+        .with_columns(pl.col(*VIDEO, "segment").cast(pl.String))
+        .collect()
+    )
     counts = (
         pl.concat([previous.lazy().select(*VIDEO, "users_at_start", "users_at_end"), _viewer_counts(new.lazy())])
         .group_by(VIDEO)
