@@ -16,6 +16,7 @@ from apps.course_analytics.models import (
     LearnerEnrollmentState,
     LearnerProfile,
     VideoSummary,
+    VideoViewersFile,
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_day_list, tracking_events_days
@@ -175,6 +176,12 @@ class DayFileAdmin(RollupAdmin):
 @admin.register(VideoViewingFile)
 class VideoViewingFileAdmin(DayFileAdmin):
     list_display = ("day", "viewings", "name", "created")
+
+
+@admin.register(VideoViewersFile)
+class VideoViewersFileAdmin(RollupAdmin):
+    list_display = ("first", "last", "viewers", "name", "created")
+    search_fields = ()  # at most VIEWERS_FILES_MAX rows
 
 
 @admin.register(ActivityLearnersFile)
