@@ -706,15 +706,13 @@ def _viewers_file_replace(
 ) -> None:
     """Write `viewers` as the viewer file of the viewing files `days` (day: name), in the caller's transaction, in
     place of the files `replaced`, which stay in force until it commits and are removed then."""
+    queryset_delete(VideoViewersFile.objects.filter(first__in=[file.first for file in replaced]))
     if days:
         first = min(days)
         keep = next((file.name for file in replaced if file.first == first), None)
-        name = day_file_write(folder=VIEWERS_FOLDER, day=first, frame=viewers, keep=keep)
-    queryset_delete(VideoViewersFile.objects.filter(first__in=[file.first for file in replaced]))
-    if days:
         VideoViewersFile.objects.create(
-            first=first, last=max(days), name=name, viewers=viewers.height, viewings=names_digest(days.values()),
-            created=now,
+            first=first, last=max(days), viewers=viewers.height, viewings=names_digest(days.values()), created=now,
+            name=day_file_write(folder=VIEWERS_FOLDER, day=first, frame=viewers, keep=keep),
         )  # fmt: skip
     if replaced:
         names = [file.name for file in replaced]

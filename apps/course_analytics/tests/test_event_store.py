@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from apps.bench import baselines
 from apps.common.models import JobRun
 from apps.common.services import ABANDONED
 from apps.common.testing.fixtures import celery_worker_start, database_url_for_tests, wait_for
@@ -30,6 +31,7 @@ from apps.course_analytics.eventstore import (
     VIEWING_SCHEMA,
     VIEWINGS_FOLDER,
     day_files_scan,
+    events_digest,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import (
@@ -547,6 +549,99 @@ def test_events_of_a_day_that_arrive_after_its_rollup_count_in_the_week_its_last
     course_analytics_backfill(first=START, last=last)
 
     assert counted.count == before[(late["context"]["course_id"], "attempted_problem")] + 1
+    assert nightly == _snapshot([models.ActivityWeekly])
+
+
+def _edge_event(*, user_id: int | None, event_type: str, source: str, at: str, course: str = COURSES[0]) -> str:
+    return json.dumps(
+        {"username": f"u{user_id}", "event_source": source, "event_type": event_type, "name": event_type, "time": at,
+         "context": {"course_id": course, "user_id": user_id}, "event": {"id": "v1", "currentTime": 0}}
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_weekly_activity_of_the_nights_counts_what_the_reference_defines_over_the_events():
+    """The weekly table the nights build from their day files, against the events each rule keeps or leaves out,
+    and against the bench baseline's formulation over the raw events (labels per event, one pass)."""
+    sunday, monday = START + timedelta(days=6), START + timedelta(days=7)
+    at = f"{START}T09:00:00Z"
+    edge = [
+        _edge_event(user_id=9001, event_type="edx.grades.course.grade_calculated", source="task", at=at),
+        _edge_event(user_id=9002, event_type="edx.course.enrollment.activated", source="server", at=at),
+        _edge_event(user_id=9003, event_type="play_video", source="mobile", at=at),
+        _edge_event(user_id=9004, event_type="play_video", source="server", at=at),
+        _edge_event(user_id=9005, event_type="edx.forum.thread.created", source="server", at=at),
+        _edge_event(user_id=9006, event_type="edx.forum.thread.voted", source="server", at=at),
+        _edge_event(user_id=9007, event_type="problem_check", source="browser", at=at),
+        _edge_event(user_id=9008, event_type="problem_check", source="server", at=f"{sunday}T23:59:59.999Z"),
+        _edge_event(user_id=9008, event_type="page_view", source="browser", at=f"{monday}T00:00:00Z"),
+        _edge_event(user_id=9009, event_type="page_view", source="browser", at=at, course=COURSES[1]),
+        _edge_event(user_id=9009, event_type="page_view", source="browser", at=f"{START}T10:00:00Z"),
+        _edge_event(user_id=None, event_type="page_view", source="browser", at=at),
+        _edge_event(user_id=9010, event_type="page_view", source="browser", at=f"{START + timedelta(days=13)}T12:00Z"),
+    ]
+    tracking_lines_ingest(lines=edge, source="t")
+    for night in range(14):
+        course_analytics_rollup(day=START + timedelta(days=night))
+
+    weekly = sorted(
+        (course, start.date(), kind, count)
+        for course, start, kind, count in models.ActivityWeekly.objects.values_list(
+            "course_id", "interval_start", "activity_type", "count"
+        )
+    )
+    assert weekly == sorted([
+        (COURSES[0], START, "any", 7),  # 9003 to 9009: not the platform's task, the enrollment, nor a user-less event
+        (COURSES[0], START, "played_video", 1),  # from a player (mobile), not the server
+        (COURSES[0], START, "posted_forum", 1),  # a post created, not a vote
+        (COURSES[0], START, "attempted_problem", 1),  # checked on the server, at the last moment of the week
+        (COURSES[0], monday, "any", 2),  # 9008 at the first moment of the next week, and 9010
+        (COURSES[1], START, "any", 1),
+    ])  # fmt: skip
+    reference = baselines.activity_all_weeks(
+        tracking_events_scan(columns=["course_id", "lms_user_id", "event_type", "event_source"]),
+        last_complete_day=START + timedelta(days=13),
+    )
+    assert weekly == sorted(reference.select("course_id", "week", "activity_type", "count").rows())
+
+
+@pytest.mark.django_db
+def test_events_stored_while_a_night_reads_its_day_count_in_its_week_as_from_scratch(monkeypatch):
+    _, last = _two_weeks_rolled_up_but_the_last_day()
+    from apps.course_analytics.services import rollups
+
+    read, stored = rollups._activity_learners, []
+    late = _edge_event(user_id=9_999, event_type="problem_check", source="server", at=f"{last}T23:00:00Z")
+
+    def read_then_store(days):
+        """The day's active learners, then an ingest of the day landing just after they were read."""
+        learners = read(days)
+        if not stored:
+            stored.append(tracking_lines_ingest(lines=[late], source="late"))
+        return learners
+
+    def attempted(rows) -> int:
+        """The week's learners who attempted a problem in the first course."""
+        return next(
+            row["count"]
+            for row in rows
+            if (row["course_id"], row["activity_type"], row["interval_start"].date())
+            == (COURSES[0], "attempted_problem", week)
+        )
+
+    week = START + timedelta(days=7)
+    before = attempted(activity_table(week=week).to_dicts())
+    monkeypatch.setattr(rollups, "_activity_learners", read_then_store)
+    course_analytics_rollup(day=last)
+    nightly = _snapshot([models.ActivityWeekly])
+    monkeypatch.undo()
+
+    # The day's file lacks the late event, and says so: its digest, taken before the day was read, predates the
+    # late file, so that the week counts the day from its events.
+    assert models.ActivityLearnersFile.objects.get(day=last).events != events_digest(days=[last])[last]
+    assert attempted(models.ActivityWeekly.objects.values()) == before + 1
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=last)
     assert nightly == _snapshot([models.ActivityWeekly])
 
 
