@@ -228,8 +228,9 @@ class VideoViewersFile(models.Model):
     last] (see `eventstore.VIEWERS_FOLDER`): the summaries' viewer counts are the rows of every file in force.
 
     `viewings` is the digest of the names of the viewing files of those days it was computed from: a night adds a
-    file for its own days only while every earlier file is current and no video's end segment moved; otherwise
-    every file is replaced by one computed from every viewing."""
+    file for its own days only while every earlier file is current and no video's end segment moved (with
+    VIEWERS_FILES_MAX files in force, it writes theirs and its own as one); otherwise every file is replaced by one
+    computed from every viewing."""
 
     first = models.DateField(primary_key=True)
     last = models.DateField()

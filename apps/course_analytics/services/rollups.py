@@ -561,7 +561,7 @@ def _video_viewings_of(days: list[date]) -> pl.DataFrame:
 
 VIDEO = ["course_id", "video_id"]
 VIEWER = [*VIDEO, "segment", "lms_user_id"]
-# A night adds a file of its new viewers; past this many files in force, it writes them all as one instead.
+# A night adds a file of its new viewers; with this many files in force, it writes them and its own as one instead.
 VIEWERS_FILES_MAX = 32
 SUMMARY_SCHEMA = {"course_id": pl.String, "video_id": pl.String, "reported_duration": pl.Float64,
                   "furthest": pl.Float64, "users_at_start": pl.Int64, "users_at_end": pl.Int64}  # fmt: skip
@@ -702,10 +702,16 @@ def _viewers_current(in_force: list[VideoViewersFile], viewing_files: dict[date,
 
 
 def _viewers_file_replace(
-    *, replaced: list[VideoViewersFile], viewers: pl.DataFrame, days: dict[date, str], now: datetime
+    *, in_force: list[VideoViewersFile], whole: bool, viewers: pl.DataFrame, days: dict[date, str], now: datetime
 ) -> None:
-    """Write `viewers` as the viewer file of the viewing files `days` (day: name), in the caller's transaction, in
-    place of the files `replaced`, which stay in force until it commits and are removed then."""
+    """Write `viewers` as the viewer file of the viewing files `days` (day: name), in the caller's transaction:
+    beside the files `in_force`, or when `whole` in place of them (they stay in force until it commits and are
+    removed then, with the folder's other files, of rollups that failed: a range's folder is not always written
+    again)."""
+    replaced = in_force if whole else []
+    if whole:
+        stray = day_files_present(folder=VIEWERS_FOLDER) - {file.name for file in in_force}
+        day_files_remove(folder=VIEWERS_FOLDER, names=stray)
     queryset_delete(VideoViewersFile.objects.filter(first__in=[file.first for file in replaced]))
     if days:
         first = min(days)
@@ -723,8 +729,8 @@ def _video_summaries_replace(*, first: date, now: datetime) -> int:
     """Write the video summaries over every viewing so far (the viewing files in force, those from `first` on just
     written) and the viewer files they count. When the viewer files are current for the days before `first` (a
     night), the summaries in force move on by the viewings from `first` on alone, and their new viewers go to a
-    file of their own (or, past VIEWERS_FILES_MAX files, into one with the rest); otherwise every viewing is
-    counted afresh. Returns the number of summary rows.
+    file of their own (or, with VIEWERS_FILES_MAX files in force, into one with theirs); otherwise every viewing
+    is counted afresh. Returns the number of summary rows.
 
     The caller holds SUMMARY_KIND, which every writer and reader of the viewer files holds too."""
     viewing_files = dict(VideoViewingFile.objects.values_list("day", "name"))
@@ -732,9 +738,9 @@ def _video_summaries_replace(*, first: date, now: datetime) -> int:
     new_files = {day: name for day, name in viewing_files.items() if day >= first}
     earlier = day_files_scan(folder=VIEWERS_FOLDER, names=[file.name for file in in_force], schema=VIEWER_SCHEMA)
 
-    def viewings_of(files: dict[date, str]) -> pl.LazyFrame:
+    def viewings_of(files: dict[date, str], *, days: list[date] | None) -> pl.LazyFrame:
         return _day_files_in_force(
-            folder=VIEWINGS_FOLDER, files=files, schema=VIEWING_SCHEMA, compute=_video_viewings_of, days=list(files)
+            folder=VIEWINGS_FOLDER, files=files, schema=VIEWING_SCHEMA, compute=_video_viewings_of, days=days
         )
 
     moved_on = None
@@ -743,16 +749,18 @@ def _video_summaries_replace(*, first: date, now: datetime) -> int:
             VideoSummary.objects.all(),
             {"encoded_module_id" if name == "video_id" else name: dtype for name, dtype in SUMMARY_SCHEMA.items()},
         ).rename({"encoded_module_id": "video_id"})
-        moved_on = video_summaries_moved_on(previous=previous, viewings=viewings_of(new_files), earlier=earlier)
+        moved_on = video_summaries_moved_on(
+            previous=previous, viewings=viewings_of(new_files, days=list(new_files)), earlier=earlier
+        )
     if moved_on is not None and len(in_force) < VIEWERS_FILES_MAX:
-        (summaries, viewers), replaced, days = moved_on, [], new_files
+        (summaries, viewers), whole, days = moved_on, False, new_files
     elif moved_on is not None:
         summaries, new = moved_on
-        viewers, replaced, days = pl.concat([earlier.collect(), new]), in_force, viewing_files
+        viewers, whole, days = pl.concat([earlier.collect(), new]), True, viewing_files
     else:
-        summaries, viewers = video_summaries_from_scratch(viewings_of(viewing_files))
-        replaced, days = in_force, viewing_files
-    _viewers_file_replace(replaced=replaced, viewers=viewers, days=days, now=now)
+        summaries, viewers = video_summaries_from_scratch(viewings_of(viewing_files, days=None))
+        whole, days = True, viewing_files
+    _viewers_file_replace(in_force=in_force, whole=whole, viewers=viewers, days=days, now=now)
     columns = [field.column for field in VideoSummary._meta.concrete_fields if field.column != "id"]
     created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
     return _replace(VideoSummary, {}, summaries.with_columns(created).select(columns))

@@ -460,16 +460,22 @@ def test_a_night_moves_the_video_summaries_on_by_its_own_viewers(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_rerun_of_a_day_counted_before_counts_every_viewing_afresh(monkeypatch):
+def test_a_rerun_of_a_day_counted_before_counts_every_viewing_afresh(monkeypatch, django_capture_on_commit_callbacks):
     _, last = _two_weeks_rolled_up_but_the_last_day()
     course_analytics_rollup(day=last)
     afresh = _summaries_counted_afresh(monkeypatch)
+    folder = Path(settings.TRACKING_EVENT_STORE) / VIEWERS_FOLDER
+    stray = folder / "day=2026-01-01" / "video_viewers-of-a-failed-rollup.parquet"  # a folder never written again
+    stray.parent.mkdir()
+    stray.write_bytes(b"")
 
-    course_analytics_rollup(day=START + timedelta(days=3))  # its viewing file is replaced by another
-    course_analytics_rollup(day=last)  # a rerun of the newest night
+    with django_capture_on_commit_callbacks(execute=True):
+        course_analytics_rollup(day=START + timedelta(days=3))  # its viewing file is replaced by another
+        course_analytics_rollup(day=last)  # a rerun of the newest night
 
     assert afresh == [1, 1]
-    assert models.VideoViewersFile.objects.count() == 1
+    (in_force,) = models.VideoViewersFile.objects.values_list("name", flat=True)
+    assert [path.relative_to(folder).as_posix() for path in folder.glob("*/*")] == [in_force]
     _summaries_equal_from_scratch(last)
 
 
