@@ -86,9 +86,13 @@ def _store() -> tuple[fsspec.AbstractFileSystem, str]:
     return filesystem, root.rstrip("/")
 
 
-def _day_of(path: str) -> date:
-    folder = path.rsplit("/", 2)[-2]
+def _partition_day(folder: str) -> date:
+    """The day of a partition folder, from its name (`day=YYYY-MM-DD`)."""
     return date.fromisoformat(folder.removeprefix(f"{PARTITION}="))
+
+
+def _day_of(path: str) -> date:
+    return _partition_day(path.rsplit("/", 2)[-2])
 
 
 def partition_files(*, days: Iterable[date] | None = None) -> dict[date, list[str]]:
@@ -112,9 +116,8 @@ def partition_days() -> set[date]:
     filesystem, root = _store()
     if not filesystem.exists(root):
         return set()
-    prefix = f"{PARTITION}="
     names = (path.rstrip("/").rsplit("/", 1)[-1] for path in filesystem.ls(root, detail=False))
-    return {date.fromisoformat(name.removeprefix(prefix)) for name in names if name.startswith(prefix)}
+    return {_partition_day(name) for name in names if name.startswith(f"{PARTITION}=")}
 
 
 def _readable(filesystem: fsspec.AbstractFileSystem, path: str) -> str:

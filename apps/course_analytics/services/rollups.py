@@ -108,11 +108,11 @@ def _stale_state_days(*, last: date) -> list[date]:
 
 
 def _prior_states(
-    *, before: date, course_ids: list[str] | None = None, lms_user_ids: QuerySet | list[int] | None = None
+    *, before: date, course_ids: list[str] | None = None, lms_user_ids: list[int] | None = None
 ) -> pl.DataFrame:
-    """Each learner's latest state row before `before`, of `course_ids` and of the learners `lms_user_ids` holds
-    (or selects, a subquery) only when given. The rows are streamed whole and the latest picked in polars: a
-    DISTINCT ON in PostgreSQL sorted them on disk, several times slower."""
+    """Each learner's latest state row before `before`, of `course_ids` and of the learners `lms_user_ids` only
+    when given. The rows are streamed whole and the latest picked in polars: a DISTINCT ON in PostgreSQL sorted
+    them on disk, several times slower."""
     rows = LearnerEnrollmentState.objects.filter(since__lt=before)
     if course_ids is not None:
         rows = rows.filter(course_id__in=course_ids)
@@ -563,7 +563,7 @@ VIDEO = ["course_id", "video_id"]
 VIEWER = [*VIDEO, "segment", "lms_user_id"]
 # A night adds a file of its new viewers; with this many files in force, it writes them and its own as one instead.
 VIEWERS_FILES_MAX = 32
-SUMMARY_SCHEMA = {"course_id": pl.String, "video_id": pl.String, "reported_duration": pl.Float64,
+SUMMARY_SCHEMA = {"course_id": pl.String, "encoded_module_id": pl.String, "reported_duration": pl.Float64,
                   "furthest": pl.Float64, "users_at_start": pl.Int64, "users_at_end": pl.Int64}  # fmt: skip
 
 
@@ -646,9 +646,10 @@ def video_summaries_from_scratch(viewings: pl.LazyFrame) -> tuple[pl.DataFrame, 
 def video_summaries_moved_on(
     *, previous: pl.DataFrame, viewings: pl.LazyFrame, earlier: pl.LazyFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """The VideoSummary rows `previous` (SUMMARY_SCHEMA) moved on by new `viewings`, whose earlier viewers are
-    `earlier`; and the viewers of `viewings` that `earlier` lacks. None when the new viewings move the end segment
-    of a video viewed before: its earlier viewers of the end segment are then not the ones to count."""
+    """The VideoSummary rows `previous` (SUMMARY_SCHEMA, the video as `video_id`) moved on by new `viewings`,
+    whose earlier viewers are `earlier`; and the viewers of `viewings` that `earlier` lacks. None when the new
+    viewings move the end segment of a video viewed before: its earlier viewers of the end segment are then not
+    the ones to count."""
     maxima = (
         pl.concat([previous.lazy().select(*VIDEO, "reported_duration", "furthest"), _video_maxima(viewings)])
         .group_by(VIDEO)
@@ -745,10 +746,7 @@ def _video_summaries_replace(*, first: date, now: datetime) -> int:
 
     moved_on = None
     if _viewers_current(in_force, viewing_files, first=first):
-        previous = queryset_frame(
-            VideoSummary.objects.all(),
-            {"encoded_module_id" if name == "video_id" else name: dtype for name, dtype in SUMMARY_SCHEMA.items()},
-        ).rename({"encoded_module_id": "video_id"})
+        previous = queryset_frame(VideoSummary.objects.all(), SUMMARY_SCHEMA).rename({"encoded_module_id": "video_id"})
         moved_on = video_summaries_moved_on(
             previous=previous, viewings=viewings_of(new_files, days=list(new_files)), earlier=earlier
         )
