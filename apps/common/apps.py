@@ -10,6 +10,6 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from apps.common import (  # noqa: F401
             checks,  # registers the deployment checks
-            lookups,  # registers the `like` lookup
+            lookups,  # registers the `like` and `any_of` lookups
             receivers,  # connects the API key cache's receivers
         )
