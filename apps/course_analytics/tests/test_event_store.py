@@ -327,7 +327,9 @@ def test_a_worker_killed_mid_rollup_hands_the_task_to_the_next_worker(transactio
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("lookup_size", [1, 5_000], ids=["states of every learner", "states of the day's learners"])
+@pytest.mark.parametrize(
+    "lookup_size", [1, 5_000], ids=["states and profiles of every learner", "of the day's learners only"]
+)
 def test_the_incremental_night_over_n_days_equals_the_tables_from_scratch(monkeypatch, lookup_size):
     from apps.course_analytics.services import rollups
 
