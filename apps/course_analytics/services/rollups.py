@@ -107,6 +107,13 @@ def _stale_state_days(*, last: date) -> list[date]:
     return sorted(day for day in partition_days() if day <= last and day not in computed)
 
 
+def _few_ids(ids: pl.Series) -> list[int] | None:
+    """The distinct `ids` when they are at most ID_LOOKUP_SIZE, to be looked up by id; None when they are more (the
+    caller then reads every row, cheaper than binding them all)."""
+    distinct = ids.unique().to_list()
+    return distinct if len(distinct) <= ID_LOOKUP_SIZE else None
+
+
 def _prior_states(
     *, before: date, course_ids: list[str] | None = None, lms_user_ids: list[int] | None = None
 ) -> pl.DataFrame:
@@ -152,8 +159,7 @@ def _state_changes(
     lms_user_ids = None
     if changed_only:
         events = events.collect().lazy()
-        changed = events.select(pl.col("lms_user_id").unique()).collect()["lms_user_id"].to_list()
-        lms_user_ids = changed if len(changed) <= ID_LOOKUP_SIZE else None
+        lms_user_ids = _few_ids(events.select("lms_user_id").collect()["lms_user_id"])
     prior = _prior_states(before=first, course_ids=course_ids, lms_user_ids=lms_user_ids).select(
         *LEARNER,
         event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
@@ -348,10 +354,8 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
         LearnerEnrollmentState.objects.filter(since__gte=first, since__lte=last), CHANGE_SCHEMA
     )
     carried = _carried_counts(first=first)
-    # The profiles of the range's learners only, looked up by id while they are few; otherwise every profile.
-    learners = None if carried is None else changed["lms_user_id"].unique().to_list()
-    if learners is not None and len(learners) > ID_LOOKUP_SIZE:
-        learners = None
+    # The profiles of the range's learners only while they are few; otherwise every profile.
+    learners = None if carried is None else _few_ids(changed["lms_user_id"])
     frames = [changed]
     if carried is None:
         # Counted from scratch as of the day before `first`: as arrivals, each learner's state then.
