@@ -5,8 +5,10 @@ transaction, so that readers see either the old figures or the new ones, and a r
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 import polars as pl
 from django.db import transaction
@@ -56,6 +58,7 @@ from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, ID_LOOKUP_S
 from apps.course_analytics.versions import figures_changed_on_commit
 
 logger = logging.getLogger(__name__)
+Item = TypeVar("Item")
 
 ROLLUP_KIND = "course_analytics.rollup"
 SUMMARY_KIND = "course_analytics.video_summary"
@@ -795,6 +798,22 @@ def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] |
     return (week_start, end) if week_start < end else None
 
 
+def _ahead(items: Iterator[Item], executor: Executor) -> Iterator[Item]:
+    """The items of `items`, each produced in `executor` while the caller works on the one before; the first is
+    started at once, so that it is produced while the caller does whatever comes before it. At most one item is
+    ahead, which bounds the memory."""
+    end = object()
+    pending = executor.submit(next, items, end)
+
+    def produced() -> Iterator[Item]:
+        nonlocal pending
+        while (item := pending.result()) is not end:
+            pending = executor.submit(next, items, end)
+            yield item
+
+    return produced()
+
+
 def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = True) -> JobRun:
     """Recompute every rollup that the days [first, last] feed. First the learner states are brought up to `last`
     (a no-op when they are: see learner_states_build); then, in one transaction, the enrollment tables of each day
@@ -818,10 +837,7 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
             _replace(model, {"date__gte": first, "date__lte": last}, frame.with_columns(created))
             for model, frame in enrollment_tables(first=first, last=last).items()
         )
-        days = days_between(first, last)
-        written += _day_files_replace(
-            ActivityLearnersFile, ACTIVITY_FOLDER, _activity_learners_by_day(days), first=first, last=last, now=now
-        )
+        written += _day_files_replace(ActivityLearnersFile, ACTIVITY_FOLDER, activity, first=first, last=last, now=now)
         weeks = _complete_weeks(first, last, now.date())
         week = weeks[0] if weeks else None
         while week is not None and week < weeks[1]:
@@ -830,7 +846,7 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
             week += timedelta(days=7)
         # The summaries read every day's viewing file: they list them holding SUMMARY_KIND.
         written += _day_files_replace(
-            VideoViewingFile, VIEWINGS_FOLDER, _video_viewings_by_day(days), first=first, last=last, now=now,
+            VideoViewingFile, VIEWINGS_FOLDER, viewings, first=first, last=last, now=now,
             readers_lock=SUMMARY_KIND,
         )  # fmt: skip
         if summaries:
@@ -840,14 +856,22 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
             written += _video_summaries_replace(first=first, now=now)
         return written
 
-    learner_states_build(last=last)
     key = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
-    with ExitStack() as weeks:
+    with ExitStack() as stack:
+        # The day files' data come from the event files alone (no database): a thread of their own works on them
+        # while this one brings the learner states and the enrollment tables up to date. They are written under
+        # the locks below; data computed before a concurrent rollup wrote the same day's files is as current as
+        # theirs (each file records the digest of the event files it read, taken before reading them).
+        days = days_between(first, last)
+        files = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollup-day-files"))
+        activity = _ahead(_activity_learners_by_day(days), files)
+        viewings = _ahead(_video_viewings_by_day(days), files)
+        learner_states_build(last=last)
         # Ranges that share an ISO week (its days or its weekly rows) queue behind one another; the others run
         # side by side.
         monday, _ = week_of(first)
         while monday <= last:
-            weeks.enter_context(job_lock(kind=ROLLUP_KIND, key=f"week:{monday.isoformat()}"))
+            stack.enter_context(job_lock(kind=ROLLUP_KIND, key=f"week:{monday.isoformat()}"))
             monday += timedelta(days=7)
         return job_run_execute(kind=ROLLUP_KIND, key=key, work=work)
 

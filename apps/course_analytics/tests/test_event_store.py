@@ -32,9 +32,11 @@ from apps.course_analytics.eventstore import (
     VIEWINGS_FOLDER,
     day_files_scan,
     events_digest,
+    partition_append,
 )
 from apps.course_analytics.selectors import tracking_events_days, tracking_events_scan
 from apps.course_analytics.services.ingest import (
+    events_frame,
     learner_profile_save,
     learner_profiles_ingest,
     tracking_lines_ingest,
@@ -622,10 +624,12 @@ def test_events_stored_while_a_night_reads_its_day_count_in_its_week_as_from_scr
     late = _edge_event(user_id=9_999, event_type="problem_check", source="server", at=f"{last}T23:00:00Z")
 
     def read_then_store(days):
-        """The day's active learners, then an ingest of the day landing just after they were read."""
+        """The day's active learners, then a file of the day's events landing just after they were read, as an
+        ingest in another process writes it (this runs in the rollup's thread for the day files, which holds no
+        connection of its own: the ingest's database writes are not what this is about)."""
         learners = read(days)
         if not stored:
-            stored.append(tracking_lines_ingest(lines=[late], source="late"))
+            stored.append(partition_append(day=last, frame=events_frame([late])))
         return learners
 
     def attempted(rows) -> int:
