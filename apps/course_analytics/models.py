@@ -27,12 +27,16 @@ class LearnerEnrollmentState(models.Model):
     previous_mode = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        # Led by the learner: a night looks up the earlier states of its day's learners, a few thousand of every
-        # learner, through it (see the `any_of` lookup), and writes no index of their own.
         constraints = [
-            models.UniqueConstraint(fields=["lms_user_id", "course_id", "since"], name="learner_state_unique")
+            models.UniqueConstraint(fields=["course_id", "lms_user_id", "since"], name="learner_state_unique")
         ]
-        indexes = [models.Index(fields=["since"], name="learner_state_since")]
+        # By learner: a night looks up the earlier states of its day's learners, a few thousand of every learner
+        # (the `any_of` lookup). The unique index, led by the course, serves the reads of some courses' learners
+        # (the activity aggregator's refresh).
+        indexes = [
+            models.Index(fields=["since"], name="learner_state_since"),
+            models.Index(fields=["lms_user_id"], name="learner_state_learner"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lms_user_id} in {self.course_id} from {self.since}"

@@ -801,7 +801,7 @@ def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] |
 def _ahead(items: Iterator[Item], executor: Executor) -> Iterator[Item]:
     """The items of `items`, each produced in `executor` while the caller works on the one before; the first is
     started at once, so that it is produced while the caller does whatever comes before it. At most one item is
-    ahead, which bounds the memory."""
+    asked for ahead (a generator may hold more to produce it: the day files' hold one chunk of days)."""
     end = object()
     pending = executor.submit(next, items, end)
 
@@ -821,7 +821,8 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
     partitions only, into day files), the ISO weeks holding those days that are over (the current partial week
     never is; each from its days' active-learner files), and the video summaries over all viewings rolled up so far
     (unless `summaries` is false: a backfill's earlier ranges leave them to its last). Every table is written in
-    bulk, COPY on PostgreSQL.
+    bulk, COPY on PostgreSQL. The day files' data come from the event files alone: a thread computes them while
+    this one builds the learner states and the enrollment tables; they are written here, in the transaction.
 
     Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
     changes nothing. Ranges that share an ISO week queue behind one another; disjoint ranges run side by side.
@@ -858,21 +859,21 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
 
     key = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
     with ExitStack() as stack:
-        # The day files' data come from the event files alone (no database): a thread of their own works on them
-        # while this one brings the learner states and the enrollment tables up to date. They are written under
-        # the locks below; data computed before a concurrent rollup wrote the same day's files is as current as
-        # theirs (each file records the digest of the event files it read, taken before reading them).
-        days = days_between(first, last)
-        files = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollup-day-files"))
-        activity = _ahead(_activity_learners_by_day(days), files)
-        viewings = _ahead(_video_viewings_by_day(days), files)
-        learner_states_build(last=last)
         # Ranges that share an ISO week (its days or its weekly rows) queue behind one another; the others run
         # side by side.
         monday, _ = week_of(first)
         while monday <= last:
             stack.enter_context(job_lock(kind=ROLLUP_KIND, key=f"week:{monday.isoformat()}"))
             monday += timedelta(days=7)
+        # The day files' data are read under those locks too, so that a rollup of the same days reads its events
+        # after this one has committed, never before (the viewings record no digest of the events they read). The
+        # thread touches no database. On a failure, what it has not started is dropped.
+        days = days_between(first, last)
+        files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollup-day-files")
+        stack.callback(files.shutdown, cancel_futures=True)
+        activity = _ahead(_activity_learners_by_day(days), files)
+        viewings = _ahead(_video_viewings_by_day(days), files)
+        learner_states_build(last=last)
         return job_run_execute(kind=ROLLUP_KIND, key=key, work=work)
 
 

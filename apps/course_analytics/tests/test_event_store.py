@@ -745,6 +745,24 @@ def test_the_nightly_run_reads_only_its_day_once_the_states_are_built(monkeypatc
     assert read == [[last]] * 3
 
 
+@pytest.mark.django_db
+def test_a_day_file_that_fails_in_its_thread_fails_the_run_and_changes_nothing(monkeypatch):
+    _, last = _two_weeks_rolled_up_but_the_last_day()
+    course_analytics_rollup(day=last)
+    before = _snapshot()
+    from apps.course_analytics.services import rollups
+
+    def unreadable(days):
+        raise OSError("event file unreadable")
+
+    monkeypatch.setattr(rollups, "_video_viewings", unreadable)
+    with pytest.raises(OSError, match="unreadable"):
+        course_analytics_rollup(day=last)
+
+    assert _snapshot() == before
+    assert JobRun.objects.filter(key=last.isoformat()).latest("started").error == "OSError: event file unreadable"
+
+
 @pytest.mark.broker
 def test_a_backfill_fans_out_as_range_tasks_that_workers_run(celery_worker_queue):
     tracking_lines_ingest(lines=_lines(days=56), source="t")
