@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +10,7 @@ from django.urls import reverse
 
 from apps.common.models import JobRun, User
 from apps.common.testing.factories import SysadminFactory, api_key_for
+from apps.course_analytics.selectors import tracking_events_days
 from apps.course_analytics.services.rollups import ROLLUP_KIND
 from apps.datasets.demo import DEMO_DATASET_ID
 from apps.groups.models import Group
@@ -26,6 +28,12 @@ class Demo:
     a_class: Group
     member: User
     event_store: str
+    last_day: date  # the demo's days end yesterday as of its seeding: the tests' dates are counted back from it
+
+    def window(self, *, days: int) -> dict[str, str]:
+        """The last `days` days of the demo, as a page's query (the end is exclusive, as the v0 API's)."""
+        end = self.last_day + timedelta(days=1)
+        return {"start": (end - timedelta(days=days)).isoformat(), "end": end.isoformat()}
 
     def urls(self) -> dict[str, str]:
         """Every dashboard page, by name, on the demo data."""
@@ -80,6 +88,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Demo]
                 a_class=a_class,
                 member=member,
                 event_store=store,
+                last_day=tracking_events_days()[-1],
             )
         finally:
             # Whatever happened, later modules must find the empty database they expect.

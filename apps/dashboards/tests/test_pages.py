@@ -118,7 +118,7 @@ def test_every_course_csv_is_the_v0_api_csv_of_the_same_window(client, api_clien
     endpoint = {"cumulative": "enrollment/mode", "enrollment_mode": "enrollment/mode"}.get(figure, figure)
     endpoint = {"birth_year": "enrollment/birth_year", "education": "enrollment/education"}.get(endpoint, endpoint)
     endpoint = {"gender": "enrollment/gender", "location": "enrollment/location"}.get(endpoint, endpoint)
-    window = {"start": "2026-10-01", "end": "2026-11-01"}
+    window = demo.window(days=31)
 
     ours = client.get(reverse("admin:dashboards-course-csv", kwargs={"course_id": COURSE_ID, "figure": figure}), window)
     api = api_client.get(
@@ -164,13 +164,14 @@ def tasks_in_process():
 def test_rerun_queues_the_job_of_that_key_again(client, demo, tasks_in_process):
     client.force_login(demo.staff)
     job = reverse("admin:dashboards-job", kwargs={"kind": ROLLUP_KIND})
+    key = demo.last_day.isoformat()
 
-    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND}), {"key": "2026-11-02"})
+    response = client.post(reverse("admin:dashboards-job-rerun", kwargs={"kind": ROLLUP_KIND}), {"key": key})
 
     assert response.status_code == 302
     assert response["Location"] == job
     latest = JobRun.objects.filter(kind=ROLLUP_KIND).first()
-    assert (latest.key, latest.status) == ("2026-11-02", JobRun.Status.SUCCEEDED)
+    assert (latest.key, latest.status) == (key, JobRun.Status.SUCCEEDED)
     assert "queued again" in client.get(job).content.decode()
 
 
