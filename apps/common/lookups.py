@@ -49,10 +49,10 @@ TextField.register_lookup(Like)
 class AnyOf(In):
     """`field__any_of=[ints]`: as `__in`, but on PostgreSQL `field IN (SELECT unnest(%s::bigint[]))` with the values
     as one parameter, where `__in` prepares and binds each (milliseconds per thousand values, which the id lookups
-    of a night's learners spent). Unnested, the values are estimated few, so that the planner looks each up through
-    the field's index; given as `= ANY(array)` it scanned the whole table in parallel instead, three times slower
-    for a night's 2,400 learners, and slower still as the table grows. The callers bound the values
-    (ID_LOOKUP_SIZE)."""
+    of a night's learners spent). Unnested, the values are estimated at 200 distinct (the planner has no statistics
+    on them), so that it looks each up through the field's index; given as `= ANY(array)` it scanned the whole
+    table in parallel instead, three times slower for a night's 2,400 learners, and slower still as the table
+    grows. The callers bound the values (ID_LOOKUP_SIZE)."""
 
     lookup_name = "any_of"
 
