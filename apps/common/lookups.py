@@ -4,11 +4,14 @@
 PostgreSQL's LIKE is case-sensitive; SQLite's is not, so there the pattern becomes the equivalent GLOB.
 
 `any_of`: `__in` for integer fields given thousands of values, bound as one array on PostgreSQL and looked up
-through the field's index.
+through the field's index; `few_ids` bounds them.
 """
 
+import polars as pl
 from django.db.models import CharField, IntegerField, Lookup, TextField
 from django.db.models.lookups import In
+
+ID_LOOKUP_SIZE = 5_000  # ids bound in one lookup (SQLite caps a statement's parameters at 32,766)
 
 GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
 
@@ -65,3 +68,10 @@ class AnyOf(In):
 
 
 IntegerField.register_lookup(AnyOf)
+
+
+def few_ids(ids: pl.Series) -> list[int] | None:
+    """The distinct `ids` when they are at most ID_LOOKUP_SIZE, to be looked up by id (`any_of`); None when they
+    are more (the caller then reads every row, cheaper than binding them all)."""
+    distinct = ids.unique().to_list()
+    return distinct if len(distinct) <= ID_LOOKUP_SIZE else None

@@ -107,6 +107,27 @@ def test_progress_appears_once_staff_set_the_course_leaf_count(learners):
 
 
 @pytest.mark.django_db
+def test_a_course_with_more_learners_than_one_lookup_binds_reads_every_tally_user_and_keeps_its_own(
+    learners, monkeypatch
+):
+    # given a lookup that binds one id, two enrolled learners, and a Tally learner of another course only
+    from apps.common import lookups
+
+    monkeypatch.setattr(lookups, "ID_LOOKUP_SIZE", 1)
+    ann, bob, _ = learners
+    elsewhere = Learner("dan", 104, "course-v1:TestX+OTHER+2026_T1")
+    ingest([ann.enrol(at(0)), bob.enrol(at(0)), ann.completion(at(3), "h1"), elsewhere.enrol(at(0))])
+
+    # when the course's day is refreshed
+    activity_aggregates_refresh(first=DAY, last=DAY)
+
+    # then each course's enrolled learners have its aggregates, and no one else
+    rows = ActivityAggregate.objects.values_list("activity_id", "user__username").distinct()
+    assert sorted(rows) == [(COURSE, "ann"), (COURSE, "bob"), (elsewhere.course_id, "dan")]
+    assert aggregates()[("ann", "completedCount")] == (1.0, at(3))
+
+
+@pytest.mark.django_db
 def test_the_task_twice_gives_the_same_rows(learners):
     ann, bob, _ = learners
     ingest([ann.enrol(at(0)), bob.enrol(at(0)), ann.completion(at(3), "h1")])

@@ -27,6 +27,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from apps.common.audit import audit_log_batch
 from apps.common.frames import FIRST_MOMENT, LAST_MOMENT, frame_insert
+from apps.common.lookups import ID_LOOKUP_SIZE
 from apps.common.safe_json import JSON_MAX_DEPTH, JSONError, JSONSyntaxError, json_load
 from apps.common.services import job_lock, job_transaction_lock
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
@@ -34,7 +35,6 @@ from apps.course_analytics.models import LearnerProfile, LearnerStateDay
 from apps.course_analytics.signals import tracking_events_stored
 
 BATCH_SIZE = 50_000
-ID_LOOKUP_SIZE = 5_000  # ids bound in one lookup (SQLite caps a statement's parameters)
 PROFILE_FIELDS = ("year_of_birth", "level_of_education", "gender", "country")
 MAX_REPORTED_PROBLEMS = 100
 # The lock of the learner-state table (apps.course_analytics.services.rollups builds it; an ingest marks it stale).

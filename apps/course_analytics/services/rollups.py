@@ -18,6 +18,7 @@ from django_countries import countries
 
 from apps.common.dates import day_start, days_between
 from apps.common.frames import frame_insert, queryset_copy_frame, queryset_delete, queryset_frame
+from apps.common.lookups import few_ids
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute, job_transaction_lock
 from apps.course_analytics.eventstore import (
@@ -54,7 +55,7 @@ from apps.course_analytics.models import (
     VideoViewingFile,
 )
 from apps.course_analytics.selectors import tracking_events_scan
-from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, ID_LOOKUP_SIZE, STATE_KIND
+from apps.course_analytics.services.ingest import ENROLLMENT_EVENTS, STATE_KIND
 from apps.course_analytics.versions import figures_changed_on_commit
 
 logger = logging.getLogger(__name__)
@@ -110,13 +111,6 @@ def _stale_state_days(*, last: date) -> list[date]:
     return sorted(day for day in partition_days() if day <= last and day not in computed)
 
 
-def _few_ids(ids: pl.Series) -> list[int] | None:
-    """The distinct `ids` when they are at most ID_LOOKUP_SIZE, to be looked up by id; None when they are more (the
-    caller then reads every row, cheaper than binding them all)."""
-    distinct = ids.unique().to_list()
-    return distinct if len(distinct) <= ID_LOOKUP_SIZE else None
-
-
 def _prior_states(
     *, before: date, course_ids: list[str] | None = None, lms_user_ids: list[int] | None = None
 ) -> pl.DataFrame:
@@ -162,7 +156,7 @@ def _state_changes(
     lms_user_ids = None
     if changed_only:
         events = events.collect().lazy()
-        lms_user_ids = _few_ids(events.select("lms_user_id").collect()["lms_user_id"])
+        lms_user_ids = few_ids(events.select("lms_user_id").collect()["lms_user_id"])
     prior = _prior_states(before=first, course_ids=course_ids, lms_user_ids=lms_user_ids).select(
         *LEARNER,
         event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
@@ -358,7 +352,7 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
     )
     carried = _carried_counts(first=first)
     # The profiles of the range's learners only while they are few; otherwise every profile.
-    learners = None if carried is None else _few_ids(changed["lms_user_id"])
+    learners = None if carried is None else few_ids(changed["lms_user_id"])
     frames = [changed]
     if carried is None:
         # Counted from scratch as of the day before `first`: as arrivals, each learner's state then.

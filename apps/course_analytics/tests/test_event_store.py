@@ -333,9 +333,9 @@ def test_a_worker_killed_mid_rollup_hands_the_task_to_the_next_worker(transactio
     "lookup_size", [1, 5_000], ids=["states and profiles of every learner", "of the day's learners only"]
 )
 def test_the_incremental_night_over_n_days_equals_the_tables_from_scratch(monkeypatch, lookup_size):
-    from apps.course_analytics.services import rollups
+    from apps.common import lookups
 
-    monkeypatch.setattr(rollups, "ID_LOOKUP_SIZE", lookup_size)
+    monkeypatch.setattr(lookups, "ID_LOOKUP_SIZE", lookup_size)
     days = 24
     tracking_lines_ingest(lines=_lines(days=days), source="t")
     _profiles()
