@@ -4,8 +4,10 @@
 PostgreSQL's LIKE is case-sensitive; SQLite's is not, so there the pattern becomes the equivalent GLOB.
 
 `any_of`: `__in` for integer fields given thousands of values, bound as one array on PostgreSQL and looked up
-through the field's index; `few_ids` bounds them.
+through the field's index; `few_ids` and `id_chunks` bound them.
 """
+
+from collections.abc import Iterator
 
 import polars as pl
 from django.db.models import CharField, IntegerField, Lookup, TextField
@@ -75,3 +77,10 @@ def few_ids(ids: pl.Series) -> list[int] | None:
     are more (the caller then reads every row, cheaper than binding them all)."""
     distinct = ids.unique().to_list()
     return distinct if len(distinct) <= ID_LOOKUP_SIZE else None
+
+
+def id_chunks(ids: list[int]) -> Iterator[list[int]]:
+    """`ids` in lists of at most ID_LOOKUP_SIZE, one lookup each; one empty list when there are none, so that the
+    caller's lookups are never none (Django answers a lookup of no ids without a query)."""
+    for start in range(0, max(len(ids), 1), ID_LOOKUP_SIZE):
+        yield ids[start : start + ID_LOOKUP_SIZE]

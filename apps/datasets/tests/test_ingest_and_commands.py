@@ -105,8 +105,12 @@ def test_create_consumer_prints_its_key_and_secret_last():
         call_command("create_consumer", "district-reports", stdout=StringIO())
 
 
-def test_a_dataset_over_tallys_group_tree_uses_its_members_sessions(consumer):
+@pytest.mark.parametrize("lookup_size", [1, 5_000], ids=["one group a lookup", "every group in one lookup"])
+def test_a_dataset_over_tallys_group_tree_uses_its_members_sessions(consumer, monkeypatch, lookup_size):
     # given a root with two departments, classes under them (one gone), and members with sessions
+    from apps.common import lookups
+
+    monkeypatch.setattr(lookups, "ID_LOOKUP_SIZE", lookup_size)
     root = GroupFactory(name="Org")
     maths, physics = GroupFactory(name="Maths", parent=root), GroupFactory(name="Physics", parent=root)
     algebra, optics = GroupFactory(name="Algebra", parent=maths), GroupFactory(name="Optics", parent=physics)
