@@ -12,6 +12,7 @@ from apps.groups.models import Activity, Group, Membership
 
 @pytest.mark.django_db
 def test_seed_demo_builds_a_nested_realistic_tree_once():
+    yesterday = timezone.now().date() - timedelta(days=1)  # as the demo's last day, should the seeding pass midnight
     call_command("seed_demo", verbosity=0)
     counts = (Group.objects.count(), Membership.objects.count(), Activity.objects.count())
     call_command("seed_demo", verbosity=0)
@@ -23,7 +24,6 @@ def test_seed_demo_builds_a_nested_realistic_tree_once():
     assert deepest.memberships.filter(role="admin").count() == 1
     assert deepest.memberships.count() > 10
     assert deepest.activities.filter(activity_type="Course").exists()
-    yesterday = timezone.now().date() - timedelta(days=1)
     assert EnrollmentDaily.objects.filter(date=yesterday).count() == len(DEMO_COURSE_IDS)
     assert ActivityWeekly.objects.exists()
     assert VideoSummary.objects.exists()

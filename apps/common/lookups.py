@@ -81,6 +81,6 @@ def few_ids(ids: pl.Series) -> list[int] | None:
 
 def id_chunks(ids: list[int]) -> Iterator[list[int]]:
     """`ids` in lists of at most ID_LOOKUP_SIZE, one lookup each; one empty list when there are none, so that the
-    caller's lookups are never none (Django answers a lookup of no ids without a query)."""
+    caller always has one result to concatenate (a lookup of no ids costs no query)."""
     for start in range(0, max(len(ids), 1), ID_LOOKUP_SIZE):
         yield ids[start : start + ID_LOOKUP_SIZE]

@@ -107,9 +107,7 @@ def test_progress_appears_once_staff_set_the_course_leaf_count(learners):
 
 
 @pytest.mark.django_db
-def test_a_course_with_more_learners_than_one_lookup_binds_reads_every_tally_user_and_keeps_its_own(
-    learners, monkeypatch
-):
+def test_a_course_with_more_learners_than_one_lookup_binds_has_them_all_and_no_one_else(learners, monkeypatch):
     # given a lookup that binds one id, two enrolled learners, and a Tally learner of another course only
     from apps.common import lookups
 
