@@ -8,12 +8,14 @@ through the field's index; `few_ids` and `id_chunks` bound them.
 """
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import polars as pl
 from django.db.models import CharField, IntegerField, Lookup, TextField
 from django.db.models.lookups import In
 
 ID_LOOKUP_SIZE = 5_000  # ids bound in one lookup (SQLite caps a statement's parameters at 32,766)
+Id = TypeVar("Id")
 
 GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
 
@@ -79,7 +81,7 @@ def few_ids(ids: pl.Series) -> list[int] | None:
     return distinct if len(distinct) <= ID_LOOKUP_SIZE else None
 
 
-def id_chunks(ids: list[int]) -> Iterator[list[int]]:
+def id_chunks(ids: list[Id]) -> Iterator[list[Id]]:
     """`ids` in lists of at most ID_LOOKUP_SIZE, one lookup each; one empty list when there are none, so that the
     caller always has one result to concatenate (a lookup of no ids costs no query)."""
     for start in range(0, max(len(ids), 1), ID_LOOKUP_SIZE):

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from apps.common.audit import audit_log_created, audit_log_updating
 from apps.common.exceptions import PermissionDeniedError, ServiceError
 from apps.common.ids import uuid_or_none
+from apps.common.lookups import id_chunks
 from apps.common.models import User
 from apps.groups.models import Activity, Group, GroupItem, GroupStatus, MemberRole, Membership, MemberStatus
 from apps.groups.selectors import group_get
@@ -140,9 +141,11 @@ def _require_creator(*, actor: User, group: Group) -> None:
 
 def _users_by_public_id(user_ids: Iterable[str]) -> dict[str, User]:
     """Active users among `user_ids` (public UUIDs as strings); ids that are not UUIDs simply match nobody."""
-    valid = {public_id for public_id in map(uuid_or_none, user_ids) if public_id}
-    users = get_user_model().objects.filter(public_id__in=valid, is_active=True)
-    return {str(user.public_id): user for user in users}
+    valid = list({public_id for public_id in map(uuid_or_none, user_ids) if public_id})
+    active = get_user_model().objects.filter(is_active=True)
+    return {
+        str(user.public_id): user for public_ids in id_chunks(valid) for user in active.filter(public_id__in=public_ids)
+    }
 
 
 def _unique(items: Iterable, key) -> list:
@@ -297,9 +300,13 @@ def _members_add(
 
 def _active_memberships(group: Group, user_ids: Iterable[str]) -> dict[str, Membership]:
     users = _users_by_public_id(user_ids)
-    memberships = Membership.objects.active().filter(group=group, user__in=users.values())
     # The group too: the audit log names each changed membership by it.
-    return {str(m.user.public_id): m for m in memberships.select_related("user", "group")}
+    memberships = Membership.objects.active().filter(group=group).select_related("user", "group")
+    return {
+        str(membership.user.public_id): membership
+        for user_pks in id_chunks([user.pk for user in users.values()])
+        for membership in memberships.filter(user__in=user_pks)
+    }
 
 
 def _members_edit(*, group: Group, actor: User, specs: Sequence[MemberSpec], now) -> list[ItemError]:
@@ -472,12 +479,12 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
     visited_by_group = {
         str(public_id): visited for public_id, visited in ((uuid_or_none(g), v) for g, v in visits) if public_id
     }
-    memberships = list(
-        Membership.objects.active()
-        .of_existing_groups()
-        .filter(group__public_id__in=visited_by_group, user=actor)
-        .select_related("group")
-    )
+    visiting = Membership.objects.active().of_existing_groups().filter(user=actor).select_related("group")
+    memberships = [
+        membership
+        for group_ids in id_chunks(list(visited_by_group))
+        for membership in visiting.filter(group__public_id__in=group_ids)
+    ]
     for membership in memberships:
         membership.visited = visited_by_group[str(membership.group.public_id)]
         membership.updated_by, membership.updated_at = actor, now

@@ -363,6 +363,33 @@ def test_update_adds_members_and_reports_existing_ones(sunbird, u1, u2):
     assert Membership.objects.get(user=u2.user).role == "member"
 
 
+def test_members_and_visits_past_one_lookup_are_each_applied(sunbird, u1, u2, u3, monkeypatch):
+    # given lookups of one id each, so that every list below takes several
+    from apps.common import lookups
+
+    monkeypatch.setattr(lookups, "ID_LOOKUP_SIZE", 1)
+    group_id, other_id = create(sunbird, u1), create(sunbird, u1, name="Physics")
+    add_members(sunbird, u1, group_id, u2, u3)
+    add_members(sunbird, u1, other_id, u2)
+    members = {"edit": [{"userId": u2.id, "role": "admin"}, {"userId": "nobody"}], "remove": [u3.id, u1.id + "x"]}
+    visits = [{"groupId": group_id, "visited": True}, {"groupId": other_id, "visited": True}]
+
+    updated = sunbird.call("patch", UPDATE, {"request": {"groupId": group_id, "members": members}}, user_token=u1.token)
+    visited = sunbird.call("patch", MEMBERSHIP, {"request": {"userId": u2.id, "groups": visits}}, user_token=u2.token)
+
+    assert updated[1]["result"]["error"]["members"] == [
+        {"userId": u1.id + "x", "errorCode": "MEMBER_NOT_FOUND"},
+        {"userId": "nobody", "errorCode": "MEMBER_NOT_FOUND"},
+    ]
+    assert visited == (200, ok("api.group.membership.update", {"response": "SUCCESS"}))
+    rows = Membership.objects.filter(user__in=[u2.user, u3.user]).order_by("user__username", "group__name")
+    assert [(row.user.username, row.group.name, row.role, row.status, row.visited) for row in rows] == [
+        ("uthree", "Maths", "member", "inactive", False),
+        ("utwo", "Maths", "admin", "active", True),
+        ("utwo", "Physics", "member", "active", True),
+    ]
+
+
 # 16
 @pytest.mark.parametrize("operation", ["edit", "remove"])
 def test_update_edit_or_remove_of_a_non_member(sunbird, u1, u3, operation):
