@@ -24,6 +24,7 @@ from django.db.models import (
 
 from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
+from apps.common.lookups import id_chunks
 from apps.common.models import User
 from apps.common.versioned_cache import digest, shared_cached
 from apps.groups import geo
@@ -272,9 +273,12 @@ def _newspark_rows(groups: QuerySet[Group], *extra: str) -> list[dict]:
     """NEWSPARK_COLUMNS and `extra` of each group as a dict, with its logo's size and URLs (Group.logo names a media
     item by id), read in a second query only when a row has a logo."""
     rows = list(groups.values(*NEWSPARK_COLUMNS, *extra))
-    logo_ids = {row["logo"] for row in rows if row["logo"]}
-    logos = Media.objects.filter(pk__in=logo_ids).values("id", "width", "height", "url", "thumbnail_url")
-    by_id = {logo["id"]: logo for logo in logos} if logo_ids else {}
+    logos = Media.objects.values("id", "width", "height", "url", "thumbnail_url")
+    by_id = {
+        logo["id"]: logo
+        for logo_ids in id_chunks(list({row["logo"] for row in rows if row["logo"]}))
+        for logo in logos.filter(pk__in=logo_ids)
+    }
     for row in rows:
         logo: Any = by_id.get(row["logo"], {})
         row.update(

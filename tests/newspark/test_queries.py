@@ -43,6 +43,22 @@ def test_get_groups_pins_its_queries(newspark, django_assert_num_queries, argume
         newspark.result(vhost=50, **arguments)
 
 
+def test_logos_past_one_lookup_are_read_a_lookup_at_a_time(newspark, django_assert_num_queries, monkeypatch):
+    from apps.common import lookups
+
+    monkeypatch.setattr(lookups, "ID_LOOKUP_SIZE", 2)
+    parent = populate(vhost=53)
+    for child in parent.children.all():
+        child.logo = Media.objects.create(group=child, width=child.pk, height=1).pk
+        child.save()
+
+    with django_assert_num_queries(4):  # the page, and its six logos two a lookup
+        result = newspark.result(vhost=53)
+
+    widths = {int(item["id"]): item["logo_width"] for key, item in result.items() if key.isdigit()}
+    assert widths == {parent.pk: "10", **{child.pk: str(child.pk) for child in parent.children.all()}}
+
+
 def test_a_user_s_own_groups_pin_their_queries(newspark, django_assert_num_queries):
     parent = populate(vhost=52)
     child = parent.children.first()
