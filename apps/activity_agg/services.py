@@ -23,7 +23,7 @@ from apps.activity_agg.models import (
 from apps.activity_agg.selectors import enrolled_learners
 from apps.common.dates import days_between
 from apps.common.frames import frame_insert, queryset_frame
-from apps.common.lookups import id_chunks
+from apps.common.lookups import id_lookups
 from apps.common.models import JobRun
 from apps.common.services import job_run_execute, job_transaction_lock
 from apps.course_analytics.selectors import tracking_events_scan
@@ -143,12 +143,11 @@ def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
     progress (percent, two decimals, at most 100) where the course's leaf-content count is set."""
     progress = queryset_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS)
     enrolled = enrolled_learners(course_ids=course_ids)
+    enrolled_users = id_lookups(
+        get_user_model().objects.all(), lookup="lms_user_id__any_of", ids=enrolled["lms_user_id"].unique().to_list()
+    )
     users = pl.concat(
-        queryset_frame(
-            get_user_model().objects.filter(lms_user_id__any_of=lms_user_ids),
-            {"id": pl.Int64, "lms_user_id": pl.Int64},
-        )
-        for lms_user_ids in id_chunks(enrolled["lms_user_id"].unique().to_list())
+        queryset_frame(part, {"id": pl.Int64, "lms_user_id": pl.Int64}) for part in enrolled_users
     ).rename({"id": "user_id"})
     leaf_counts = queryset_frame(
         CourseContentCount.objects.filter(course_id__in=course_ids, leaf_contents__gt=0),

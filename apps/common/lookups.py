@@ -4,18 +4,18 @@
 PostgreSQL's LIKE is case-sensitive; SQLite's is not, so there the pattern becomes the equivalent GLOB.
 
 `any_of`: `__in` for integer fields given thousands of values, bound as one array on PostgreSQL and looked up
-through the field's index; `few_ids` and `id_chunks` bound them.
+through the field's index; `few_ids` and `id_lookups` bound them.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import polars as pl
-from django.db.models import CharField, IntegerField, Lookup, TextField
+from django.db.models import CharField, IntegerField, Lookup, QuerySet, TextField
 from django.db.models.lookups import In
 
 ID_LOOKUP_SIZE = 5_000  # ids bound in one lookup (SQLite caps a statement's parameters at 32,766)
-Id = TypeVar("Id")
+Q = TypeVar("Q", bound=QuerySet)
 
 GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
 
@@ -74,15 +74,17 @@ class AnyOf(In):
 IntegerField.register_lookup(AnyOf)
 
 
-def few_ids(ids: pl.Series) -> list[int] | None:
+def few_ids(*, ids: pl.Series) -> list[int] | None:
     """The distinct `ids` when they are at most ID_LOOKUP_SIZE, to be looked up by id (`any_of`); None when they
     are more (the caller then reads every row, cheaper than binding them all)."""
     distinct = ids.unique().to_list()
     return distinct if len(distinct) <= ID_LOOKUP_SIZE else None
 
 
-def id_chunks(ids: list[Id]) -> Iterator[list[Id]]:
-    """`ids` in lists of at most ID_LOOKUP_SIZE, one lookup each; one empty list when there are none, so that the
-    caller always has one result to concatenate (a lookup of no ids costs no query)."""
+def id_lookups(queryset: Q, *, lookup: str, ids: Iterable) -> Iterator[Q]:
+    """`queryset` filtered by `lookup` (`field__in`, `field__any_of`) to `ids`, at most ID_LOOKUP_SIZE ids a query;
+    one query of no ids when there are none, so that the caller always has one result to concatenate (Django answers
+    it without a query)."""
+    ids = list(ids)
     for start in range(0, max(len(ids), 1), ID_LOOKUP_SIZE):
-        yield ids[start : start + ID_LOOKUP_SIZE]
+        yield queryset.filter(**{lookup: ids[start : start + ID_LOOKUP_SIZE]})

@@ -11,7 +11,7 @@ from django.db.models.functions import Cast
 from apps.common.exceptions import NotFoundError
 from apps.common.frames import queryset_copy_frame, queryset_frame
 from apps.common.ids import uuid_or_none
-from apps.common.lookups import id_chunks
+from apps.common.lookups import id_lookups
 from apps.datasets.aggregation import SESSION_SCHEMA
 from apps.datasets.models import Consumer, Dataset, DatasetJob, DatasetOutputFile, JobStatus, Session
 from apps.datasets.storage import datasets_storage, file_range_read
@@ -103,8 +103,8 @@ def group_tree_memberships(*, root: Group, depth: int) -> pl.DataFrame:
         )
     memberships = Membership.objects.active().annotate(user_uuid=Cast("user__public_id", output_field=CharField()))
     members = pl.concat(
-        queryset_frame(memberships.filter(group_id__in=group_ids), {"group_id": pl.Int64, "user_uuid": pl.String})
-        for group_ids in id_chunks(paths["id"].to_list())
+        queryset_frame(part, {"group_id": pl.Int64, "user_uuid": pl.String})
+        for part in id_lookups(memberships, lookup="group_id__in", ids=paths["id"].to_list())
     )
     # SQLite stores a UUID as 32 hex digits; PostgreSQL casts it with its dashes.
     hex_digits = pl.col("user_uuid").str.replace_all("-", "")

@@ -24,7 +24,7 @@ from django.db.models import (
 
 from apps.common.exceptions import NotFoundError, PermissionDeniedError
 from apps.common.ids import uuid_or_none
-from apps.common.lookups import id_chunks
+from apps.common.lookups import id_lookups
 from apps.common.models import User
 from apps.common.versioned_cache import digest, shared_cached
 from apps.groups import geo
@@ -274,11 +274,8 @@ def _newspark_rows(groups: QuerySet[Group], *extra: str) -> list[dict]:
     item by id), read in a second query only when a row has a logo."""
     rows = list(groups.values(*NEWSPARK_COLUMNS, *extra))
     logos = Media.objects.values("id", "width", "height", "url", "thumbnail_url")
-    by_id = {
-        logo["id"]: logo
-        for logo_ids in id_chunks(list({row["logo"] for row in rows if row["logo"]}))
-        for logo in logos.filter(pk__in=logo_ids)
-    }
+    logo_ids = {row["logo"] for row in rows if row["logo"]}
+    by_id = {logo["id"]: logo for part in id_lookups(logos, lookup="pk__in", ids=logo_ids) for logo in part}
     for row in rows:
         logo: Any = by_id.get(row["logo"], {})
         row.update(

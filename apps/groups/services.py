@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from apps.common.audit import audit_log_created, audit_log_updating
 from apps.common.exceptions import PermissionDeniedError, ServiceError
 from apps.common.ids import uuid_or_none
-from apps.common.lookups import id_chunks
+from apps.common.lookups import id_lookups
 from apps.common.models import User
 from apps.groups.models import Activity, Group, GroupItem, GroupStatus, MemberRole, Membership, MemberStatus
 from apps.groups.selectors import group_get
@@ -141,11 +141,9 @@ def _require_creator(*, actor: User, group: Group) -> None:
 
 def _users_by_public_id(user_ids: Iterable[str]) -> dict[str, User]:
     """Active users among `user_ids` (public UUIDs as strings); ids that are not UUIDs simply match nobody."""
-    valid = list({public_id for public_id in map(uuid_or_none, user_ids) if public_id})
-    active = get_user_model().objects.filter(is_active=True)
-    return {
-        str(user.public_id): user for public_ids in id_chunks(valid) for user in active.filter(public_id__in=public_ids)
-    }
+    valid = {public_id for public_id in map(uuid_or_none, user_ids) if public_id}
+    users = id_lookups(get_user_model().objects.filter(is_active=True), lookup="public_id__in", ids=valid)
+    return {str(user.public_id): user for part in users for user in part}
 
 
 def _unique(items: Iterable, key) -> list:
@@ -304,8 +302,8 @@ def _active_memberships(group: Group, user_ids: Iterable[str]) -> dict[str, Memb
     memberships = Membership.objects.active().filter(group=group).select_related("user", "group")
     return {
         str(membership.user.public_id): membership
-        for user_pks in id_chunks([user.pk for user in users.values()])
-        for membership in memberships.filter(user__in=user_pks)
+        for part in id_lookups(memberships, lookup="user__in", ids=users.values())
+        for membership in part
     }
 
 
@@ -482,8 +480,8 @@ def membership_visited_update(*, actor: User, user_id: str, visits: Sequence[tup
     visiting = Membership.objects.active().of_existing_groups().filter(user=actor).select_related("group")
     memberships = [
         membership
-        for group_ids in id_chunks(list(visited_by_group))
-        for membership in visiting.filter(group__public_id__in=group_ids)
+        for part in id_lookups(visiting, lookup="group__public_id__in", ids=visited_by_group)
+        for membership in part
     ]
     for membership in memberships:
         membership.visited = visited_by_group[str(membership.group.public_id)]

@@ -27,7 +27,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from apps.common.audit import audit_log_batch
 from apps.common.frames import FIRST_MOMENT, LAST_MOMENT, frame_insert
-from apps.common.lookups import id_chunks
+from apps.common.lookups import id_lookups
 from apps.common.safe_json import JSON_MAX_DEPTH, JSONError, JSONSyntaxError, json_load
 from apps.common.services import job_lock, job_transaction_lock
 from apps.course_analytics.eventstore import day_lock, events_scan, partition_append
@@ -463,8 +463,7 @@ def learner_profiles_ingest(*, stream: IO[str], source: str) -> IngestReport:
     # The rollups' inputs change here: a rollup reading them holds this lock shared (see rollups._carried_counts).
     job_transaction_lock(kind=STATE_KIND, key="*")
     stored: dict[int, tuple] = {}
-    for ids in id_chunks(list(profiles)):
-        rows = LearnerProfile.objects.filter(lms_user_id__in=ids)
+    for rows in id_lookups(LearnerProfile.objects.all(), lookup="lms_user_id__in", ids=profiles):
         stored.update((row[0], row[1:]) for row in rows.values_list("lms_user_id", *PROFILE_FIELDS))
     # Only new or changed profiles are written (each write sets `updated`), so that an export that changes nothing
     # leaves the rollups carrying their counts from day to day.

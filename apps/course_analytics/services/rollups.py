@@ -156,7 +156,7 @@ def _state_changes(
     lms_user_ids = None
     if changed_only:
         events = events.collect().lazy()
-        lms_user_ids = few_ids(events.select("lms_user_id").collect()["lms_user_id"])
+        lms_user_ids = few_ids(ids=events.select("lms_user_id").collect()["lms_user_id"])
     prior = _prior_states(before=first, course_ids=course_ids, lms_user_ids=lms_user_ids).select(
         *LEARNER,
         event_type=pl.when(pl.col("enrolled")).then(pl.lit(ACTIVATED)).otherwise(pl.lit(DEACTIVATED)),
@@ -352,7 +352,7 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
     )
     carried = _carried_counts(first=first)
     # The profiles of the range's learners only while they are few; otherwise every profile.
-    learners = None if carried is None else few_ids(changed["lms_user_id"])
+    learners = None if carried is None else few_ids(ids=changed["lms_user_id"])
     frames = [changed]
     if carried is None:
         # Counted from scratch as of the day before `first`: as arrivals, each learner's state then.
