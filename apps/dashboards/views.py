@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -86,8 +87,9 @@ def course_page(request, course_id: str):
         if rows_by_endpoint[figure.endpoint]
     ]
     window_query = f"start={start.isoformat()}&end={end.isoformat()}"
+    # The window's end is excluded (as the v0 API's); people read a range by its last day.
     return _page(request, "course.html", title=course_id, course_id=course_id, span=span, form=form, start=start,
-                 end=end, panels=panels, window_query=window_query)  # fmt: skip
+                 end=end, last_shown=end - timedelta(days=1), panels=panels, window_query=window_query)  # fmt: skip
 
 
 def course_csv(request, course_id: str, figure: str):

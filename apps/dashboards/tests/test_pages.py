@@ -111,6 +111,16 @@ def test_each_page_answers_within_its_pinned_query_count(client, demo, django_as
     assert response.status_code == 200
 
 
+def test_course_page_names_the_window_by_its_first_and_last_day_shown(client, demo):
+    client.force_login(demo.staff)
+    window = demo.window(days=7)
+
+    html = client.get(reverse("admin:dashboards-course", kwargs={"course_id": COURSE_ID}), window).content.decode()
+
+    assert f"showing {window['start']} to {demo.last_day.isoformat()}." in html
+    assert f'name="end" value="{window["end"]}"' in html
+
+
 @pytest.mark.parametrize("figure", [figure.slug for figure in COURSE_FIGURES])
 def test_every_course_csv_is_the_v0_api_csv_of_the_same_window(client, api_client, demo, figure):
     client.force_login(demo.staff)
