@@ -64,7 +64,8 @@ class AnyOf(In):
     lookup_name = "any_of"
 
     def get_prep_lookup(self):
-        return [int(value) for value in self.rhs]
+        # None matches nothing: dropped, as `__in` drops it.
+        return [int(value) for value in self.rhs if value is not None]
 
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -14,14 +14,14 @@ def test_any_of_selects_what_in_selects_on_either_database():
         LearnerEnrollmentState.objects.create(
             course_id="c", lms_user_id=lms_user_id, since=date(2026, 3, 2), enrolled=True
         )
-    wanted = [3, 2**40, 99, 3]  # beyond 32 bits, absent and repeated ids included
+    wanted = [3, 2**40, 99, 3, None]  # beyond 32 bits, absent, repeated and null ids included
 
     def ids(queryset) -> list[int]:
         return sorted(queryset.values_list("lms_user_id", flat=True))
 
     rows = LearnerEnrollmentState.objects
     assert ids(rows.filter(lms_user_id__any_of=wanted)) == ids(rows.filter(lms_user_id__in=wanted)) == [3, 2**40]
-    assert ids(rows.filter(lms_user_id__any_of=[])) == []
+    assert ids(rows.filter(lms_user_id__any_of=[])) == ids(rows.filter(lms_user_id__any_of=[None])) == []
     assert ids(rows.exclude(lms_user_id__any_of=wanted)) == [1, 2]
     copied = queryset_copy_frame(rows.filter(lms_user_id__any_of=wanted), {"lms_user_id": pl.Int64})
     assert sorted(copied["lms_user_id"]) == [3, 2**40]
