@@ -7,8 +7,10 @@ import json
 import signal
 import statistics
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode
@@ -196,15 +198,16 @@ def _same(tally: pl.DataFrame, baseline: pl.DataFrame, keys: list[str], name: st
         raise AssertionError(f"{name}: Tally and the baseline differ ({left.height} vs {right.height} rows)")
 
 
-def _isolated_timing(name: str, work) -> list[Result]:
-    """`work` timed in a forked process of its own: a Result holding its seconds (`tally`) and its peak memory."""
+def _timed(name: str, work: Callable[[], object]) -> list[Result]:
+    with Timer() as timer:
+        work()
+    return [Result(name, "s", timer.seconds, 0.0, 0.0, "", None)]
 
-    def timed() -> list[Result]:
-        with Timer() as timer:
-            work()
-        return [Result(name, "s", timer.seconds, 0.0, 0.0, "", None)]
 
-    outcome = run_isolated(timed)
+def _isolated_timing(name: str, work: Callable[[], object]) -> list[Result]:
+    """`work` (picklable: a partial of a module-level function) timed in a process of its own: a Result holding its
+    seconds (`tally`) and its peak memory."""
+    outcome = run_isolated(partial(_timed, name, work))
     if isinstance(outcome, str):
         raise RuntimeError(f"{name}: {outcome}")
     return outcome
@@ -218,12 +221,12 @@ def rollups(scale: Scale) -> list[Result]:
     _rollup_tables_clear()
     days = [START + timedelta(days=n) for n in range(scale.days)]
     # Tally's runs each in a process of their own, so that their peak memory is theirs, not the baselines'.
-    (tally,) = _isolated_timing("from scratch", lambda: course_analytics_backfill(first=days[0], last=days[-1]))
+    (tally,) = _isolated_timing("from scratch", partial(course_analytics_backfill, first=days[0], last=days[-1]))
     # The night of the last day as it comes: after the nights of the days before, not as a rerun of a day rolled up
     # already (whose learner states are built, and so has less to do).
     _rollup_tables_clear()
-    _isolated_timing("until the last night", lambda: course_analytics_backfill(first=days[0], last=days[-2]))
-    (increment,) = _isolated_timing("nightly", lambda: course_analytics_rollup(day=days[-1]))
+    _isolated_timing("until the last night", partial(course_analytics_backfill, first=days[0], last=days[-2]))
+    (increment,) = _isolated_timing("nightly", partial(course_analytics_rollup, day=days[-1]))
     parquet = _store_files()
     last_complete = baselines.last_complete_day(START, scale.days)
     with Timer() as baseline:

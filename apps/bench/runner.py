@@ -1,11 +1,15 @@
 """Running one measure: in a child process of its own (so that its peak memory is its own), timed, and checked."""
 
 import multiprocessing
+import pickle
+import queue as queues
 import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import django
 from django.db import connections
 
 
@@ -67,10 +71,25 @@ class Timer:
         self.seconds = time.perf_counter() - self.started
 
 
-def _child(measure: Callable[[], list[Result]], queue) -> None:
+def _peak_mb() -> float:
+    """This process's peak resident memory: VmHWM, its own since it started, where Linux has it; ru_maxrss keeps
+    the peak of the process that spawned it (it survives the exec)."""
     try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    (kilobytes,) = (line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return round(int(kilobytes) / 1024, 1)
+
+
+def _child(pickled_measure: bytes, queue) -> None:
+    try:
+        # A spawned child starts with nothing set up (DJANGO_SETTINGS_MODULE is inherited); the measure is unpickled
+        # after, since its modules read the settings and the models as they are imported.
+        django.setup()
+        measure: Callable[[], list[Result]] = pickle.loads(pickled_measure)
         results = measure()
-        peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        peak_mb = _peak_mb()
         for result in results:
             # A measure that ran Tally in a process of its own reports that process's peak instead.
             result.peak_mb = result.peak_mb or peak_mb
@@ -82,12 +101,22 @@ def _child(measure: Callable[[], list[Result]], queue) -> None:
 
 
 def run_isolated(measure: Callable[[], list[Result]]) -> list[Result] | str:
-    """Run `measure` in a forked child; its Results, or the error text when it failed."""
-    connections.close_all()  # a forked child must not share the parent's database sockets
-    context = multiprocessing.get_context("fork")
+    """Run `measure` (picklable: a module-level function, or a partial of one) in a child process of its own; its
+    Results, or the error text when it failed or its process ended without a word (killed, say).
+
+    The child is spawned, not forked: a child forked from a process whose polars thread pools had started inherits
+    the pools without their threads, and its first parallel or streaming query waits for them forever (a small
+    bench hung so)."""
+    context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_child, args=(measure, queue))
+    process = context.Process(target=_child, args=(pickle.dumps(measure), queue))
     process.start()
-    status, payload = queue.get()
+    while True:
+        try:
+            status, payload = queue.get(timeout=1)
+            break
+        except queues.Empty:
+            if not process.is_alive():
+                return f"the measure's process ended without a result (exit code {process.exitcode})"
     process.join()
     return payload if status == "ok" else str(payload)

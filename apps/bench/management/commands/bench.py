@@ -1,8 +1,10 @@
+from functools import partial
+
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.bench.measures import MEASURES, report_write, table
 from apps.bench.runner import Result, run_isolated
-from apps.bench.scales import SCALES
+from apps.bench.scales import SCALES, Scale
 from apps.bench.serving import leftovers_clear
 
 
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         try:
             for name in only or list(MEASURES):
                 self.stderr.write(f"bench {chosen.name}: {name} ...")
-                outcome = run_isolated(lambda name=name: _as_list(MEASURES[name](chosen)))
+                outcome = run_isolated(partial(_measure, name, chosen))
                 if isinstance(outcome, str):
                     errors[name] = outcome
                 else:
@@ -38,5 +40,6 @@ class Command(BaseCommand):
             raise CommandError(f"{len(errors)} measure(s) failed: {', '.join(errors)}")
 
 
-def _as_list(outcome):
+def _measure(name: str, scale: Scale) -> list[Result]:
+    outcome = MEASURES[name](scale)
     return outcome if isinstance(outcome, list) else [outcome]
