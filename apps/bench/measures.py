@@ -784,7 +784,7 @@ def _get_json(port: int, path: str) -> dict:
     return json.loads(body)
 
 
-MEASURES = {
+MEASURES: dict[str, Callable[[Scale], Result | list[Result]]] = {
     "ingest": ingest,
     "rollups": rollups,
     "group_count": group_count_measure,
