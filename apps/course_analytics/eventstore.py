@@ -95,18 +95,29 @@ def _day_of(path: str) -> date:
     return _partition_day(path.rsplit("/", 2)[-2])
 
 
+def _folder_files(filesystem: fsspec.AbstractFileSystem, folder: str, suffix: str = "") -> list[str]:
+    """The files of `folder` whose names end in `suffix`, sorted; none when the folder is missing. One listing of
+    the folder, where a glob would also compile a pattern for it (a night lists a dozen folders)."""
+    try:
+        return sorted(path for path in filesystem.ls(folder, detail=False) if path.endswith(suffix))
+    except FileNotFoundError:
+        return []
+
+
 def partition_files(*, days: Iterable[date] | None = None) -> dict[date, list[str]]:
     """The complete files of each stored day: of `days` (one listing per day), or of every day (one listing)."""
     filesystem, root = _store()
-    patterns = (
-        [f"{root}/{PARTITION}=*/*.parquet"]
-        if days is None
-        else [f"{root}/{PARTITION}={day.isoformat()}/*.parquet" for day in sorted(set(days))]
-    )
+    if days is None:
+        paths = sorted(filesystem.glob(f"{root}/{PARTITION}=*/*.parquet"))
+    else:
+        paths = [
+            path
+            for day in sorted(set(days))
+            for path in _folder_files(filesystem, f"{root}/{PARTITION}={day.isoformat()}", ".parquet")
+        ]
     files: dict[date, list[str]] = {}
-    for pattern in patterns:
-        for path in sorted(filesystem.glob(pattern)):
-            files.setdefault(_day_of(path), []).append(path)
+    for path in paths:
+        files.setdefault(_day_of(path), []).append(path)
     return files
 
 
@@ -175,7 +186,7 @@ def partition_append(*, day: date, frame: pl.DataFrame) -> None:
     filesystem, root = _store()
     folder = f"{root}/{PARTITION}={day.isoformat()}"
     filesystem.makedirs(folder, exist_ok=True)
-    for leftover in filesystem.glob(f"{folder}/*.tmp"):
+    for leftover in _folder_files(filesystem, folder, ".tmp"):
         filesystem.rm(leftover)
     _file_write(filesystem, f"{folder}/part-{uuid.uuid4().hex}.parquet", frame.select(list(EVENT_SCHEMA)))
 
@@ -193,7 +204,7 @@ def day_file_write(*, folder: str, day: date, frame: pl.DataFrame, keep: str | N
     partition = f"{PARTITION}={day.isoformat()}"
     target = f"{root}/{folder}/{partition}"
     filesystem.makedirs(target, exist_ok=True)
-    for path in filesystem.glob(f"{target}/*"):
+    for path in _folder_files(filesystem, target):
         if f"{partition}/{path.rsplit('/', 1)[-1]}" != keep:
             filesystem.rm(path)
     name = f"{partition}/{folder.strip('_')}-{uuid.uuid4().hex}.parquet"
@@ -205,12 +216,16 @@ def day_files_present(*, folder: str, days: Iterable[date] | None = None) -> set
     """The names of the day files of `folder` in the store: of `days` (one listing per day), or of every day (one
     listing)."""
     filesystem, root = _store()
-    partitions = ["*"] if days is None else [day.isoformat() for day in days]
-    return {
-        path.removeprefix(f"{root}/{folder}/")
-        for partition in partitions
-        for path in filesystem.glob(f"{root}/{folder}/{PARTITION}={partition}/*.parquet")
-    }
+    paths = (
+        filesystem.glob(f"{root}/{folder}/{PARTITION}=*/*.parquet")
+        if days is None
+        else [
+            path
+            for day in days
+            for path in _folder_files(filesystem, f"{root}/{folder}/{PARTITION}={day.isoformat()}", ".parquet")
+        ]
+    )
+    return {path.removeprefix(f"{root}/{folder}/") for path in paths}
 
 
 def day_files_remove(*, folder: str, names: Iterable[str]) -> None:

@@ -83,6 +83,7 @@ class DailyRollup(models.Model):
         return f"{self.course_id} {self.date}"
 
 
+# Each table is indexed by date too: a night moves the day before's rows on (the API reads by course and dates).
 class EnrollmentDaily(DailyRollup):
     class Meta:
         verbose_name = "daily enrollment"
@@ -100,6 +101,7 @@ class EnrollmentModeDaily(DailyRollup):
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "mode"], name="enrollment_mode_daily_unique")
         ]
+        indexes = [models.Index(fields=["date"], name="enrollment_mode_date")]
 
 
 class EnrollmentGenderDaily(DailyRollup):
@@ -113,6 +115,7 @@ class EnrollmentGenderDaily(DailyRollup):
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "gender"], name="enrollment_gender_daily_unique")
         ]
+        indexes = [models.Index(fields=["date"], name="enrollment_gender_date")]
 
 
 class EnrollmentBirthYearDaily(DailyRollup):
@@ -124,6 +127,7 @@ class EnrollmentBirthYearDaily(DailyRollup):
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "birth_year"], name="enrollment_birth_daily_unique")
         ]
+        indexes = [models.Index(fields=["date"], name="enrollment_birth_date")]
 
 
 class EnrollmentEducationDaily(DailyRollup):
@@ -139,6 +143,7 @@ class EnrollmentEducationDaily(DailyRollup):
                 fields=["course_id", "date", "education_level"], name="enrollment_education_daily_unique"
             )
         ]
+        indexes = [models.Index(fields=["date"], name="enrollment_education_date")]
 
 
 class EnrollmentLocationDaily(DailyRollup):
@@ -150,6 +155,7 @@ class EnrollmentLocationDaily(DailyRollup):
         constraints = [
             models.UniqueConstraint(fields=["course_id", "date", "country_code"], name="enrollment_country_unique")
         ]
+        indexes = [models.Index(fields=["date"], name="enrollment_country_date")]
 
 
 class ActivityWeekly(models.Model):

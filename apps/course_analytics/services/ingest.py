@@ -460,7 +460,7 @@ def learner_profiles_ingest(*, stream: IO[str], source: str) -> IngestReport:
         profile = _profile_row(row, f"{source}:{number}", report)
         if profile is not None:
             profiles[profile.lms_user_id] = profile
-    # The rollups' inputs change here: a rollup reading them holds this lock shared (see rollups._carried_counts).
+    # The rollups' inputs change here: a rollup reading them holds this lock shared (see rollups._counts_carry_in).
     job_transaction_lock(kind=STATE_KIND, key="*")
     stored: dict[int, tuple] = {}
     for rows in id_lookups(LearnerProfile.objects.all(), lookup="lms_user_id__in", ids=profiles):

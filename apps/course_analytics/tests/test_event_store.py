@@ -19,11 +19,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apps.bench import baselines
+from apps.common.dates import day_start
+from apps.common.frames import queryset_frame
 from apps.common.models import JobRun
 from apps.common.services import ABANDONED
 from apps.common.testing.fixtures import celery_worker_start, database_url_for_tests, wait_for
 from apps.course_analytics import models
-from apps.course_analytics.demo import profile_csv_lines, tracking_log_lines
+from apps.course_analytics.demo import _line, profile_csv_lines, tracking_log_lines
 from apps.course_analytics.eventstore import (
     ACTIVITY_FOLDER,
     ACTIVITY_SCHEMA,
@@ -363,7 +365,14 @@ def test_a_night_carried_in_from_the_day_before_counts_as_one_read_from_every_le
     nights = [START + timedelta(days=n) for n in range(14)]
     for night in nights[:-1]:
         course_analytics_rollup(day=night)
-    course_analytics_rollup(day=nights[-1])  # the states of the last night are built and committed
+    # The states of the last night are built and committed; its tables are written on the database's side.
+    course_analytics_rollup(day=nights[-1])
+    written = {
+        model.__name__: queryset_frame(model.objects.filter(date=nights[-1]), frame.schema).sort(
+            frame.columns, nulls_last=True
+        )
+        for model, frame in enrollment_tables(first=nights[-1], last=nights[-1]).items()
+    }
 
     assert _carried_counts(first=nights[-1]) is not None
     carried = _sorted_tables(enrollment_tables(first=nights[-1], last=nights[-1]))
@@ -374,6 +383,7 @@ def test_a_night_carried_in_from_the_day_before_counts_as_one_read_from_every_le
     assert carried.keys() == from_every_state.keys()
     for name, frame in carried.items():
         assert frame.equals(from_every_state[name]), name
+        assert written[name].equals(from_every_state[name]), name
     assert carried["EnrollmentDaily"].height == len(COURSES)
 
 
@@ -684,6 +694,48 @@ def test_a_day_whose_active_learner_file_is_gone_still_counts_in_its_week(caplog
 
     assert _snapshot([models.ActivityWeekly]) == weekly
     assert str(gone.day) in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_night_s_learner_states_follow_the_state_machine_as_a_range_s_do():
+    course, night = COURSES[0], START + timedelta(days=1)
+    noon, day_before_noon = day_start(night) + timedelta(hours=12), day_start(START) + timedelta(hours=12)
+
+    def enrollment(user_id: int, kind: str, moment, mode: str = "audit") -> str:
+        return _line(username=f"learner{user_id}", user_id=user_id, course_id=course, source="server",
+                     event_type=f"edx.course.enrollment.{kind}", moment=moment,
+                     event={"course_id": course, "user_id": user_id, "mode": mode})  # fmt: skip
+
+    tracking_lines_ingest(
+        lines=[
+            # Enrolled the day before, only a mode change on the night: still enrolled, in the new mode.
+            enrollment(1, "activated", day_before_noon),
+            enrollment(1, "mode_changed", noon, mode="verified"),
+            # Two decisions at the same moment: the event key orders them, as in a range.
+            enrollment(2, "activated", day_before_noon),
+            enrollment(2, "deactivated", noon),
+            enrollment(2, "activated", noon),
+            # A mode change without any activation: not enrolled.
+            enrollment(3, "mode_changed", noon, mode="verified"),
+            # Lines out of time order: the later deactivation decides.
+            enrollment(4, "deactivated", noon + timedelta(hours=1)),
+            enrollment(4, "activated", noon),
+        ],
+        source="t",
+    )
+    course_analytics_rollup(day=START)
+    course_analytics_rollup(day=night)
+    nightly = _snapshot([models.LearnerEnrollmentState])
+    _clear_rollups()
+    course_analytics_backfill(first=START, last=night)
+
+    assert nightly == _snapshot([models.LearnerEnrollmentState])
+    states = models.LearnerEnrollmentState.objects.filter(since=night, lms_user_id__in=[1, 3, 4])
+    assert {row[0]: row[1:] for row in states.values_list("lms_user_id", "enrolled", "mode", "previous_enrolled")} == {
+        1: (True, "verified", True),
+        3: (False, "verified", None),
+        4: (False, "audit", None),
+    }
 
 
 @pytest.mark.django_db
