@@ -518,9 +518,8 @@ def _enrollment_tables_replace(*, first: date, last: date, now: datetime) -> int
     database's side, anything else in polars (enrollment_tables). Returns the number of rows written."""
     if first == last and _counts_carry_in(first=first):
         return _enrollment_day_carried(day=first, now=now)
-    created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
     return sum(
-        _replace(model, {"date__gte": first, "date__lte": last}, frame.with_columns(created))
+        _replace(model, {"date__gte": first, "date__lte": last}, frame.with_columns(_created(now)))
         for model, frame in enrollment_tables(first=first, last=last).items()
     )
 
@@ -909,11 +908,14 @@ def _video_summaries_replace(*, first: date, now: datetime) -> int:
         whole, days = True, viewing_files
     _viewers_file_replace(in_force=in_force, whole=whole, viewers=viewers, days=days, now=now)
     columns = [field.column for field in VideoSummary._meta.concrete_fields if field.column != "id"]
-    created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
-    return _replace(VideoSummary, {}, summaries.with_columns(created).select(columns))
+    return _replace(VideoSummary, {}, summaries.with_columns(_created(now)).select(columns))
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
+
+
+def _created(now: datetime) -> pl.Expr:
+    return pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
 
 
 def _replace(model: type, scope: dict, frame: pl.DataFrame) -> int:
@@ -968,14 +970,13 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
         # after it (see _counts_carry_in).
         job_transaction_lock(kind=STATE_KIND, key="*", shared=True)
         now = timezone.now()
-        created = pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("created")
         written = _enrollment_tables_replace(first=first, last=last, now=now)
         written += _day_files_replace(ActivityLearnersFile, ACTIVITY_FOLDER, activity, first=first, last=last, now=now)
         weeks = _complete_weeks(first, last, now.date())
         week = weeks[0] if weeks else None
         while week is not None and week < weeks[1]:
             frame = activity_table(week=week)
-            written += _replace(ActivityWeekly, {"interval_start": day_start(week)}, frame.with_columns(created))
+            written += _replace(ActivityWeekly, {"interval_start": day_start(week)}, frame.with_columns(_created(now)))
             week += timedelta(days=7)
         # The summaries read every day's viewing file: they list them holding SUMMARY_KIND.
         written += _day_files_replace(
