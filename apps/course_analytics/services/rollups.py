@@ -12,7 +12,6 @@ from typing import TypeVar
 
 import polars as pl
 from django.db import connection, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max, Min
 from django.utils import timezone
 from django_countries import countries
@@ -452,9 +451,9 @@ def enrollment_tables(*, first: date, last: date) -> dict[type, pl.DataFrame]:
     }
 
 
-def _day_changes_sql(connection: BaseDatabaseWrapper) -> tuple[str, list]:
-    """A query of the learner-state rows of one day (its parameter, last) with their learners' profile keys as the
-    enrollment tables count them (see enrollment_tables), and its parameters but the day."""
+def _day_changes_sql() -> tuple[str, list]:
+    """A query of the learner-state rows of one day (its last parameter) with their learners' keys as the enrollment
+    tables count them (see enrollment_tables), and its parameters but the day."""
     quote = connection.ops.quote_name
     levels = list(EDUCATION_LEVELS.items())
     countries_known = _valid_countries()
@@ -484,7 +483,7 @@ def _enrollment_day_carried(*, day: date, now: datetime) -> int:
     previous key to their new one (as _counts does over a range). Nothing is read into the process. Returns the
     number of rows written."""
     quote = connection.ops.quote_name
-    changes, change_params = _day_changes_sql(connection)
+    changes, change_params = _day_changes_sql()
     day_value = connection.ops.adapt_datefield_value(day)
     previous_value = connection.ops.adapt_datefield_value(day - timedelta(days=1))
     created = connection.ops.adapt_datetimefield_value(now)
