@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import polars as pl
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.activity_agg import cache
@@ -22,7 +22,7 @@ from apps.activity_agg.models import (
 )
 from apps.activity_agg.selectors import enrolled_learners
 from apps.common.dates import days_between
-from apps.common.frames import frame_insert, queryset_frame
+from apps.common.frames import frame_insert, queryset_frame, staging_table
 from apps.common.lookups import id_lookups
 from apps.common.models import JobRun
 from apps.common.services import job_run_execute, job_transaction_lock
@@ -119,12 +119,9 @@ def content_progress_merge(*, progress: pl.DataFrame) -> int:
         completed_at=_earlier(f"{table}.completed_at", "excluded.completed_at"),
         scored_at=_earlier(f"{table}.scored_at", "excluded.scored_at"),
     )
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS activity_agg_staging")
-        cursor.execute(f"CREATE TEMP TABLE activity_agg_staging AS SELECT {columns} FROM {table} WHERE 1 = 0")
-        frame_insert(table="activity_agg_staging", frame=progress)
+    definition = f"AS SELECT {columns} FROM {table} WHERE 1 = 0"
+    with staging_table("activity_agg_staging", definition, frame=progress) as cursor:
         cursor.execute(sql)
-        cursor.execute("DROP TABLE activity_agg_staging")
     return progress.height
 
 

@@ -1,12 +1,14 @@
 """Moving query results into polars, where the heavy set-based work of rollups runs."""
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import polars as pl
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from polars.datatypes import DataType
 
@@ -91,6 +93,23 @@ def frame_insert(*, table: str, frame: pl.DataFrame, ignore_conflicts: bool = Fa
         before = connection.connection.total_changes
         cursor.executemany(f"{verb} INTO {table} ({columns}) VALUES ({placeholders})", _sqlite_values(frame).rows())
         return connection.connection.total_changes - before
+
+
+@contextmanager
+def staging_table(
+    name: str, definition: str, *, params: Sequence = (), frame: pl.DataFrame | None = None
+) -> Iterator[CursorWrapper]:
+    """A temporary table `name`, made by `definition` (`(columns)` or `AS SELECT ...` with `params`) and filled with
+    `frame` when given, for the block's statements (the cursor it yields), and dropped after it. Dropped first too:
+    inside an outer transaction, the table of an earlier call can still be there. `name` and `definition` come from
+    the caller's code, never from input."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMP TABLE {name} {definition}", params)
+        if frame is not None:
+            frame_insert(table=name, frame=frame)
+        yield cursor
+        cursor.execute(f"DROP TABLE {name}")
 
 
 def queryset_delete(queryset: QuerySet) -> int:

@@ -104,19 +104,23 @@ def _folder_files(filesystem: fsspec.AbstractFileSystem, folder: str, suffix: st
         return []
 
 
+def _day_files(filesystem: fsspec.AbstractFileSystem, base: str, days: Iterable[date] | None) -> list[str]:
+    """The Parquet files of the day folders under `base`, sorted: of `days` (one listing per day), or of every day
+    (one listing)."""
+    if days is None:
+        return sorted(filesystem.glob(f"{base}/{PARTITION}=*/*.parquet"))
+    return [
+        path
+        for day in sorted(set(days))
+        for path in _folder_files(filesystem, f"{base}/{PARTITION}={day.isoformat()}", ".parquet")
+    ]
+
+
 def partition_files(*, days: Iterable[date] | None = None) -> dict[date, list[str]]:
     """The complete files of each stored day: of `days` (one listing per day), or of every day (one listing)."""
     filesystem, root = _store()
-    if days is None:
-        paths = sorted(filesystem.glob(f"{root}/{PARTITION}=*/*.parquet"))
-    else:
-        paths = [
-            path
-            for day in sorted(set(days))
-            for path in _folder_files(filesystem, f"{root}/{PARTITION}={day.isoformat()}", ".parquet")
-        ]
     files: dict[date, list[str]] = {}
-    for path in paths:
+    for path in _day_files(filesystem, root, days):
         files.setdefault(_day_of(path), []).append(path)
     return files
 
@@ -216,16 +220,7 @@ def day_files_present(*, folder: str, days: Iterable[date] | None = None) -> set
     """The names of the day files of `folder` in the store: of `days` (one listing per day), or of every day (one
     listing)."""
     filesystem, root = _store()
-    paths = (
-        filesystem.glob(f"{root}/{folder}/{PARTITION}=*/*.parquet")
-        if days is None
-        else [
-            path
-            for day in days
-            for path in _folder_files(filesystem, f"{root}/{folder}/{PARTITION}={day.isoformat()}", ".parquet")
-        ]
-    )
-    return {path.removeprefix(f"{root}/{folder}/") for path in paths}
+    return {path.removeprefix(f"{root}/{folder}/") for path in _day_files(filesystem, f"{root}/{folder}", days)}
 
 
 def day_files_remove(*, folder: str, names: Iterable[str]) -> None:

@@ -26,7 +26,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from apps.common.audit import audit_log_batch
-from apps.common.frames import FIRST_MOMENT, LAST_MOMENT, frame_insert
+from apps.common.frames import FIRST_MOMENT, LAST_MOMENT, staging_table
 from apps.common.lookups import id_lookups
 from apps.common.safe_json import JSON_MAX_DEPTH, JSONError, JSONSyntaxError, json_load
 from apps.common.services import job_lock, job_transaction_lock
@@ -248,14 +248,8 @@ def _learners_link(events: pl.DataFrame, linked: pl.Series) -> pl.Series:
         public_id=pl.Series([str(uuid.uuid4()) if postgres else uuid.uuid4().hex for _ in range(seen.height)])
     )
     users = get_user_model()._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS learner_staging")
-        cursor.execute(
-            "CREATE TEMP TABLE learner_staging (username varchar(150), lms_user_id bigint, "
-            f"public_id {'uuid' if postgres else 'char(32)'})"
-        )
-    frame_insert(table="learner_staging", frame=staged)
-    with connection.cursor() as cursor:
+    definition = f"(username varchar(150), lms_user_id bigint, public_id {'uuid' if postgres else 'char(32)'})"
+    with staging_table("learner_staging", definition, frame=staged) as cursor:
         # `WHERE true` lets SQLite read ON CONFLICT as the upsert clause of an INSERT ... SELECT.
         cursor.execute(
             f"INSERT INTO {users} (password, is_superuser, username, first_name, last_name, email, is_staff, "
@@ -277,7 +271,6 @@ def _learners_link(events: pl.DataFrame, linked: pl.Series) -> pl.Series:
             f"WHERE {users}.username = s.username AND {users}.lms_user_id IS NULL "
             f"AND NOT EXISTS (SELECT 1 FROM {users} t WHERE t.lms_user_id = s.lms_user_id)"
         )
-        cursor.execute("DROP TABLE learner_staging")
     return pl.concat([linked, seen["username"]])
 
 

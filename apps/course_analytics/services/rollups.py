@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from apps.common.dates import day_start, days_between
-from apps.common.frames import frame_insert, queryset_copy_frame, queryset_delete, queryset_frame
+from apps.common.frames import frame_insert, queryset_copy_frame, queryset_delete, queryset_frame, staging_table
 from apps.common.lookups import few_ids
 from apps.common.models import JobRun
 from apps.common.services import job_lock, job_run_execute, job_transaction_lock
@@ -292,20 +292,14 @@ def _day_states_write(*, day: date) -> None:
             "FROM learner_day_staging d"
         )
         params = [since, since, since]
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS learner_day_staging")
-        cursor.execute(
-            "CREATE TEMP TABLE learner_day_staging "
-            "(course_id varchar(255), lms_user_id bigint, decided boolean, mode varchar(64))"
-        )
-        frame_insert(table="learner_day_staging", frame=ends)
+    definition = "(course_id varchar(255), lms_user_id bigint, decided boolean, mode varchar(64))"
+    with staging_table("learner_day_staging", definition, frame=ends) as cursor:
         cursor.execute(
             f"INSERT INTO {states} (course_id, lms_user_id, since, enrolled, mode, previous_enrolled, previous_mode) "
             "SELECT course_id, lms_user_id, %s, COALESCE(decided, previous_enrolled, FALSE), mode, previous_enrolled, "
             f"COALESCE(previous_mode, '') FROM ({day_ends}) AS day_ends",
             params,
         )
-        cursor.execute("DROP TABLE learner_day_staging")
 
 
 def _profiles(*, lms_user_ids: list[int] | None = None) -> pl.DataFrame:
@@ -488,9 +482,7 @@ def _enrollment_day_carried(*, day: date, now: datetime) -> int:
     previous_value = connection.ops.adapt_datefield_value(day - timedelta(days=1))
     created = connection.ops.adapt_datetimefield_value(now)
     written = 0
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS enrollment_day_changes")
-        cursor.execute(f"CREATE TEMP TABLE enrollment_day_changes AS {changes}", [*change_params, day_value])
+    with staging_table("enrollment_day_changes", f"AS {changes}", params=[*change_params, day_value]) as cursor:
         for model, keys in ENROLLMENT_KEYS.items():
             queryset_delete(model.objects.filter(date=day))
             key = "".join(f", {quote(name)}" for name in keys)
@@ -507,7 +499,6 @@ def _enrollment_day_carried(*, day: date, now: datetime) -> int:
                 [day_value, created, previous_value],
             )
             written += cursor.rowcount
-        cursor.execute("DROP TABLE enrollment_day_changes")
     figures_changed_on_commit()
     return written
 
