@@ -1,5 +1,6 @@
 import io
 import json
+import uuid
 from datetime import date
 
 import pytest
@@ -136,6 +137,16 @@ def test_an_lms_id_stays_with_the_user_who_has_it_and_new_learners_are_whole_use
     users = {user.username: user for user in get_user_model().objects.all()}
     assert {name: user.lms_user_id for name, user in users.items()} == {"ada": 7, "cy": 9, "dee": 10}
     assert (users["dee"].public_id is not None, users["dee"].has_usable_password()) == (True, False)
+
+
+def test_new_learners_get_public_ids_of_their_own_random_as_uuid4():
+    lines = [enrollment("activated", "2014-01-01T10:00:00Z", n, username=f"learner{n}") for n in range(1, 41)]
+
+    tracking_lines_ingest(lines=lines, source="test")
+
+    public_ids = list(get_user_model().objects.values_list("public_id", flat=True))
+    assert (len(public_ids), len(set(public_ids))) == (40, 40)
+    assert {(public_id.version, public_id.variant) for public_id in public_ids} == {(4, uuid.RFC_4122)}
 
 
 def test_a_line_is_keyed_stripped_as_python_strips_it():
