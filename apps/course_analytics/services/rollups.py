@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta
+from itertools import groupby
 from typing import TypeVar
 
 import polars as pl
@@ -541,39 +542,66 @@ def _activity_learners(days: list[date]) -> pl.DataFrame:
     )
 
 
-def _activity_learners_by_day(days: list[date]) -> Iterator[tuple[date, pl.DataFrame, dict]]:
-    """Each day of `days` with events, its active learners and the fields of its ActivityLearnersFile, a week at a
-    time (a week's events bound the memory). The digest of the day's event files is taken before they are read,
-    so that events added meanwhile make it stale rather than lost."""
-    for chunk in range(0, len(days), 7):
-        digests = events_digest(days=days[chunk : chunk + 7])
+ActiveDays = dict[date, tuple[pl.DataFrame, str]]  # day: (its active learners, the digest of the events they are of)
+RecordedFiles = dict[date, tuple[str, str]]  # day: (name of its ActivityLearnersFile, the digest of its events)
+
+
+def activity_files_recorded(*, days: list[date]) -> RecordedFiles:
+    """The active-learner files recorded for `days`, with the digests of the events they were computed from."""
+    return {
+        day: (name, digest)
+        for day, name, digest in ActivityLearnersFile.objects.filter(day__in=days).values_list("day", "name", "events")
+    }
+
+
+def _activity_by_week(
+    days: list[date], *, weeks: list[date], recorded: RecordedFiles
+) -> Iterator[tuple[list[tuple[date, pl.DataFrame, dict]], date, pl.DataFrame | None]]:
+    """The days of `days` an ISO week at a time (a week's events bound the memory): each day with events, its
+    active learners and the fields of its ActivityLearnersFile; then the week's Monday and, when it is one of
+    `weeks`, its activity table (see activity_table), from those learners and, for its days outside `days`, the
+    files `recorded`. The digest of the day's event files is taken before they are read, so that events added
+    meanwhile make it stale rather than lost. Touches no database: it runs in the rollup's thread."""
+    for monday, chunk in groupby(days, key=lambda day: week_of(day)[0]):
+        digests = events_digest(days=list(chunk))
         learners = _activity_learners(sorted(digests)).partition_by("day", as_dict=True, include_key=False)
-        for day, digest in sorted(digests.items()):
-            frame = learners.get((day,), pl.DataFrame(schema=ACTIVITY_SCHEMA))
-            yield day, frame, {"learners": frame.height, "events": digest}
+        computed = {
+            day: (learners.get((day,), pl.DataFrame(schema=ACTIVITY_SCHEMA)), digest) for day, digest in digests.items()
+        }
+        items = [
+            (day, frame, {"learners": frame.height, "events": digest})
+            for day, (frame, digest) in sorted(computed.items())
+        ]
+        table = activity_table(week=monday, computed=computed, recorded=recorded) if monday in weeks else None
+        yield items, monday, table
 
 
-def activity_table(*, week: date) -> pl.DataFrame:
+def activity_table(
+    *, week: date, computed: ActiveDays | None = None, recorded: RecordedFiles | None = None
+) -> pl.DataFrame:
     """Distinct learners per course and activity type in the ISO week starting `week` (a Monday), named by
-    `interval_start`/`interval_end`: from its days' active-learner files where they are current, and from the
-    events of the days that have none or received events since theirs was written."""
+    `interval_start`/`interval_end`. Each day's learners are those `computed` (with the digest of the events they
+    were computed from), else its active-learner file (of the files `recorded`, else of those recorded now),
+    whichever is of the day's events as they are now; a day with neither is computed afresh from its events."""
     days = days_between(week, week + timedelta(days=6))
     digests = events_digest(days=days)
+    computed = {day: frame for day, (frame, digest) in (computed or {}).items() if digests.get(day) == digest}
+    recorded = activity_files_recorded(days=days) if recorded is None else recorded
     current = {
-        file.day: file.name
-        for file in ActivityLearnersFile.objects.filter(day__in=list(digests))
-        if file.events == digests[file.day]
+        day: name for day, (name, digest) in recorded.items() if day not in computed and digests.get(day) == digest
     }
-    afresh = [day for day in digests if day not in current]
+    afresh = [day for day in digests if day not in computed and day not in current]
     learners = _day_files_in_force(
         folder=ACTIVITY_FOLDER,
         files=current,
         schema=ACTIVITY_SCHEMA,
         compute=lambda missing: _activity_learners(missing).drop("day"),
-        days=days,
+        days=list(current),
     )
+    frames = [frame.lazy() for frame in computed.values()]
     if afresh:
-        learners = pl.concat([learners, _activity_learners(afresh).drop("day").lazy()])
+        frames.append(_activity_learners(afresh).drop("day").lazy())
+    learners = pl.concat([learners, *frames])
     flags = [name for name in ACTIVITY_SCHEMA if name not in LEARNER]
     start = day_start(week)
     return (
@@ -916,13 +944,14 @@ def _replace(model: type, scope: dict, frame: pl.DataFrame) -> int:
     return frame_insert(table=model._meta.db_table, frame=frame)
 
 
-def _complete_weeks(first: date, last: date, today: date) -> tuple[date, date] | None:
-    """[first Monday, end Monday) of the ISO weeks that hold a day of [first, last] and are over by `today`."""
-    week_start, _ = week_of(first)
-    _, end = week_of(last)
-    while end > today:
-        end -= timedelta(days=7)
-    return (week_start, end) if week_start < end else None
+def _complete_weeks(first: date, last: date, today: date) -> list[date]:
+    """The Mondays of the ISO weeks that hold a day of [first, last] and are over by `today`."""
+    monday, _ = week_of(first)
+    weeks = []
+    while monday <= last and monday + timedelta(days=7) <= today:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
 
 
 def _ahead(items: Iterator[Item], executor: Executor) -> Iterator[Item]:
@@ -946,10 +975,11 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
     (a no-op when they are: see learner_states_build); then, in one transaction, the enrollment tables of each day
     (from the learner-state table alone), the active learners and the video viewings of those days (their
     partitions only, into day files), the ISO weeks holding those days that are over (the current partial week
-    never is; each from its days' active-learner files), and the video summaries over all viewings rolled up so far
+    never is; each from its days' active learners), and the video summaries over all viewings rolled up so far
     (unless `summaries` is false: a backfill's earlier ranges leave them to its last). Every table is written in
-    bulk, COPY on PostgreSQL. The day files' data come from the event files alone: a thread computes them while
-    this one builds the learner states and the enrollment tables; they are written here, in the transaction.
+    bulk, COPY on PostgreSQL. The day files' data and the weeks' counts come from the event files and the day files
+    alone: a thread computes them while this one builds the learner states and the enrollment tables; they are
+    written here, in the transaction.
 
     Idempotent: recorded as ("course_analytics.rollup", first[..last]); a rerun rewrites the same rows and a failure
     changes nothing. Ranges that share an ISO week queue behind one another; disjoint ranges run side by side.
@@ -961,13 +991,21 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
         job_transaction_lock(kind=STATE_KIND, key="*", shared=True)
         now = timezone.now()
         written = _enrollment_tables_replace(first=first, last=last, now=now)
-        written += _day_files_replace(ActivityLearnersFile, ACTIVITY_FOLDER, activity, first=first, last=last, now=now)
-        weeks = _complete_weeks(first, last, now.date())
-        week = weeks[0] if weeks else None
-        while week is not None and week < weeks[1]:
-            frame = activity_table(week=week)
-            written += _replace(ActivityWeekly, {"interval_start": day_start(week)}, frame.with_columns(_created(now)))
-            week += timedelta(days=7)
+        tables: dict[date, pl.DataFrame] = {}
+
+        def active_days() -> Iterator[tuple[date, pl.DataFrame, dict]]:
+            for items, monday, table in activity:
+                yield from items
+                if table is not None:
+                    tables[monday] = table
+
+        written += _day_files_replace(
+            ActivityLearnersFile, ACTIVITY_FOLDER, active_days(), first=first, last=last, now=now
+        )
+        for monday, table in sorted(tables.items()):
+            written += _replace(
+                ActivityWeekly, {"interval_start": day_start(monday)}, table.with_columns(_created(now))
+            )
         # The summaries read every day's viewing file: they list them holding SUMMARY_KIND.
         written += _day_files_replace(
             VideoViewingFile, VIEWINGS_FOLDER, viewings, first=first, last=last, now=now,
@@ -992,9 +1030,15 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
         # after this one has committed, never before (the viewings record no digest of the events they read). The
         # thread touches no database. On a failure, what it has not started is dropped.
         days = days_between(first, last)
+        # The weeks that are over, each counted in the thread from its days' learners as they are computed (and the
+        # files of its days outside the range, recorded before, under the same locks).
+        weeks = _complete_weeks(first, last, timezone.now().date())
+        recorded = activity_files_recorded(
+            days=[day for monday in weeks for day in days_between(monday, monday + timedelta(days=6))]
+        )
         files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollup-day-files")
         stack.callback(files.shutdown, cancel_futures=True)
-        activity = _ahead(_activity_learners_by_day(days), files)
+        activity = _ahead(_activity_by_week(days, weeks=weeks, recorded=recorded), files)
         viewings = _ahead(_video_viewings_by_day(days), files)
         learner_states_build(last=last)
         return job_run_execute(kind=ROLLUP_KIND, key=key, work=work)
