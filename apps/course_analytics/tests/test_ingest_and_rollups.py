@@ -1,3 +1,4 @@
+import hashlib
 import io
 import json
 import uuid
@@ -10,7 +11,7 @@ from django.test import override_settings
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 from apps.course_analytics.models import EnrollmentDaily, EnrollmentModeDaily
 from apps.course_analytics.selectors import tracking_events_scan
-from apps.course_analytics.services.ingest import tracking_lines_ingest
+from apps.course_analytics.services.ingest import events_frame, tracking_lines_ingest
 from apps.course_analytics.services.rollups import course_analytics_rollup, enrollment_states
 
 COURSE = "course-v1:edX+DemoX+Demo_2014"
@@ -158,6 +159,15 @@ def test_a_line_is_keyed_stripped_as_python_strips_it():
 
     # then it is the same event (its key is the hash of the stripped line)
     assert (first.added, again.added, again.malformed) == (1, 0, 0)
+
+
+def test_a_line_s_key_is_the_sha256_of_its_utf8_bytes_as_hashlib_gives_it():
+    # Keys written before the hashing moved to native code came from hashlib: the same line must keep its key.
+    lines = [enrollment("activated", "2014-01-01T10:00:00Z", username=name) for name in ("ada", "zoë", "学生", "😀")]
+
+    keys = events_frame(lines)["event_key"].to_list()
+
+    assert keys == [hashlib.sha256(line.encode()).hexdigest() for line in lines]
 
 
 @pytest.mark.parametrize(
