@@ -19,7 +19,7 @@ import fsspec
 import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from apps.activity_agg.models import ActivityAggregate
 from apps.bench import baselines
@@ -220,13 +220,12 @@ def _isolated_timing(name: str, work: Callable[[], object]) -> list[Result]:
 
 
 def _nights(*, before: date, day: date) -> list[Result]:
-    """The night of `before`, then the night of `day`, each timed, in this one process: as a long-lived Celery
-    worker runs the nights one after another, so that the second pays no first connection, imports or first
-    plans, as the first does."""
-    return [
-        *_timed("first night in a fresh process", partial(course_analytics_rollup, day=before)),
-        *_timed("nightly", partial(course_analytics_rollup, day=day)),
-    ]
+    """The night of `before`, then the night of `day`, each timed, in this one process, as a long-lived Celery
+    worker runs them: the second pays no imports or first plans, as the first does, but a connection of its own
+    (Celery closes the database connections around every task)."""
+    first = _timed("first night in a fresh process", partial(course_analytics_rollup, day=before))
+    connections.close_all()
+    return [*first, *_timed("nightly", partial(course_analytics_rollup, day=day))]
 
 
 def rollups(scale: Scale) -> list[Result]:

@@ -53,6 +53,11 @@ PROFILE_COLUMNS = ("user_id", "year_of_birth", "level_of_education", "gender", "
 NUL_ESCAPE = r"(?:^|[^\\])(?:\\\\)*\\u0000"
 # What Python's str.strip() strips (polars' default keeps \x1c-\x1f): a line's key is the hash of it stripped so.
 PYTHON_WHITESPACE = "".join(char for char in map(chr, range(0x3001)) if char.isspace())
+# A random (version 4) UUID as Django stores one on SQLite: 32 hex digits, the version digit 4, the variant 8 to b.
+SQLITE_UUID4 = (
+    "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || "
+    "substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) || hex(randomblob(6)))"
+)
 
 
 @dataclass
@@ -226,13 +231,6 @@ def events_frame(lines: list[str] | pl.Series) -> pl.DataFrame:
     )
 
 
-# A random (version 4) UUID as Django stores one on SQLite: 32 hex digits, the version digit 4, the variant 8 to b.
-SQLITE_UUID4 = (
-    "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || "
-    "substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) || hex(randomblob(6)))"
-)
-
-
 def _learners_link(events: pl.DataFrame, linked: pl.Series) -> pl.Series:
     """Make sure every (username, LMS user id) seen, and not in `linked` yet, is a Tally user carrying that LMS id,
     in a few set statements over a staging table of them; returns `linked` with them.
@@ -338,7 +336,9 @@ def _batch_parse(chunk: list[str], *, first_number: int, line_limit: int) -> Par
     too_long = batch.filter(pl.col("text").str.len_chars() > line_limit)["number"].to_list()
     batch = batch.filter((pl.col("text") != "") & (pl.col("text").str.len_chars() <= line_limit))
     lines = batch["text"]
-    return ParsedBatch(too_long, lines, batch["number"].to_list(), events_frame(lines) if lines.len() else None)
+    return ParsedBatch(
+        too_long, lines, batch["number"].to_list(), events_frame(lines) if not lines.is_empty() else None
+    )
 
 
 def _batch_store(parsed: ParsedBatch, *, source: str, line_limit: int, report: IngestReport) -> None:

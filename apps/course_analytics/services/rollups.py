@@ -101,6 +101,11 @@ def week_of(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=7)
 
 
+def week_days(monday: date) -> list[date]:
+    """The seven days of the ISO week starting `monday`."""
+    return days_between(monday, monday + timedelta(days=6))
+
+
 # Enrollment ------------------------------------------------------------------------------------------------------
 
 
@@ -546,7 +551,7 @@ ActiveDays = dict[date, tuple[pl.DataFrame, str]]  # day: (its active learners, 
 RecordedFiles = dict[date, tuple[str, str]]  # day: (name of its ActivityLearnersFile, the digest of its events)
 
 
-def activity_files_recorded(*, days: list[date]) -> RecordedFiles:
+def _activity_files_recorded(*, days: list[date]) -> RecordedFiles:
     """The active-learner files recorded for `days`, with the digests of the events they were computed from."""
     return {
         day: (name, digest)
@@ -555,7 +560,7 @@ def activity_files_recorded(*, days: list[date]) -> RecordedFiles:
 
 
 def _activity_by_week(
-    days: list[date], *, weeks: list[date], recorded: RecordedFiles
+    *, days: list[date], weeks: list[date], recorded: RecordedFiles
 ) -> Iterator[tuple[list[tuple[date, pl.DataFrame, dict]], date, pl.DataFrame | None]]:
     """The days of `days` an ISO week at a time (a week's events bound the memory): each day with events, its
     active learners and the fields of its ActivityLearnersFile; then the week's Monday and, when it is one of
@@ -583,14 +588,12 @@ def activity_table(
     `interval_start`/`interval_end`. Each day's learners are those `computed` (with the digest of the events they
     were computed from), else its active-learner file (of the files `recorded`, else of those recorded now),
     whichever is of the day's events as they are now; a day with neither is computed afresh from its events."""
-    days = days_between(week, week + timedelta(days=6))
+    days = week_days(week)
     digests = events_digest(days=days)
-    computed = {day: frame for day, (frame, digest) in (computed or {}).items() if digests.get(day) == digest}
-    recorded = activity_files_recorded(days=days) if recorded is None else recorded
-    current = {
-        day: name for day, (name, digest) in recorded.items() if day not in computed and digests.get(day) == digest
-    }
-    afresh = [day for day in digests if day not in computed and day not in current]
+    fresh = {day: frame for day, (frame, digest) in (computed or {}).items() if digests.get(day) == digest}
+    files = _activity_files_recorded(days=days) if recorded is None else recorded
+    current = {day: name for day, (name, digest) in files.items() if day not in fresh and digests.get(day) == digest}
+    afresh = [day for day in digests if day not in fresh and day not in current]
     learners = _day_files_in_force(
         folder=ACTIVITY_FOLDER,
         files=current,
@@ -598,7 +601,7 @@ def activity_table(
         compute=lambda missing: _activity_learners(missing).drop("day"),
         days=list(current),
     )
-    frames = [frame.lazy() for frame in computed.values()]
+    frames = [frame.lazy() for frame in fresh.values()]
     if afresh:
         frames.append(_activity_learners(afresh).drop("day").lazy())
     learners = pl.concat([learners, *frames])
@@ -1030,15 +1033,15 @@ def course_analytics_rollup_range(*, first: date, last: date, summaries: bool = 
         # after this one has committed, never before (the viewings record no digest of the events they read). The
         # thread touches no database. On a failure, what it has not started is dropped.
         days = days_between(first, last)
-        # The weeks that are over, each counted in the thread from its days' learners as they are computed (and the
-        # files of its days outside the range, recorded before, under the same locks).
+        # The weeks that are over, each counted in the thread from its days' learners as they are computed and the
+        # files of its days outside the range, listed here under the same locks. (SQLite's job locks are no-ops: a
+        # rollup of the same week that commits meanwhile can only take a listed file away, whose day is then
+        # counted from its events, or this rollup fails and its rerun completes it.)
         weeks = _complete_weeks(first, last, timezone.now().date())
-        recorded = activity_files_recorded(
-            days=[day for monday in weeks for day in days_between(monday, monday + timedelta(days=6))]
-        )
+        recorded = _activity_files_recorded(days=[day for monday in weeks for day in week_days(monday)])
         files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollup-day-files")
         stack.callback(files.shutdown, cancel_futures=True)
-        activity = _ahead(_activity_by_week(days, weeks=weeks, recorded=recorded), files)
+        activity = _ahead(_activity_by_week(days=days, weeks=weeks, recorded=recorded), files)
         viewings = _ahead(_video_viewings_by_day(days), files)
         learner_states_build(last=last)
         return job_run_execute(kind=ROLLUP_KIND, key=key, work=work)

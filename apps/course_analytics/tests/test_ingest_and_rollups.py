@@ -162,12 +162,20 @@ def test_a_line_is_keyed_stripped_as_python_strips_it():
 
 
 def test_a_line_s_key_is_the_sha256_of_its_utf8_bytes_as_hashlib_gives_it():
-    # Keys written before the hashing moved to native code came from hashlib: the same line must keep its key.
-    lines = [enrollment("activated", "2014-01-01T10:00:00Z", username=name) for name in ("ada", "zoë", "学生", "😀")]
+    # Keys written before the hashing moved to native code came from hashlib: the same line must keep its key, and
+    # the ingest's path (stripped, parsed as a batch) must key it as the line alone does.
+    lines = [
+        json.dumps(json.loads(enrollment("activated", "2014-01-01T10:00:00Z", n, username=name)), ensure_ascii=False)
+        for n, name in enumerate(("ada", "zoë", "学生", "😀"), start=1)
+    ]
+    assert all(not line.isascii() for line in lines[1:])
 
     keys = events_frame(lines)["event_key"].to_list()
+    tracking_lines_ingest(lines=[f"  {line} " for line in lines], source="test")
 
-    assert keys == [hashlib.sha256(line.encode()).hexdigest() for line in lines]
+    expected = [hashlib.sha256(line.encode()).hexdigest() for line in lines]
+    assert keys == expected
+    assert sorted(tracking_events_scan(columns=["event_key"]).collect()["event_key"]) == sorted(expected)
 
 
 @pytest.mark.parametrize(
