@@ -36,8 +36,11 @@ def _org(course_id: str) -> str:
     return str(CourseKey.from_string(course_id).org)
 
 
-def _line(*, username: str, user_id: int, course_id: str, event_type: str, source: str, moment: datetime,
-          event: dict | str, page: str | None = None) -> str:  # fmt: skip
+def tracking_line(
+    *, username: str, user_id: int, course_id: str, event_type: str, source: str, moment: datetime,
+    event: dict | str, page: str | None = None,
+) -> str:  # fmt: skip
+    """One tracking-log line as the LMS writes it (the demo's, the bench's and the tests' events)."""
     org = _org(course_id)  # parsed once per course: the full bench writes ten million lines
     return json.dumps(
         {
@@ -61,18 +64,18 @@ def _learner_day(rng: random.Random, *, username: str, user_id: int, course_id: 
                  videos: list[tuple[str, int]]) -> Iterator[str]:  # fmt: skip
     start = day_start(day) + timedelta(seconds=rng.randint(0, 80000))
     common = {"username": username, "user_id": user_id, "course_id": course_id}
-    yield _line(**common, event_type="page_view", source="browser", moment=start, event={}, page="/courseware")
+    yield tracking_line(**common, event_type="page_view", source="browser", moment=start, event={}, page="/courseware")
     if rng.random() < 0.5:
         video_id, duration = rng.choice(videos)
         position = 0.0 if rng.random() < 0.6 else float(rng.randint(0, duration - 10))
         watched = float(rng.randint(5, duration))
         end = min(position + watched, float(duration))
         event = {"id": video_id, "currentTime": position, "code": "html5", "duration": duration}
-        yield _line(
+        yield tracking_line(
             **common, event_type="play_video", source="browser", moment=start + timedelta(seconds=5), event=event
         )
         pause = {"id": video_id, "currentTime": end, "code": "html5", "duration": duration}
-        yield _line(
+        yield tracking_line(
             **common,
             event_type="pause_video",
             source="browser",
@@ -86,12 +89,12 @@ def _learner_day(rng: random.Random, *, username: str, user_id: int, course_id: 
             "grade": 1,
             "max_grade": 1,
         }
-        yield _line(
+        yield tracking_line(
             **common, event_type="problem_check", source="server", moment=start + timedelta(seconds=900), event=event
         )
     if rng.random() < 0.08:
         kind = rng.choice(("thread", "response", "comment"))
-        yield _line(
+        yield tracking_line(
             **common,
             event_type=f"edx.forum.{kind}.created",
             source="server",
@@ -123,11 +126,11 @@ def tracking_log_lines(*, course_ids: list[str], learners: int, start: date, day
             common = {"username": username, "user_id": user_id, "course_id": course}
             payload = {"course_id": course, "user_id": user_id, "mode": mode}
             if offset == enrol_day:
-                yield _line(
+                yield tracking_line(
                     **common, event_type="edx.course.enrollment.activated", source="server", moment=noon, event=payload
                 )
             if offset == upgrade_day:
-                yield _line(
+                yield tracking_line(
                     **common,
                     event_type="edx.course.enrollment.mode_changed",
                     source="server",
@@ -135,7 +138,7 @@ def tracking_log_lines(*, course_ids: list[str], learners: int, start: date, day
                     event={**payload, "mode": "verified"},
                 )
             if offset == leave_day:
-                yield _line(
+                yield tracking_line(
                     **common,
                     event_type="edx.course.enrollment.deactivated",
                     source="server",
@@ -145,8 +148,9 @@ def tracking_log_lines(*, course_ids: list[str], learners: int, start: date, day
             active = enrol_day <= offset and (leave_day is None or offset < leave_day)
             if active and rng.random() < 0.3:
                 yield from _learner_day(rng, **common, day=day, videos=videos[course])
-        yield _line(username="", user_id=None, course_id=course_ids[0], event_type="edx.grades.course.grade_calculated",
-                    source="task", moment=noon, event={"course_id": course_ids[0]})  # fmt: skip
+        yield tracking_line(username="", user_id=None, course_id=course_ids[0],
+                            event_type="edx.grades.course.grade_calculated", source="task", moment=noon,
+                            event={"course_id": course_ids[0]})  # fmt: skip
 
 
 def profile_csv_lines(*, learners: int, seed: int = 7, first_user_id: int = 1000) -> Iterator[str]:

@@ -25,7 +25,7 @@ from apps.common.models import JobRun
 from apps.common.services import ABANDONED
 from apps.common.testing.fixtures import celery_worker_start, database_url_for_tests, wait_for
 from apps.course_analytics import models
-from apps.course_analytics.demo import _line, profile_csv_lines, tracking_log_lines
+from apps.course_analytics.demo import profile_csv_lines, tracking_line, tracking_log_lines
 from apps.course_analytics.eventstore import (
     ACTIVITY_FOLDER,
     ACTIVITY_SCHEMA,
@@ -702,9 +702,9 @@ def test_a_night_s_learner_states_follow_the_state_machine_as_a_range_s_do():
     noon, day_before_noon = day_start(night) + timedelta(hours=12), day_start(START) + timedelta(hours=12)
 
     def enrollment(user_id: int, kind: str, moment, mode: str = "audit") -> str:
-        return _line(username=f"learner{user_id}", user_id=user_id, course_id=course, source="server",
-                     event_type=f"edx.course.enrollment.{kind}", moment=moment,
-                     event={"course_id": course, "user_id": user_id, "mode": mode})  # fmt: skip
+        return tracking_line(username=f"learner{user_id}", user_id=user_id, course_id=course, source="server",
+                             event_type=f"edx.course.enrollment.{kind}", moment=moment,
+                             event={"course_id": course, "user_id": user_id, "mode": mode})  # fmt: skip
 
     tracking_lines_ingest(
         lines=[
