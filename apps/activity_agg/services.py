@@ -180,15 +180,21 @@ def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
     )
 
 
+def _courses_lock(course_ids: list[str]) -> None:
+    """Take the lock of each course (sorted) until the caller's transaction ends: the writers of a course's progress
+    and aggregates queue on it, in one order, instead of locking the same rows in two orders (a deadlock)."""
+    for course_id in course_ids:
+        job_transaction_lock(kind=REFRESH_KIND, key=course_id)
+
+
 def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
     """Rewrite every aggregate row of these courses from the stored content progress and enrollment state, in the
-    caller's transaction, under each course's lock (taken in order) so that two rebuilds of a course queue; their
-    cached responses are invalidated when it commits. Returns the rows written."""
+    caller's transaction, under each course's lock so that two rebuilds of a course queue; their cached responses
+    are invalidated when it commits. Returns the rows written."""
     course_ids = sorted(set(course_ids))
     if not course_ids:
         return 0
-    for course_id in course_ids:
-        job_transaction_lock(kind=REFRESH_KIND, key=course_id)
+    _courses_lock(course_ids)
     rows = course_aggregates_frame(course_ids=course_ids).rename({"course_id": "activity_id"})
     rows = rows.with_columns(activity_type=pl.lit(COURSE_ACTIVITY_TYPE))
     ActivityAggregate.objects.filter(activity_type=COURSE_ACTIVITY_TYPE, activity_id__in=course_ids).delete()
@@ -203,13 +209,17 @@ def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str)
     their own transaction under their own lock."""
 
     def work() -> int:
-        if course_ids is not None:
-            ContentProgress.objects.filter(course_id__in=course_ids).delete()
         days = days_between(first, last)
         events = tracking_events_scan(days=days, course_ids=course_ids, columns=EVENT_COLUMNS)
         progress, courses = pl.collect_all([content_progress(events=events), events.select("course_id").unique()])
+        touched = sorted(set(course_ids or []) | set(courses["course_id"].to_list()))
+        # Before the first write: two refreshes merging the same progress rows at once would lock them in the
+        # orders of their frames.
+        _courses_lock(touched)
+        if course_ids is not None:
+            ContentProgress.objects.filter(course_id__in=course_ids).delete()
         content_progress_merge(progress=progress)
-        return course_aggregates_rebuild(course_ids=set(course_ids or []) | set(courses["course_id"].to_list()))
+        return course_aggregates_rebuild(course_ids=touched)
 
     learner_states_build(last=timezone.now().date() - timedelta(days=1))
     return job_run_execute(kind=REFRESH_KIND, key=key, work=work)

@@ -1,16 +1,20 @@
 """The refresh: which events complete which contents, scores, enrollment, idempotency, and the rebuild."""
 
 import io
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 
 from apps.activity_agg.models import ActivityAggregate, ContentProgress
-from apps.activity_agg.services import activity_aggregates_refresh, course_leaf_contents_set
+from apps.activity_agg.services import REFRESH_KIND, activity_aggregates_refresh, course_leaf_contents_set
 from apps.activity_agg.tasks import refresh
 from apps.activity_agg.tests.factories import Learner
+from apps.common.services import job_lock
+from apps.common.testing.fixtures import wait_for
 from apps.course_analytics.services.ingest import tracking_lines_ingest
 
 COURSE = "course-v1:TestX+AGG101+2026_T1"
@@ -149,3 +153,41 @@ def test_the_rebuild_command_recomputes_a_course_from_its_events(learners):
 
     assert aggregates() == {("ann", "completedCount"): (1.0, at(3)), ("ann", "score"): (0.0, None)}
     assert get_user_model().objects.get(username="ann").lms_user_id == 101
+
+
+@pytest.mark.postgres
+def test_a_refresh_writes_no_progress_before_it_holds_its_courses_lock(learners, transactional_db):
+    # Two refreshes merging the same progress rows, each in the order of its own frame, deadlocked: a refresh
+    # queues on the course before its first write.
+    ann, bob, _ = learners
+    ingest([ann.enrol(at(0)), bob.enrol(at(0)), ann.completion(at(3), "h1"), bob.completion(at(4), "h1")])
+    ContentProgress.objects.all().delete()
+    runs = []
+
+    def run_refresh() -> None:
+        try:
+            runs.append(activity_aggregates_refresh(first=DAY, last=DAY))
+        finally:
+            connection.close()
+
+    def count(sql: str, *params: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+
+    queued_on_advisory_lock = "pg_locks waits WHERE waits.locktype = 'advisory' AND NOT waits.granted"
+    with job_lock(kind=REFRESH_KIND, key=COURSE):
+        refreshing = threading.Thread(target=run_refresh)
+        refreshing.start()
+        queued = wait_for(lambda: count(f"SELECT count(*) FROM {queued_on_advisory_lock}") > 0)
+        progress_locked = count(
+            f"SELECT count(*) FROM {queued_on_advisory_lock} AND EXISTS "
+            "(SELECT 1 FROM pg_locks held WHERE held.pid = waits.pid AND held.relation = %s::regclass)",
+            ContentProgress._meta.db_table,
+        )
+    refreshing.join(timeout=60)
+
+    assert queued
+    assert progress_locked == 0
+    assert [run.status for run in runs] == ["succeeded"]
+    assert ContentProgress.objects.count() == 2
