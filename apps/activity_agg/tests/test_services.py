@@ -175,7 +175,10 @@ def test_a_refresh_writes_no_progress_before_it_holds_its_courses_lock(learners,
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
 
-    queued_on_advisory_lock = "pg_locks waits WHERE waits.locktype = 'advisory' AND NOT waits.granted"
+    queued_on_advisory_lock = (
+        "pg_locks waits WHERE waits.locktype = 'advisory' AND NOT waits.granted "
+        "AND waits.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
     with job_lock(kind=REFRESH_KIND, key=COURSE):
         refreshing = threading.Thread(target=run_refresh)
         refreshing.start()
