@@ -67,27 +67,20 @@ def frame_insert(*, table: str, frame: pl.DataFrame, ignore_conflicts: bool = Fa
     if frame.is_empty():
         return 0
     columns = ", ".join(connection.ops.quote_name(name) for name in frame.columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            target = "frame_staging" if ignore_conflicts else table
-            if ignore_conflicts:
-                # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for the next call.
-                cursor.execute("DROP TABLE IF EXISTS frame_staging")
-                cursor.execute(
-                    f"CREATE TEMP TABLE frame_staging ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
-                )
-            buffer = io.StringIO()
-            frame.write_csv(buffer, include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
-            with cursor.cursor.copy(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(buffer.getvalue())
-            if not ignore_conflicts:
-                return frame.height
+    if connection.vendor == "postgresql" and ignore_conflicts:
+        definition = f"AS SELECT {columns} FROM {table} WITH NO DATA"
+        with staging_table("frame_staging", definition, frame=frame) as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM frame_staging ON CONFLICT DO NOTHING"
             )
-            inserted = cursor.rowcount
-            cursor.execute("DROP TABLE frame_staging")
-            return inserted
+            return cursor.rowcount
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            frame.write_csv(buffer, include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(buffer.getvalue())
+            return frame.height
         verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
         placeholders = ", ".join(["%s"] * len(frame.columns))
         before = connection.connection.total_changes
