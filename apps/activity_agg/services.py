@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import polars as pl
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.activity_agg import cache
@@ -22,7 +22,7 @@ from apps.activity_agg.models import (
 )
 from apps.activity_agg.selectors import enrolled_learners
 from apps.common.dates import days_between
-from apps.common.frames import frame_insert, queryset_frame, staging_table
+from apps.common.frames import frame_insert, queryset_copy_frame, queryset_delete, queryset_frame, staging_table
 from apps.common.lookups import id_lookups
 from apps.common.models import JobRun
 from apps.common.services import job_run_execute, job_transaction_lock
@@ -138,7 +138,7 @@ def _metric_rows(learners: pl.DataFrame, metric: Metric, value: pl.Expr, last_up
 def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
     """The aggregate rows of these courses: per enrolled learner who is a Tally user, completedCount, score, and
     progress (percent, two decimals, at most 100) where the course's leaf-content count is set."""
-    progress = queryset_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS)
+    progress = queryset_copy_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS)
     enrolled = enrolled_learners(course_ids=course_ids)
     enrolled_users = id_lookups(
         get_user_model().objects.all(), lookup="lms_user_id__any_of", ids=enrolled["lms_user_id"].unique().to_list()
@@ -187,18 +187,39 @@ def _courses_lock(course_ids: list[str]) -> None:
         job_transaction_lock(kind=REFRESH_KIND, key=course_id)
 
 
+AGGREGATE_COLUMNS = {
+    "id": pl.Int64,
+    "activity_id": pl.String,
+    "user_id": pl.Int64,
+    "metric": pl.String,
+    "value": pl.Float64,
+    "last_updated": pl.Datetime("us", "UTC"),
+}
+
+
 def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
-    """Rewrite every aggregate row of these courses from the stored content progress and enrollment state, in the
-    caller's transaction, under each course's lock so that two rebuilds of a course queue; their cached responses
-    are invalidated when it commits. Returns the rows written."""
+    """Bring every aggregate row of these courses to what the stored content progress and enrollment state give, in
+    the caller's transaction, under each course's lock so that two rebuilds of a course queue; their cached
+    responses are invalidated when it commits. Only the rows that differ are deleted and written: a refresh after an
+    ingest changes the rows of the learners of its days, a fraction of a course's. Returns the rows written."""
     course_ids = sorted(set(course_ids))
     if not course_ids:
         return 0
     _courses_lock(course_ids)
     rows = course_aggregates_frame(course_ids=course_ids).rename({"course_id": "activity_id"})
-    rows = rows.with_columns(activity_type=pl.lit(COURSE_ACTIVITY_TYPE))
-    ActivityAggregate.objects.filter(activity_type=COURSE_ACTIVITY_TYPE, activity_id__in=course_ids).delete()
-    written = frame_insert(table=ActivityAggregate._meta.db_table, frame=rows)
+    stored = queryset_copy_frame(
+        ActivityAggregate.objects.filter(activity_type=COURSE_ACTIVITY_TYPE, activity_id__in=course_ids),
+        AGGREGATE_COLUMNS,
+    )
+    same = [name for name in AGGREGATE_COLUMNS if name != "id"]
+    stale = stored.join(rows, on=same, how="anti", nulls_equal=True).select("id")
+    fresh = rows.join(stored, on=same, how="anti", nulls_equal=True)
+    table = connection.ops.quote_name(ActivityAggregate._meta.db_table)
+    with staging_table("aggregate_stale", "(id bigint)", frame=stale) as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM aggregate_stale)")
+    written = frame_insert(
+        table=ActivityAggregate._meta.db_table, frame=fresh.with_columns(activity_type=pl.lit(COURSE_ACTIVITY_TYPE))
+    )
     transaction.on_commit(lambda: cache.figures_changed(activity_ids=course_ids))
     return written
 
@@ -217,7 +238,7 @@ def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str)
         # orders of their frames.
         _courses_lock(touched)
         if course_ids is not None:
-            ContentProgress.objects.filter(course_id__in=course_ids).delete()
+            queryset_delete(ContentProgress.objects.filter(course_id__in=course_ids))
         content_progress_merge(progress=progress)
         return course_aggregates_rebuild(course_ids=touched)
 

@@ -143,6 +143,32 @@ def test_the_task_twice_gives_the_same_rows(learners):
 
 
 @pytest.mark.django_db
+def test_a_refresh_rewrites_only_the_aggregate_rows_that_changed(learners):
+    # given Ann and Bob enrolled, their aggregates written by a refresh
+    ann, bob, cid = learners
+    ingest([ann.enrol(at(0)), bob.enrol(at(0)), cid.enrol(at(0)), ann.completion(at(3), "h1")])
+    activity_aggregates_refresh(first=DAY, last=DAY)
+    ids = dict(ActivityAggregate.objects.values_list("pk", "user__username"))
+
+    # when the next day brings Ann a completion and Cid's leaving, and the day is refreshed twice
+    ingest([ann.completion(at(1440), "h2"), cid.enrol(at(1441), active=False)])
+    later = DAY + timedelta(days=1)
+    changed = activity_aggregates_refresh(first=later, last=later)
+    rerun = activity_aggregates_refresh(first=later, last=later)
+
+    # then only Ann's completed count is written again, Cid's rows are gone, and a rerun writes nothing
+    assert (changed.rows, rerun.rows) == (1, 0)
+    kept = dict(ActivityAggregate.objects.values_list("pk", "user__username"))
+    assert sorted(kept[pk] for pk in kept.keys() & ids.keys()) == ["ann", "bob", "bob"]
+    assert aggregates() == {
+        ("ann", "completedCount"): (2.0, at(1440)),
+        ("ann", "score"): (0.0, None),
+        ("bob", "completedCount"): (0.0, None),
+        ("bob", "score"): (0.0, None),
+    }
+
+
+@pytest.mark.django_db
 def test_the_rebuild_command_recomputes_a_course_from_its_events(learners):
     ann, _, _ = learners
     ingest([ann.enrol(at(0)), ann.completion(at(3), "h1")])
