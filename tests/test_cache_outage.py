@@ -10,6 +10,7 @@ import redis
 import requests
 from django.test import override_settings
 
+from apps.activity_agg.models import RefreshRequest
 from apps.common import cache_backends
 from apps.common.testing.factories import SysadminFactory, api_key_for
 from apps.common.testing.fixtures import database_url_for_tests, gunicorn_served, wait_for
@@ -104,3 +105,5 @@ def test_an_ingest_while_the_broker_is_away_stores_its_events_and_leaves_the_ref
 
     assert report.added == len(lines) > 0
     assert tracking_events_scan(columns=["event_key"]).collect().height == len(lines)
+    # and the day's refresh request is withdrawn, so that the next ingest of the day queues one
+    assert not RefreshRequest.objects.exists()

@@ -75,3 +75,15 @@ class CourseContentCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course_id}: {self.leaf_contents} leaf contents"
+
+
+class RefreshRequest(models.Model):
+    """A day with newly stored tracking events whose refresh is queued and has not started: the ingest batches of
+    that day that follow find it here and queue nothing more (the refresh will read their events). The refresh
+    deletes it when it starts; one older than a queued task's expiry is of a task that was dropped."""
+
+    day = models.DateField(primary_key=True)
+    requested = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"refresh of {self.day} requested at {self.requested}"

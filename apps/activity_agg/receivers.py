@@ -6,20 +6,14 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from apps.activity_agg import cache
-from apps.activity_agg.tasks import refresh
-from apps.common.tasks import enqueue_on_commit
+from apps.activity_agg.services import activity_aggregates_refresh_request
 from apps.course_analytics.signals import tracking_events_stored
 from apps.groups.models import Group
-
-# A refresh queued behind a backlog for longer than this is dropped: the nightly run covers its days.
-REFRESH_EXPIRES_SECONDS = 6 * 3600
 
 
 @receiver(tracking_events_stored, dispatch_uid="activity_agg.refresh_after_ingest")
 def refresh_after_ingest(sender, *, days, **kwargs) -> None:
-    span = {"first": days[0].isoformat(), "last": days[-1].isoformat()}
-    # Unqueued (the broker away), the days are refreshed by the nightly run.
-    enqueue_on_commit(refresh, kwargs=span, expires=REFRESH_EXPIRES_SECONDS)
+    activity_aggregates_refresh_request(days=days)
 
 
 @receiver(post_save, sender=Group, dispatch_uid="activity_agg.group_saved")

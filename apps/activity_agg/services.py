@@ -5,7 +5,7 @@ responses of what it changed are invalidated when it commits.
 """
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from django.contrib.auth import get_user_model
@@ -19,6 +19,7 @@ from apps.activity_agg.models import (
     ContentProgress,
     CourseContentCount,
     Metric,
+    RefreshRequest,
 )
 from apps.activity_agg.selectors import enrolled_learners
 from apps.common.dates import days_between
@@ -26,10 +27,13 @@ from apps.common.frames import frame_insert, queryset_copy_frame, queryset_delet
 from apps.common.lookups import id_lookups
 from apps.common.models import JobRun
 from apps.common.services import job_run_execute, job_transaction_lock
+from apps.common.tasks import enqueue_on_commit
 from apps.course_analytics.selectors import tracking_events_scan
 from apps.course_analytics.services.rollups import CREDITS_SECONDS, SEGMENT_LENGTH, learner_states_build
 
 REFRESH_KIND = "activity_agg.refresh"
+# A refresh queued behind a backlog for longer than this is dropped: the nightly run covers its days.
+REFRESH_EXPIRES_SECONDS = 6 * 3600
 LEARNER_CONTENT = ["course_id", "lms_user_id", "content_id"]
 # Where a video's end segment starts: the segment holding max(duration - 30 s, 95 % of it), as the video summaries
 # of course_analytics count "watched to the end", so that credits do not have to be sat through.
@@ -187,6 +191,7 @@ def _courses_lock(course_ids: list[str]) -> None:
         job_transaction_lock(kind=REFRESH_KIND, key=course_id)
 
 
+REQUEST_COLUMNS = {"day": pl.Date, "requested": pl.Datetime("us", "UTC")}
 AGGREGATE_COLUMNS = {
     "id": pl.Int64,
     "activity_id": pl.String,
@@ -248,13 +253,36 @@ def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str)
 
 def activity_aggregates_refresh(*, first: date, last: date) -> JobRun:
     """One pass over the tracking events of the UTC days [first, last]: merge them into content progress, then
-    rebuild the aggregates of the courses they touch, in one transaction (after each ingest, and nightly).
+    rebuild the aggregates of the courses they touch, in one transaction (after ingests, and nightly). The days'
+    refresh requests are answered first, so that events stored from then on queue a refresh of their own.
 
     Idempotent: recorded as ("activity_agg.refresh", first..last); a rerun merges the same events into the same
     progress and rewrites the same rows, and a failure changes nothing.
     """
+    queryset_delete(RefreshRequest.objects.filter(day__gte=first, day__lte=last))
     key = f"{first.isoformat()}..{last.isoformat()}"
     return _refresh(first=first, last=last, course_ids=None, key=key)
+
+
+def activity_aggregates_refresh_request(*, days: list[date], now: datetime | None = None) -> bool:
+    """Queue a refresh of `days` (an ingest batch stored new events of theirs) once the caller's transaction
+    commits, unless each of them has a refresh queued that has not started: that one will read this batch's events,
+    so that the batches of a busy log share a refresh instead of queueing one each. Returns whether one was queued.
+
+    A request is made after the events are stored and answered before they are read, so that no event goes
+    unread. With the broker away the requests are withdrawn, and the next batch asks again."""
+    from apps.activity_agg.tasks import refresh
+
+    now = now or timezone.now()
+    requests = RefreshRequest.objects.filter(day__in=days)
+    # Older than a queued task's expiry: the task was dropped, and the day is asked for again.
+    queryset_delete(requests.filter(requested__lt=now - timedelta(seconds=REFRESH_EXPIRES_SECONDS)))
+    asked = pl.DataFrame({"day": days, "requested": [now] * len(days)}, schema=REQUEST_COLUMNS)
+    if not frame_insert(table=RefreshRequest._meta.db_table, frame=asked, ignore_conflicts=True):
+        return False
+    span = {"first": min(days).isoformat(), "last": max(days).isoformat()}
+    enqueue_on_commit(refresh, kwargs=span, expires=REFRESH_EXPIRES_SECONDS, unqueued=lambda: queryset_delete(requests))
+    return True
 
 
 def course_activity_rebuild(*, course_ids: list[str], first: date, last: date) -> JobRun:

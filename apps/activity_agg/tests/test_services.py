@@ -9,8 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
-from apps.activity_agg.models import ActivityAggregate, ContentProgress
-from apps.activity_agg.services import REFRESH_KIND, activity_aggregates_refresh, course_leaf_contents_set
+from apps.activity_agg.models import ActivityAggregate, ContentProgress, RefreshRequest
+from apps.activity_agg.services import (
+    REFRESH_EXPIRES_SECONDS,
+    REFRESH_KIND,
+    activity_aggregates_refresh,
+    activity_aggregates_refresh_request,
+    course_leaf_contents_set,
+)
 from apps.activity_agg.tasks import refresh
 from apps.activity_agg.tests.factories import Learner
 from apps.common.services import job_lock
@@ -166,6 +172,34 @@ def test_a_refresh_rewrites_only_the_aggregate_rows_that_changed(learners):
         ("bob", "completedCount"): (0.0, None),
         ("bob", "score"): (0.0, None),
     }
+
+
+@pytest.mark.django_db
+def test_ingest_batches_of_a_day_share_the_refresh_queued_for_it(django_capture_on_commit_callbacks):
+    later = DAY + timedelta(days=1)
+    with django_capture_on_commit_callbacks() as queued:
+        # given a batch of the day that queues its refresh
+        first = activity_aggregates_refresh_request(days=[DAY])
+        # when more batches come before that refresh starts: of the day, and of the day and the next
+        same_day = activity_aggregates_refresh_request(days=[DAY])
+        with_next = activity_aggregates_refresh_request(days=[DAY, later])
+    # then the day's batches share its refresh, and the next day queues its own
+    assert (first, same_day, with_next, len(queued)) == (True, False, True, 2)
+    assert sorted(RefreshRequest.objects.values_list("day", flat=True)) == [DAY, later]
+
+
+@pytest.mark.django_db
+def test_a_day_asks_for_a_refresh_again_once_its_refresh_started_or_its_request_expired():
+    later = DAY + timedelta(days=1)
+    activity_aggregates_refresh_request(days=[DAY, later])
+
+    # when the day's refresh starts, and the next day's request is older than a queued task lives
+    activity_aggregates_refresh(first=DAY, last=DAY)
+    expired = RefreshRequest.objects.get(day=later).requested + timedelta(seconds=REFRESH_EXPIRES_SECONDS + 1)
+
+    # then each asks again
+    assert activity_aggregates_refresh_request(days=[DAY])
+    assert activity_aggregates_refresh_request(days=[later], now=expired)
 
 
 @pytest.mark.django_db
