@@ -88,12 +88,18 @@ def content_progress(*, events: pl.LazyFrame) -> pl.LazyFrame:
     return merged.select([pl.col(name).cast(dtype) for name, dtype in PROGRESS_COLUMNS.items()])
 
 
+def _sooner(target: str, new: str) -> str:
+    """SQL: whether the nullable time `new` is earlier than `target` (or `target` has none)."""
+    return f"({new} IS NOT NULL AND ({target} IS NULL OR {new} < {target}))"
+
+
 def _earlier(target: str, new: str) -> str:
     """SQL: the earlier of two nullable times (the new one when the target has none)."""
-    return f"CASE WHEN {target} IS NULL OR {new} < {target} THEN {new} ELSE {target} END"
+    return f"CASE WHEN {_sooner(target, new)} THEN {new} ELSE {target} END"
 
 
-# A better score replaces the best one with its maximum and time; an equal score keeps the earlier time.
+# A better score replaces the best one with its maximum and time; an equal score keeps the earlier time. A row that
+# nothing changes is not written again (a refresh of a day refreshed before changes few).
 MERGE_SQL = """
 INSERT INTO {table} ({columns}) SELECT {columns} FROM activity_agg_staging WHERE true
 ON CONFLICT (course_id, lms_user_id, content_id) DO UPDATE SET
@@ -103,13 +109,15 @@ ON CONFLICT (course_id, lms_user_id, content_id) DO UPDATE SET
                      WHEN excluded.best_score = {table}.best_score THEN {scored_at}
                      ELSE {table}.scored_at END,
     best_score = CASE WHEN {better} THEN excluded.best_score ELSE {table}.best_score END
+WHERE {completed_sooner} OR {better} OR (excluded.best_score = {table}.best_score AND {scored_sooner})
 """
 
 
 def content_progress_merge(*, progress: pl.DataFrame) -> int:
     """Merge content_progress (collected) into ContentProgress in one statement: earliest completion, best score.
 
-    Idempotent: merging the same frame again changes nothing. Returns the rows staged.
+    Idempotent: merging the same frame again changes nothing and writes no row. Returns the rows written (new or
+    changed).
     """
     table = ContentProgress._meta.db_table
     columns = ", ".join(PROGRESS_COLUMNS)
@@ -122,11 +130,13 @@ def content_progress_merge(*, progress: pl.DataFrame) -> int:
         better=better,
         completed_at=_earlier(f"{table}.completed_at", "excluded.completed_at"),
         scored_at=_earlier(f"{table}.scored_at", "excluded.scored_at"),
+        completed_sooner=_sooner(f"{table}.completed_at", "excluded.completed_at"),
+        scored_sooner=_sooner(f"{table}.scored_at", "excluded.scored_at"),
     )
     definition = f"AS SELECT {columns} FROM {table} WHERE 1 = 0"
     with staging_table("activity_agg_staging", definition, frame=progress) as cursor:
         cursor.execute(sql)
-    return progress.height
+        return cursor.rowcount
 
 
 def _metric_rows(learners: pl.DataFrame, metric: Metric, value: pl.Expr, last_updated: pl.Expr) -> pl.DataFrame:

@@ -11,16 +11,20 @@ from django.db import connection
 
 from apps.activity_agg.models import ActivityAggregate, ContentProgress, RefreshRequest
 from apps.activity_agg.services import (
+    EVENT_COLUMNS,
     REFRESH_EXPIRES_SECONDS,
     REFRESH_KIND,
     activity_aggregates_refresh,
     activity_aggregates_refresh_request,
+    content_progress,
+    content_progress_merge,
     course_leaf_contents_set,
 )
 from apps.activity_agg.tasks import refresh
 from apps.activity_agg.tests.factories import Learner
 from apps.common.services import job_lock
 from apps.common.testing.fixtures import wait_for
+from apps.course_analytics.selectors import tracking_events_scan
 from apps.course_analytics.services.ingest import tracking_lines_ingest
 
 COURSE = "course-v1:TestX+AGG101+2026_T1"
@@ -102,6 +106,24 @@ def test_a_later_refresh_merges_new_events_and_keeps_the_first_completion(learne
 
     assert aggregates() == {("ann", "completedCount"): (2.0, at(1441)), ("ann", "score"): (2.0, at(1441))}
     assert ContentProgress.objects.get(content_id=ann.block("problem", "p1")).completed_at == at(1)
+
+
+@pytest.mark.django_db
+def test_merging_progress_writes_only_the_rows_it_changes(learners):
+    ann, bob, _ = learners
+    ingest([ann.problem(at(1), "p1", correct=True, grade=0.5, max_grade=1), bob.completion(at(2), "h1")])
+    day = tracking_events_scan(days=[DAY], columns=EVENT_COLUMNS)
+    first = content_progress_merge(progress=content_progress(events=day).collect())
+
+    # when the same day is merged again, then with a better grade of Ann's and a later completion of Bob's
+    again = content_progress_merge(progress=content_progress(events=day).collect())
+    ingest([ann.problem(at(3), "p1", correct=True, grade=1, max_grade=1), bob.completion(at(4), "h1")])
+    day = tracking_events_scan(days=[DAY], columns=EVENT_COLUMNS)
+    better = content_progress_merge(progress=content_progress(events=day).collect())
+
+    # then only the new rows and Ann's better grade are written
+    assert (first, again, better) == (2, 0, 1)
+    assert ContentProgress.objects.get(lms_user_id=102).completed_at == at(2)
 
 
 @pytest.mark.django_db
