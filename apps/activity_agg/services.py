@@ -24,7 +24,7 @@ from apps.activity_agg.models import (
 from apps.activity_agg.selectors import enrolled_learners
 from apps.common.dates import days_between
 from apps.common.frames import frame_insert, queryset_copy_frame, queryset_delete, queryset_frame, staging_table
-from apps.common.lookups import id_lookups
+from apps.common.lookups import few_ids
 from apps.common.models import JobRun
 from apps.common.services import job_run_execute, job_transaction_lock
 from apps.common.tasks import enqueue_on_commit
@@ -154,12 +154,12 @@ def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
     progress (percent, two decimals, at most 100) where the course's leaf-content count is set."""
     progress = queryset_copy_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS)
     enrolled = enrolled_learners(course_ids=course_ids)
-    enrolled_users = id_lookups(
-        get_user_model().objects.all(), lookup="lms_user_id__any_of", ids=enrolled["lms_user_id"].unique().to_list()
-    )
-    users = pl.concat(
-        queryset_frame(part, {"id": pl.Int64, "lms_user_id": pl.Int64}) for part in enrolled_users
-    ).rename({"id": "user_id"})
+    # The enrolled learners' users looked up by id while they are few; otherwise every linked user, in one COPY.
+    learner_ids = few_ids(ids=enrolled["lms_user_id"])
+    linked = get_user_model().objects.filter(lms_user_id__isnull=False)
+    if learner_ids is not None:
+        linked = linked.filter(lms_user_id__any_of=learner_ids)
+    users = queryset_copy_frame(linked, {"id": pl.Int64, "lms_user_id": pl.Int64}).rename({"id": "user_id"})
     leaf_counts = queryset_frame(
         CourseContentCount.objects.filter(course_id__in=course_ids, leaf_contents__gt=0),
         {"course_id": pl.String, "leaf_contents": pl.Int64},
