@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.activity_agg.models import ActivityAggregate, ContentProgress, CourseContentCount
+from apps.activity_agg.models import ActivityAggregate, ContentProgress, CourseContentCount, RefreshRequest
 from apps.activity_agg.services import course_leaf_contents_set
 
 
@@ -30,6 +30,15 @@ class ActivityAggregateAdmin(ComputedAdmin):
 class ContentProgressAdmin(ComputedAdmin):
     list_display = ("course_id", "lms_user_id", "content_id", "completed_at", "best_score", "max_score")
     search_fields = ("course_id", "content_id", "lms_user_id")
+
+
+@admin.register(RefreshRequest)
+class RefreshRequestAdmin(ComputedAdmin):
+    """The days whose refresh after an ingest is queued and has not started: a day that stays here long is of a
+    refresh that no worker took (it is asked for again once its queued task would have expired)."""
+
+    list_display = ("day", "requested")
+    ordering = ("day",)
 
 
 @admin.register(CourseContentCount)
