@@ -3,20 +3,23 @@ cached before the outage is served once Redis answers again, /healthz says the b
 follow-up task cannot be queued still stands."""
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import redis
 import requests
 from django.test import override_settings
+from django.utils import timezone
 
 from apps.activity_agg.models import RefreshRequest
+from apps.activity_agg.services import REFRESH_EXPIRES_SECONDS, activity_aggregates_refresh_nightly
 from apps.common import cache_backends
 from apps.common.testing.factories import SysadminFactory, api_key_for
 from apps.common.testing.fixtures import database_url_for_tests, gunicorn_served, wait_for
 from apps.course_analytics.demo import tracking_log_lines
 from apps.course_analytics.selectors import tracking_events_scan
 from apps.course_analytics.services.ingest import tracking_lines_ingest
+from apps.course_analytics.services.rollups import yesterday
 from apps.groups.tests.factories import GroupFactory
 from tests.newspark.conftest import Newspark
 
@@ -105,5 +108,10 @@ def test_an_ingest_while_the_broker_is_away_stores_its_events_and_leaves_the_ref
 
     assert report.added == len(lines) > 0
     assert tracking_events_scan(columns=["event_key"]).collect().height == len(lines)
-    # and the day's refresh request is withdrawn, so that the next ingest of the day queues one
+    # and the day's refresh request is dated back past a queued task's expiry: the day's next ingest queues one,
+    # and the nightly refresh reads the day
+    request = RefreshRequest.objects.get()
+    assert request.requested < timezone.now() - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
+    runs = activity_aggregates_refresh_nightly(day=yesterday())
+    assert [run.key for run in runs[1:]] == [f"{request.day.isoformat()}..{request.day.isoformat()}"]
     assert not RefreshRequest.objects.exists()

@@ -34,6 +34,7 @@ from apps.course_analytics.services.rollups import CREDITS_SECONDS, SEGMENT_LENG
 REFRESH_KIND = "activity_agg.refresh"
 # A refresh queued behind a backlog for longer than this is dropped: the nightly run covers its days.
 REFRESH_EXPIRES_SECONDS = 6 * 3600
+REFRESH_RUN_DAYS = 7  # days read by one refresh of the days whose requests were dropped: a week's events in memory
 LEARNER_CONTENT = ["course_id", "lms_user_id", "content_id"]
 # Where a video's end segment starts: the segment holding max(duration - 30 s, 95 % of it), as the video summaries
 # of course_analytics count "watched to the end", so that credits do not have to be sat through.
@@ -280,19 +281,46 @@ def activity_aggregates_refresh_request(*, days: list[date], now: datetime | Non
     so that the batches of a busy log share a refresh instead of queueing one each. Returns whether one was queued.
 
     A request is made after the events are stored and answered before they are read, so that no event goes
-    unread. With the broker away the requests are withdrawn, and the next batch asks again."""
+    unread. One older than a queued task's expiry is of a task that was dropped: the day's next batch asks again,
+    and the nightly refresh reads the day (see activity_aggregates_refresh_nightly). With the broker away the
+    requests are dated back past that expiry at once."""
     from apps.activity_agg.tasks import refresh
 
     now = now or timezone.now()
+    expired = now - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
     requests = RefreshRequest.objects.filter(day__in=days)
-    # Older than a queued task's expiry: the task was dropped, and the day is asked for again.
-    queryset_delete(requests.filter(requested__lt=now - timedelta(seconds=REFRESH_EXPIRES_SECONDS)))
+    queryset_delete(requests.filter(requested__lt=expired))
     asked = pl.DataFrame({"day": days, "requested": [now] * len(days)}, schema=REQUEST_COLUMNS)
     if not frame_insert(table=RefreshRequest._meta.db_table, frame=asked, ignore_conflicts=True):
         return False
+
+    def unqueued() -> None:
+        requests.update(requested=expired - timedelta(seconds=1))
+
     span = {"first": min(days).isoformat(), "last": max(days).isoformat()}
-    enqueue_on_commit(refresh, kwargs=span, expires=REFRESH_EXPIRES_SECONDS, unqueued=lambda: queryset_delete(requests))
+    enqueue_on_commit(refresh, kwargs=span, expires=REFRESH_EXPIRES_SECONDS, unqueued=unqueued)
     return True
+
+
+def _day_runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """`days` as runs of at most REFRESH_RUN_DAYS consecutive days, (first, last) each, in order."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][1] == day - timedelta(days=1) and (day - runs[-1][0]).days < REFRESH_RUN_DAYS:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def activity_aggregates_refresh_nightly(*, day: date, now: datetime | None = None) -> list[JobRun]:
+    """The nightly refresh: `day` (yesterday), then each run of days whose refresh request outlived a queued task
+    (dropped unread, or never queued while the broker was away), so that no stored event stays unread past a night.
+    Returns the runs, `day`'s first."""
+    expired = (now or timezone.now()) - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
+    stale = RefreshRequest.objects.filter(requested__lt=expired).exclude(day=day).values_list("day", flat=True)
+    runs = [activity_aggregates_refresh(first=day, last=day)]
+    return runs + [activity_aggregates_refresh(first=first, last=last) for first, last in _day_runs(stale)]
 
 
 def course_activity_rebuild(*, course_ids: list[str], first: date, last: date) -> JobRun:

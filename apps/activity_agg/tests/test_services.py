@@ -15,6 +15,7 @@ from apps.activity_agg.services import (
     REFRESH_EXPIRES_SECONDS,
     REFRESH_KIND,
     activity_aggregates_refresh,
+    activity_aggregates_refresh_nightly,
     activity_aggregates_refresh_request,
     content_progress,
     content_progress_merge,
@@ -222,6 +223,23 @@ def test_a_day_asks_for_a_refresh_again_once_its_refresh_started_or_its_request_
     # then each asks again
     assert activity_aggregates_refresh_request(days=[DAY])
     assert activity_aggregates_refresh_request(days=[later], now=expired)
+
+
+@pytest.mark.django_db
+def test_the_nightly_refresh_reads_yesterday_and_the_days_whose_requests_were_dropped():
+    # given the requests of nine days in a row and of a day after them, dropped from the queue, and a request of
+    # today, queued
+    dropped = [*(DAY + timedelta(days=offset) for offset in range(9)), DAY + timedelta(days=12)]
+    activity_aggregates_refresh_request(days=dropped, now=T0 - timedelta(seconds=REFRESH_EXPIRES_SECONDS + 1))
+    activity_aggregates_refresh_request(days=[DAY + timedelta(days=20)], now=T0)
+
+    # when the night of the day before that comes
+    runs = activity_aggregates_refresh_nightly(day=DAY + timedelta(days=19), now=T0)
+
+    # then it reads that day, and the dropped days in runs of at most a week of consecutive days
+    keys = ["2026-10-24..2026-10-24", "2026-10-05..2026-10-11", "2026-10-12..2026-10-13", "2026-10-17..2026-10-17"]
+    assert [run.key for run in runs] == keys
+    assert list(RefreshRequest.objects.values_list("day", flat=True)) == [DAY + timedelta(days=20)]
 
 
 @pytest.mark.django_db
