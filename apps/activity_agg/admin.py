@@ -34,11 +34,15 @@ class ContentProgressAdmin(ComputedAdmin):
 
 @admin.register(RefreshRequest)
 class RefreshRequestAdmin(ComputedAdmin):
-    """The days whose refresh after an ingest is queued and has not started: a day that stays here long is of a
-    refresh that no worker took (it is asked for again once its queued task would have expired)."""
+    """The days whose newly stored events a refresh has yet to read: one that stays here long is of a refresh that
+    no worker took or that failed, which the nightly refresh reads."""
 
-    list_display = ("day", "requested")
+    list_display = ("day", "requested", "taken")
     ordering = ("day",)
+
+    def has_delete_permission(self, request, obj=None):
+        # A request deleted by hand would leave its day's events unread.
+        return False
 
 
 @admin.register(CourseContentCount)

@@ -78,12 +78,15 @@ class CourseContentCount(models.Model):
 
 
 class RefreshRequest(models.Model):
-    """A day with newly stored tracking events whose refresh is queued and has not started: the ingest batches of
-    that day that follow find it here and queue nothing more (the refresh will read their events). The refresh
-    deletes it when it starts; one older than a queued task's expiry is of a task that was dropped."""
+    """A day with newly stored tracking events that a refresh has yet to read: made (or made again) by an ingest
+    batch after its events are stored, which queues a refresh only when it made one; `taken` when a refresh starts
+    on it, before it reads any event, and deleted when that refresh commits. The batches of a day that find it
+    waiting queue nothing more. One waiting longer than a queued task lives, or taken by a refresh that never
+    committed, is read by the nightly refresh."""
 
     day = models.DateField(primary_key=True)
     requested = models.DateTimeField()
+    taken = models.DateTimeField(null=True, blank=True, help_text="When a refresh started on it.")
 
     def __str__(self) -> str:
         return f"refresh of {self.day} requested at {self.requested}"

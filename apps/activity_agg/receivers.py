@@ -1,5 +1,6 @@
-"""How the aggregator hears of changes in the apps below it: new tracking events start an incremental refresh,
-and a group write invalidates the group's cached aggregates. Both act once the writing transaction commits."""
+"""How the aggregator hears of changes in the apps below it: new tracking events ask for an incremental refresh
+(queued once the writing transaction commits), and a group write invalidates the group's cached aggregates once it
+commits."""
 
 from django.db import transaction
 from django.db.models.signals import post_save

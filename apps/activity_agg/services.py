@@ -1,6 +1,6 @@
 """Writes of the activity aggregator: content progress merged from tracking events, and the per-user, per-course
 aggregates recomputed from it. Set-based throughout (polars, then one bulk statement per table), never a loop per
-learner. Readers never wait: a refresh rewrites a course's aggregate rows in one transaction, and the cached
+learner. Readers never wait: a refresh changes a course's aggregate rows in one transaction, and the cached
 responses of what it changed are invalidated when it commits.
 """
 
@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.activity_agg import cache
@@ -34,6 +35,7 @@ from apps.course_analytics.services.rollups import CREDITS_SECONDS, SEGMENT_LENG
 REFRESH_KIND = "activity_agg.refresh"
 # A refresh queued behind a backlog for longer than this is dropped: the nightly run covers its days.
 REFRESH_EXPIRES_SECONDS = 6 * 3600
+REFRESH_TIME_LIMIT_SECONDS = 35 * 60
 REFRESH_RUN_DAYS = 7  # days read by one refresh of the days whose requests were dropped: a week's events in memory
 LEARNER_CONTENT = ["course_id", "lms_user_id", "content_id"]
 # Where a video's end segment starts: the segment holding max(duration - 30 s, 95 % of it), as the video summaries
@@ -153,9 +155,14 @@ def _metric_rows(learners: pl.DataFrame, metric: Metric, value: pl.Expr, last_up
 def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
     """The aggregate rows of these courses: per enrolled learner who is a Tally user, completedCount, score, and
     progress (percent, two decimals, at most 100) where the course's leaf-content count is set."""
-    progress = queryset_copy_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS)
+    # In key order, so that the scores are summed in one order and a rebuild of unchanged progress gives the very
+    # same floats (the COPY's order follows the table's, which updates move).
+    progress = queryset_copy_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS).sort(
+        LEARNER_CONTENT
+    )
     enrolled = enrolled_learners(course_ids=course_ids)
-    # The enrolled learners' users looked up by id while they are few; otherwise every linked user, in one COPY.
+    # The enrolled learners' users looked up by id while they are few; past that, one COPY of every linked user
+    # costs less than binding their ids 5,000 at a time (0.06 s against 0.37 s at 117,000 learners).
     learner_ids = few_ids(ids=enrolled["lms_user_id"])
     linked = get_user_model().objects.filter(lms_user_id__isnull=False)
     if learner_ids is not None:
@@ -202,7 +209,6 @@ def _courses_lock(course_ids: list[str]) -> None:
         job_transaction_lock(kind=REFRESH_KIND, key=course_id)
 
 
-REQUEST_COLUMNS = {"day": pl.Date, "requested": pl.Datetime("us", "UTC")}
 AGGREGATE_COLUMNS = {
     "id": pl.Int64,
     "activity_id": pl.String,
@@ -217,7 +223,8 @@ def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
     """Bring every aggregate row of these courses to what the stored content progress and enrollment state give, in
     the caller's transaction, under each course's lock so that two rebuilds of a course queue; their cached
     responses are invalidated when it commits. Only the rows that differ are deleted and written: a refresh after an
-    ingest changes the rows of the learners of its days, a fraction of a course's. Returns the rows written."""
+    ingest changes the rows of the learners of its days, a fraction of a course's. Returns the rows deleted and
+    written."""
     course_ids = sorted(set(course_ids))
     if not course_ids:
         return 0
@@ -237,13 +244,16 @@ def course_aggregates_rebuild(*, course_ids: Iterable[str]) -> int:
         table=ActivityAggregate._meta.db_table, frame=fresh.with_columns(activity_type=pl.lit(COURSE_ACTIVITY_TYPE))
     )
     transaction.on_commit(lambda: cache.figures_changed(activity_ids=course_ids))
-    return written
+    return stale.height + written
 
 
-def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str) -> JobRun:
+def _refresh(
+    *, first: date, last: date, course_ids: list[str] | None, key: str, taken: datetime | None = None
+) -> JobRun:
     """Merge the events of [first, last] into content progress (replacing the progress of `course_ids` when given),
-    then rebuild the aggregates of the courses touched. The learner states are brought up to yesterday before, in
-    their own transaction under their own lock."""
+    then rebuild the aggregates of the courses touched; the refresh requests `taken` (stamped so) are deleted when
+    it commits. The learner states are brought up to yesterday before, in their own transaction under their own
+    lock."""
 
     def work() -> int:
         days = days_between(first, last)
@@ -256,7 +266,10 @@ def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str)
         if course_ids is not None:
             queryset_delete(ContentProgress.objects.filter(course_id__in=course_ids))
         content_progress_merge(progress=progress)
-        return course_aggregates_rebuild(course_ids=touched)
+        written = course_aggregates_rebuild(course_ids=touched)
+        if taken is not None:
+            queryset_delete(RefreshRequest.objects.filter(day__gte=first, day__lte=last, taken=taken))
+        return written
 
     learner_states_build(last=timezone.now().date() - timedelta(days=1))
     return job_run_execute(kind=REFRESH_KIND, key=key, work=work)
@@ -264,38 +277,50 @@ def _refresh(*, first: date, last: date, course_ids: list[str] | None, key: str)
 
 def activity_aggregates_refresh(*, first: date, last: date) -> JobRun:
     """One pass over the tracking events of the UTC days [first, last]: merge them into content progress, then
-    rebuild the aggregates of the courses they touch, in one transaction (after ingests, and nightly). The days'
-    refresh requests are answered first, so that events stored from then on queue a refresh of their own.
+    bring the aggregates of the courses they touch up to date, in one transaction (after ingests, and nightly).
+    The days' refresh requests are taken first, before any event is read, so that a batch stored from then on makes
+    its request again and queues a refresh of its own; they are deleted when this commits, and a refresh that
+    fails leaves them to the next batch of their day or to the nightly refresh.
 
     Idempotent: recorded as ("activity_agg.refresh", first..last); a rerun merges the same events into the same
-    progress and rewrites the same rows, and a failure changes nothing.
+    progress and gives the same rows, and a failure changes nothing.
     """
-    queryset_delete(RefreshRequest.objects.filter(day__gte=first, day__lte=last))
+    taken = timezone.now()
+    RefreshRequest.objects.filter(day__gte=first, day__lte=last).update(taken=taken)
     key = f"{first.isoformat()}..{last.isoformat()}"
-    return _refresh(first=first, last=last, course_ids=None, key=key)
+    return _refresh(first=first, last=last, course_ids=None, key=key, taken=taken)
 
 
 def activity_aggregates_refresh_request(*, days: list[date], now: datetime | None = None) -> bool:
     """Queue a refresh of `days` (an ingest batch stored new events of theirs) once the caller's transaction
-    commits, unless each of them has a refresh queued that has not started: that one will read this batch's events,
-    so that the batches of a busy log share a refresh instead of queueing one each. Returns whether one was queued.
+    commits, unless each of them has a request waiting: the refresh queued for it will read this batch's events, so
+    that the batches of a busy log share a refresh instead of queueing one each. Returns whether one was queued.
 
-    A request is made after the events are stored and answered before they are read, so that no event goes
-    unread. One older than a queued task's expiry is of a task that was dropped: the day's next batch asks again,
-    and the nightly refresh reads the day (see activity_aggregates_refresh_nightly). With the broker away the
-    requests are dated back past that expiry at once."""
+    A request is made after the events are stored and taken before they are read, so that no event goes unread. One
+    taken by a refresh, or waiting longer than a queued task lives (the task was dropped), is made again; with the
+    broker away it is dated back past that expiry at once, for the next batch or the nightly refresh to read.
+    Idempotent on the days: a day asked for twice while it waits is asked for once."""
     from apps.activity_agg.tasks import refresh
 
     now = now or timezone.now()
     expired = now - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
-    requests = RefreshRequest.objects.filter(day__in=days)
-    queryset_delete(requests.filter(requested__lt=expired))
-    asked = pl.DataFrame({"day": days, "requested": [now] * len(days)}, schema=REQUEST_COLUMNS)
-    if not frame_insert(table=RefreshRequest._meta.db_table, frame=asked, ignore_conflicts=True):
-        return False
+    quote = connection.ops.quote_name
+    table = quote(RefreshRequest._meta.db_table)
+    day, requested = connection.ops.adapt_datefield_value, connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, requested, taken) VALUES {', '.join(['(%s, %s, NULL)'] * len(days))} "
+            f"ON CONFLICT (day) DO UPDATE SET requested = excluded.requested, taken = NULL "
+            f"WHERE {table}.taken IS NOT NULL OR {table}.requested < %s",
+            [*(value for asked in days for value in (day(asked), requested(now))), requested(expired)],
+        )
+        if not cursor.rowcount:
+            return False
 
     def unqueued() -> None:
-        requests.update(requested=expired - timedelta(seconds=1))
+        RefreshRequest.objects.filter(day__in=days, requested=now, taken__isnull=True).update(
+            requested=expired - timedelta(seconds=1)
+        )
 
     span = {"first": min(days).isoformat(), "last": max(days).isoformat()}
     enqueue_on_commit(refresh, kwargs=span, expires=REFRESH_EXPIRES_SECONDS, unqueued=unqueued)
@@ -314,13 +339,19 @@ def _day_runs(days: Iterable[date]) -> list[tuple[date, date]]:
 
 
 def activity_aggregates_refresh_nightly(*, day: date, now: datetime | None = None) -> list[JobRun]:
-    """The nightly refresh: `day` (yesterday), then each run of days whose refresh request outlived a queued task
-    (dropped unread, or never queued while the broker was away), so that no stored event stays unread past a night.
-    Returns the runs, `day`'s first."""
-    expired = (now or timezone.now()) - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
-    stale = RefreshRequest.objects.filter(requested__lt=expired).exclude(day=day).values_list("day", flat=True)
+    """The nightly refresh: `day` (yesterday), then each run of days whose refresh request is overdue (waiting
+    longer than a queued task lives, or taken by a refresh that never committed), so that no stored event stays
+    unread past a night. Returns the runs, `day`'s first. A night that runs out of time leaves the rest to the
+    next: their requests stay.
+
+    Idempotent on `day` and the overdue days (see activity_aggregates_refresh)."""
+    now = now or timezone.now()
+    waiting_too_long = Q(taken__isnull=True, requested__lt=now - timedelta(seconds=REFRESH_EXPIRES_SECONDS))
+    # A refresh runs at most its time limit: one taken longer ago failed.
+    never_committed = Q(taken__lt=now - timedelta(seconds=REFRESH_TIME_LIMIT_SECONDS))
+    overdue = list(RefreshRequest.objects.filter(waiting_too_long | never_committed).values_list("day", flat=True))
     runs = [activity_aggregates_refresh(first=day, last=day)]
-    return runs + [activity_aggregates_refresh(first=first, last=last) for first, last in _day_runs(stale)]
+    return runs + [activity_aggregates_refresh(first=first, last=last) for first, last in _day_runs(overdue)]
 
 
 def course_activity_rebuild(*, course_ids: list[str], first: date, last: date) -> JobRun:

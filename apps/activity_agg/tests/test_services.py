@@ -4,20 +4,22 @@ import io
 import threading
 from datetime import UTC, date, datetime, timedelta
 
+import polars as pl
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
+from apps.activity_agg import services
 from apps.activity_agg.models import ActivityAggregate, ContentProgress, RefreshRequest
 from apps.activity_agg.services import (
-    EVENT_COLUMNS,
+    PROGRESS_COLUMNS,
     REFRESH_EXPIRES_SECONDS,
     REFRESH_KIND,
+    REFRESH_TIME_LIMIT_SECONDS,
     activity_aggregates_refresh,
     activity_aggregates_refresh_nightly,
     activity_aggregates_refresh_request,
-    content_progress,
     content_progress_merge,
     course_leaf_contents_set,
 )
@@ -25,7 +27,6 @@ from apps.activity_agg.tasks import refresh
 from apps.activity_agg.tests.factories import Learner
 from apps.common.services import job_lock
 from apps.common.testing.fixtures import wait_for
-from apps.course_analytics.selectors import tracking_events_scan
 from apps.course_analytics.services.ingest import tracking_lines_ingest
 
 COURSE = "course-v1:TestX+AGG101+2026_T1"
@@ -109,22 +110,43 @@ def test_a_later_refresh_merges_new_events_and_keeps_the_first_completion(learne
     assert ContentProgress.objects.get(content_id=ann.block("problem", "p1")).completed_at == at(1)
 
 
+def progress_row(content: str, *, completed: int | None = None, score: float | None = None, scored: int | None = None):
+    times = {"completed_at": completed, "scored_at": scored}
+    return {"course_id": COURSE, "lms_user_id": 101, "content_id": content, "best_score": score,
+            "max_score": None if score is None else 2.0, **{name: at(t) if t is not None else None
+                                                             for name, t in times.items()}}  # fmt: skip
+
+
 @pytest.mark.django_db
-def test_merging_progress_writes_only_the_rows_it_changes(learners):
-    ann, bob, _ = learners
-    ingest([ann.problem(at(1), "p1", correct=True, grade=0.5, max_grade=1), bob.completion(at(2), "h1")])
-    day = tracking_events_scan(days=[DAY], columns=EVENT_COLUMNS)
-    first = content_progress_merge(progress=content_progress(events=day).collect())
+@pytest.mark.parametrize(
+    ("merged", "written", "kept"),
+    [
+        ({"completed": 9}, 0, {"completed": 5}),  # a later completion
+        ({"completed": 2}, 1, {"completed": 2}),  # an earlier one
+        ({"score": 1.0, "scored": 4}, 0, {"score": 1.0, "scored": 3}),  # an equal score, later than the stored
+        ({"score": 1.0, "scored": 3}, 0, {"score": 1.0, "scored": 3}),  # the stored row itself
+        ({"score": 1.0, "scored": 2}, 1, {"score": 1.0, "scored": 2}),  # an equal score, earlier
+        ({"score": 0.5, "scored": 1}, 0, {"score": 1.0, "scored": 3}),  # a lower score
+        ({"score": 2.0, "scored": 7}, 1, {"score": 2.0, "scored": 7}),  # a better one
+        ({}, 0, {"score": 1.0, "scored": 3}),  # nothing at all
+    ],
+)
+def test_merging_progress_writes_only_the_rows_it_changes(merged, written, kept):
+    # given a problem completed at 5 with a score of 1 at 3, and a problem with neither
+    stored = [progress_row("p1", completed=5, score=1.0, scored=3), progress_row("p2")]
+    assert content_progress_merge(progress=pl.DataFrame(stored, schema=PROGRESS_COLUMNS)) == 2
 
-    # when the same day is merged again, then with a better grade of Ann's and a later completion of Bob's
-    again = content_progress_merge(progress=content_progress(events=day).collect())
-    ingest([ann.problem(at(3), "p1", correct=True, grade=1, max_grade=1), bob.completion(at(4), "h1")])
-    day = tracking_events_scan(days=[DAY], columns=EVENT_COLUMNS)
-    better = content_progress_merge(progress=content_progress(events=day).collect())
+    # when a row is merged into each
+    rows = [progress_row("p1", **merged), progress_row("p2", **merged)]
+    changed = content_progress_merge(progress=pl.DataFrame(rows, schema=PROGRESS_COLUMNS))
 
-    # then only the new rows and Ann's better grade are written
-    assert (first, again, better) == (2, 0, 1)
-    assert ContentProgress.objects.get(lms_user_id=102).completed_at == at(2)
+    # then the first is written only when it changes, and the second whenever the merged row holds anything
+    assert changed == written + bool(merged)
+    first = ContentProgress.objects.get(content_id="p1")
+    expected = progress_row("p1", **{"completed": 5, "score": 1.0, "scored": 3, **kept})
+    assert (first.completed_at, first.best_score, first.scored_at) == tuple(
+        expected[name] for name in ("completed_at", "best_score", "scored_at")
+    )
 
 
 @pytest.mark.django_db
@@ -185,8 +207,9 @@ def test_a_refresh_rewrites_only_the_aggregate_rows_that_changed(learners):
     changed = activity_aggregates_refresh(first=later, last=later)
     rerun = activity_aggregates_refresh(first=later, last=later)
 
-    # then only Ann's completed count is written again, Cid's rows are gone, and a rerun writes nothing
-    assert (changed.rows, rerun.rows) == (1, 0)
+    # then only Ann's completed count is written again (its old row deleted) and Cid's two rows deleted, and a rerun
+    # changes nothing
+    assert (changed.rows, rerun.rows) == (4, 0)
     kept = dict(ActivityAggregate.objects.values_list("pk", "user__username"))
     assert sorted(kept[pk] for pk in kept.keys() & ids.keys()) == ["ann", "bob", "bob"]
     assert aggregates() == {
@@ -240,6 +263,55 @@ def test_the_nightly_refresh_reads_yesterday_and_the_days_whose_requests_were_dr
     keys = ["2026-10-24..2026-10-24", "2026-10-05..2026-10-11", "2026-10-12..2026-10-13", "2026-10-17..2026-10-17"]
     assert [run.key for run in runs] == keys
     assert list(RefreshRequest.objects.values_list("day", flat=True)) == [DAY + timedelta(days=20)]
+
+
+@pytest.mark.django_db
+def test_a_refresh_that_fails_leaves_its_days_to_the_next_batch_and_the_night(learners, monkeypatch):
+    # given a day asked for, whose refresh fails after it took the request
+    ann, _, _ = learners
+    ingest([ann.enrol(at(0)), ann.completion(at(3), "h1")])
+    activity_aggregates_refresh_request(days=[DAY], now=T0)
+
+    def fail(**kwargs):
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(services, "course_aggregates_rebuild", fail)
+    with pytest.raises(RuntimeError):
+        activity_aggregates_refresh(first=DAY, last=DAY)
+    monkeypatch.undo()
+    taken = RefreshRequest.objects.get(day=DAY).taken
+
+    # then the request stays: past the refresh's time limit the night reads the day, and the aggregates are written
+    runs = activity_aggregates_refresh_nightly(
+        day=DAY + timedelta(days=1), now=taken + timedelta(seconds=REFRESH_TIME_LIMIT_SECONDS + 1)
+    )
+    assert [run.key for run in runs[1:]] == [f"{DAY.isoformat()}..{DAY.isoformat()}"]
+    assert aggregates()[("ann", "completedCount")] == (1.0, at(3))
+    assert not RefreshRequest.objects.exists()
+    # and the next batch of a day whose refresh failed asks again
+    activity_aggregates_refresh_request(days=[DAY], now=T0)
+    RefreshRequest.objects.update(taken=taken)
+    assert activity_aggregates_refresh_request(days=[DAY], now=T0)
+
+
+@pytest.mark.django_db
+def test_a_batch_stored_while_its_day_is_refreshed_asks_again_and_keeps_its_request(learners, monkeypatch):
+    ann, _, _ = learners
+    ingest([ann.enrol(at(0))])
+    activity_aggregates_refresh_request(days=[DAY], now=T0)
+    rebuild, asked = services.course_aggregates_rebuild, []
+
+    def batch_meanwhile(**kwargs):
+        # a batch of the day stored after the refresh read its events
+        asked.append(activity_aggregates_refresh_request(days=[DAY], now=T0 + timedelta(minutes=1)))
+        return rebuild(**kwargs)
+
+    monkeypatch.setattr(services, "course_aggregates_rebuild", batch_meanwhile)
+    activity_aggregates_refresh(first=DAY, last=DAY)
+
+    # then it queued a refresh of its own, and its request outlives the refresh that read the day before it
+    assert asked == [True]
+    assert list(RefreshRequest.objects.values_list("day", "taken")) == [(DAY, None)]
 
 
 @pytest.mark.django_db
