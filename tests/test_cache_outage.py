@@ -108,8 +108,8 @@ def test_an_ingest_while_the_broker_is_away_stores_its_events_and_leaves_the_ref
 
     assert report.added == len(lines) > 0
     assert tracking_events_scan(columns=["event_key"]).collect().height == len(lines)
-    # and the day's refresh request is dated back past a queued task's expiry: the day's next ingest queues one,
-    # and the nightly refresh reads the day
+    # and the day's refresh request is dated back past a queued task's expiry, so that the nightly refresh reads the
+    # day (and the day's next ingest asks again: apps/activity_agg/tests)
     request = RefreshRequest.objects.get()
     assert request.requested < timezone.now() - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
     runs = activity_aggregates_refresh_nightly(day=yesterday())

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from apps.activity_agg import services
 from apps.activity_agg.models import ActivityAggregate, ContentProgress, RefreshRequest
@@ -25,6 +26,7 @@ from apps.activity_agg.services import (
 )
 from apps.activity_agg.tasks import refresh
 from apps.activity_agg.tests.factories import Learner
+from apps.common.models import JobRun
 from apps.common.services import job_lock
 from apps.common.testing.fixtures import wait_for
 from apps.course_analytics.services.ingest import tracking_lines_ingest
@@ -312,6 +314,14 @@ def test_a_batch_stored_while_its_day_is_refreshed_asks_again_and_keeps_its_requ
     # then it queued a refresh of its own, and its request outlives the refresh that read the day before it
     assert asked == [True]
     assert list(RefreshRequest.objects.values_list("day", "taken")) == [(DAY, None)]
+
+
+@pytest.mark.django_db
+def test_the_task_without_days_is_the_nightly_refresh_of_yesterday():
+    run = JobRun.objects.get(pk=refresh())
+
+    day = (timezone.now() - timedelta(days=1)).date().isoformat()
+    assert (run.kind, run.key, run.status) == (REFRESH_KIND, f"{day}..{day}", "succeeded")
 
 
 @pytest.mark.django_db
