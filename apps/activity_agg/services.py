@@ -302,6 +302,8 @@ def activity_aggregates_refresh_request(*, days: list[date], now: datetime | Non
     Idempotent on the days: a day asked for twice while it waits is asked for once."""
     from apps.activity_agg.tasks import refresh
 
+    # Once each: PostgreSQL refuses an upsert that meets one row twice.
+    days = sorted(set(days))
     now = now or timezone.now()
     expired = now - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
     quote = connection.ops.quote_name

@@ -230,7 +230,7 @@ def test_ingest_batches_of_a_day_share_the_refresh_queued_for_it(django_capture_
         first = activity_aggregates_refresh_request(days=[DAY])
         # when more batches come before that refresh starts: of the day, and of the day and the next
         same_day = activity_aggregates_refresh_request(days=[DAY])
-        with_next = activity_aggregates_refresh_request(days=[DAY, later])
+        with_next = activity_aggregates_refresh_request(days=[later, DAY, later])
     # then the day's batches share its refresh, and the next day queues its own
     assert (first, same_day, with_next, len(queued)) == (True, False, True, 2)
     assert sorted(RefreshRequest.objects.values_list("day", flat=True)) == [DAY, later]
