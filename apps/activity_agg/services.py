@@ -306,8 +306,7 @@ def activity_aggregates_refresh_request(*, days: list[date], now: datetime | Non
     days = sorted(set(days))
     now = now or timezone.now()
     expired = now - timedelta(seconds=REFRESH_EXPIRES_SECONDS)
-    quote = connection.ops.quote_name
-    table = quote(RefreshRequest._meta.db_table)
+    table = connection.ops.quote_name(RefreshRequest._meta.db_table)
     day, requested = connection.ops.adapt_datefield_value, connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
