@@ -1,6 +1,7 @@
 """Baselines, written for the bench alone: polars over Parquet of the same events, and hand-written SQL."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import polars as pl
 
@@ -45,29 +46,134 @@ def enrollment_all_days(events: pl.LazyFrame, *, last_day: date) -> tuple[pl.Dat
     return daily.collect(), modes.collect()
 
 
-def activity_all_weeks(events: pl.LazyFrame, *, last_complete_day: date) -> pl.DataFrame:
-    """Distinct learners per course, ISO week and activity type, over complete weeks."""
-    usable = events.filter(
+def _usable(events: pl.LazyFrame) -> pl.LazyFrame:
+    """The events that count as activity: a learner's, neither the platform's own (`task`) nor enrollment events."""
+    return events.filter(
         pl.col("lms_user_id").is_not_null()
         & (pl.col("event_source") != "task")
         & ~pl.col("event_type").str.starts_with("edx.course.enrollment.")
-        & (pl.col("day") <= last_complete_day)
-    ).with_columns(week=pl.col("day").dt.truncate("1w"))
+    )
+
+
+# Each activity type but "any": whether an event is of it.
+ACTIVITY_TYPES = {
+    "attempted_problem": (pl.col("event_source") == "server") & (pl.col("event_type") == "problem_check"),
+    "played_video": pl.col("event_source").is_in(["browser", "mobile"]) & (pl.col("event_type") == "play_video"),
+    "posted_forum": (pl.col("event_source") == "server")
+    & pl.col("event_type").str.contains(r"^edx\.forum\..+\.created$"),
+}
+
+
+def activity_all_weeks(events: pl.LazyFrame, *, last_complete_day: date) -> pl.DataFrame:
+    """Distinct learners per course, ISO week and activity type, over complete weeks."""
+    usable = (
+        _usable(events).filter(pl.col("day") <= last_complete_day).with_columns(week=pl.col("day").dt.truncate("1w"))
+    )
     labels = pl.concat(
         [
             usable.with_columns(activity_type=pl.lit("any")),
-            usable.filter(
-                (pl.col("event_source") == "server") & (pl.col("event_type") == "problem_check")
-            ).with_columns(activity_type=pl.lit("attempted_problem")),
-            usable.filter(
-                pl.col("event_source").is_in(["browser", "mobile"]) & (pl.col("event_type") == "play_video")
-            ).with_columns(activity_type=pl.lit("played_video")),
-            usable.filter(
-                (pl.col("event_source") == "server") & pl.col("event_type").str.contains(r"^edx\.forum\..+\.created$")
-            ).with_columns(activity_type=pl.lit("posted_forum")),
+            *(
+                usable.filter(is_type).with_columns(activity_type=pl.lit(name))
+                for name, is_type in ACTIVITY_TYPES.items()
+            ),
         ]
     )
     return labels.group_by("course_id", "week", "activity_type").agg(count=pl.col("lms_user_id").n_unique()).collect()
+
+
+LEARNER = ["course_id", "lms_user_id"]
+
+
+def _day_ends(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Per learner with enrollment events in `events`: `decided`, their last activation (true) or deactivation
+    (false), null when they have neither, and `mode`, the last mode of their enrollment events."""
+    event_type = pl.col("event_type")
+    decided = pl.when(event_type == ACTIVATED).then(True).when(event_type == DEACTIVATED).then(False)
+    return (
+        events.filter(event_type.str.starts_with("edx.course.enrollment.") & pl.col("lms_user_id").is_not_null())
+        .sort("time", "event_key")
+        .group_by(LEARNER)
+        .agg(decided=decided.drop_nulls().last(), mode=pl.col("mode").last())
+    )
+
+
+def _day_actives(events: pl.LazyFrame) -> pl.LazyFrame:
+    """The learners active in a course in `events`, once each, with whether they were active in each type."""
+    return _usable(events).group_by(LEARNER).agg(is_type.any().alias(name) for name, is_type in ACTIVITY_TYPES.items())
+
+
+def night_prepare(events: pl.LazyFrame, *, day: date, folder: Path) -> None:
+    """What a night of `day` in polars starts from, as the nights before it left it, in `folder`: every learner's
+    enrollment state at the end of the day before (state.parquet), that day's enrollment counts by course and mode
+    (modes.parquet), and the active learners of each day of `day`'s ISO week before it (active-<day>.parquet)."""
+    before = events.filter(pl.col("day") < day)
+    state = _day_ends(before).select(*LEARNER, enrolled=pl.col("decided").fill_null(False), mode="mode").collect()
+    state.write_parquet(folder / "state.parquet")
+    modes = state.group_by("course_id", "mode").agg(
+        count=pl.col("enrolled").sum().cast(pl.Int64), cumulative_count=pl.len().cast(pl.Int64)
+    )
+    modes.write_parquet(folder / "modes.parquet")
+    for earlier in range(day.weekday()):
+        weekday = day - timedelta(days=day.weekday() - earlier)
+        _day_actives(events.filter(pl.col("day") == weekday)).collect().write_parquet(
+            folder / f"active-{weekday}.parquet"
+        )
+
+
+def night(day_events: pl.LazyFrame, *, day: date, folder: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The night of `day` in polars, from `day_events` (its partition) and what night_prepare left in `folder`: the
+    day's enrollment counts by course and by course and mode (the day before's, moved by the day's changes of
+    state), and the activity of `day`'s ISO week so far (all of it on its Sunday). It writes what the next
+    night starts from, as a pipeline would: the day's changes of state and its active learners."""
+    state = pl.scan_parquet(folder / "state.parquet").rename({"enrolled": "enrolled_before", "mode": "mode_before"})
+    changes = (
+        _day_ends(day_events)
+        .join(state, on=LEARNER, how="left")
+        .with_columns(enrolled=pl.coalesce("decided", "enrolled_before", pl.lit(False)))
+        .collect()
+    )
+    changes.select(*LEARNER, "enrolled", "mode").write_parquet(folder / f"state-{day}.parquet")
+    moves = pl.concat(
+        [
+            pl.read_parquet(folder / "modes.parquet"),
+            changes.select(
+                "course_id", "mode", count=pl.col("enrolled").cast(pl.Int64), cumulative_count=pl.lit(1, pl.Int64)
+            ),
+            changes.filter(pl.col("enrolled_before").is_not_null()).select(
+                "course_id",
+                mode="mode_before",
+                count=-pl.col("enrolled_before").cast(pl.Int64),
+                cumulative_count=pl.lit(-1, pl.Int64),
+            ),
+        ]
+    )
+    modes = moves.group_by("course_id", "mode").agg(pl.col("count", "cumulative_count").sum())
+    modes = modes.filter(pl.col("cumulative_count") > 0).with_columns(day=pl.lit(day))
+    daily = modes.group_by("course_id", "day").agg(pl.col("count", "cumulative_count").sum())
+    active = _day_actives(day_events).collect()
+    active.write_parquet(folder / f"active-{day}.parquet")
+    earlier = [
+        pl.scan_parquet(folder / f"active-{day - timedelta(days=n)}.parquet") for n in range(1, day.weekday() + 1)
+    ]
+    week = pl.concat([*earlier, active.lazy()])
+    types = list(ACTIVITY_TYPES)
+    weekly = (
+        week.with_columns(pl.col("course_id").cast(pl.Categorical))
+        .group_by(LEARNER)
+        .agg(pl.col(types).any())
+        .group_by("course_id")
+        .agg(pl.len().alias("any"), pl.col(types).sum())
+        .unpivot(index="course_id", variable_name="activity_type", value_name="count")
+        .filter(pl.col("count") > 0)
+        .select(
+            pl.col("course_id").cast(pl.String),
+            week=pl.lit(day - timedelta(days=day.weekday())),
+            activity_type="activity_type",
+            count=pl.col("count").cast(pl.Int64),
+        )
+        .collect()
+    )
+    return daily, modes, weekly
 
 
 def last_complete_day(first: date, days: int) -> date:

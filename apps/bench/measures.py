@@ -6,6 +6,7 @@ import io
 import json
 import signal
 import statistics
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
@@ -251,6 +252,13 @@ def rollups(scale: Scale) -> list[Result]:
         weeks = baselines.activity_all_weeks(events, last_complete_day=last_complete)
     with Timer() as duck:
         duck_daily, duck_weeks = baselines.duckdb_rollups(parquet, last_day=days[-1], last_complete_day=last_complete)
+    # The night of the last day in polars, from what the nights before it left (prepared untimed): the daily, mode
+    # and weekly tables alone, none of Tally's demographic or video tables, into files rather than a database.
+    with tempfile.TemporaryDirectory() as folder:
+        baselines.night_prepare(events, day=days[-1], folder=Path(folder))
+        with Timer() as polars_night:
+            day_events = pl.scan_parquet(partition_files(days=[days[-1]])[days[-1]], schema=EVENT_SCHEMA)
+            night_daily, night_modes, night_weeks = baselines.night(day_events, day=days[-1], folder=Path(folder))
     tally_daily = queryset_frame(
         EnrollmentDaily.objects.all(),
         {"course_id": pl.String, "date": pl.Date, "count": pl.Int64, "cumulative_count": pl.Int64},
@@ -279,6 +287,10 @@ def rollups(scale: Scale) -> list[Result]:
     )
     _same(tally_daily, duck_daily, ["course_id", "day"], "enrollment daily (DuckDB)")
     _same(tally_weeks, duck_weeks, ["course_id", "week", "activity_type"], "activity (DuckDB)")
+    last_day, last_week = pl.col("day") == days[-1], pl.col("week") == days[-1] - timedelta(days=6)
+    _same(tally_daily.filter(last_day), night_daily, ["course_id"], "enrollment daily (polars night)")
+    _same(tally_modes.filter(last_day), night_modes, ["course_id", "mode"], "enrollment by mode (polars night)")
+    _same(tally_weeks.filter(last_week), night_weeks, ["course_id", "activity_type"], "activity (polars night)")
     events_count = tracking_events_count()
     detail = {"events": events_count, "days": len(days), "nightly peak MB": increment.peak_mb}
     from_scratch = [
@@ -309,7 +321,15 @@ def rollups(scale: Scale) -> list[Result]:
         detail={"night before, in a fresh process (s)": round(cold.tally, 4)},
     )
     nightly.peak_mb = increment.peak_mb
-    return [*from_scratch, nightly]
+    against_polars = compared(
+        "nightly increment for one day (vs polars's night: daily and weekly tables)",
+        "s",
+        increment.tally,
+        polars_night.seconds,
+        detail={"polars's night of polars from scratch": round(polars_night.seconds / baseline.seconds, 4)},
+    )
+    against_polars.peak_mb = increment.peak_mb
+    return [*from_scratch, nightly, against_polars]
 
 
 def _groups_ensure(scale: Scale) -> None:
