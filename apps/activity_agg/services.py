@@ -53,6 +53,11 @@ PROGRESS_COLUMNS = {
     "scored_at": pl.Datetime("us", "UTC"),
 }
 
+# What the aggregates read of each progress row, and the decimals its scores are summed in (to 1e-9, far finer than
+# a grade's).
+SUMMED = ["course_id", "lms_user_id", "completed_at", "best_score", "scored_at"]
+SCORE_DECIMAL = pl.Decimal(38, 9)
+
 
 def content_progress(*, events: pl.LazyFrame) -> pl.LazyFrame:
     """Per (course, learner, content) in `events`: the first completion, and the best graded score.
@@ -155,10 +160,8 @@ def _metric_rows(learners: pl.DataFrame, metric: Metric, value: pl.Expr, last_up
 def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
     """The aggregate rows of these courses: per enrolled learner who is a Tally user, completedCount, score, and
     progress (percent, two decimals, at most 100) where the course's leaf-content count is set."""
-    # In key order, so that the scores are summed in one order and a rebuild of unchanged progress gives the very
-    # same floats (the COPY's order follows the table's, which updates move).
-    progress = queryset_copy_frame(ContentProgress.objects.filter(course_id__in=course_ids), PROGRESS_COLUMNS).sort(
-        LEARNER_CONTENT
+    progress = queryset_copy_frame(
+        ContentProgress.objects.filter(course_id__in=course_ids), {name: PROGRESS_COLUMNS[name] for name in SUMMED}
     )
     enrolled = enrolled_learners(course_ids=course_ids)
     # The enrolled learners' users looked up by id while they are few; past that, one COPY of every linked user
@@ -178,7 +181,9 @@ def course_aggregates_frame(*, course_ids: list[str]) -> pl.DataFrame:
             progress.group_by("course_id", "lms_user_id").agg(
                 completed=pl.col("completed_at").count(),
                 completed_last=pl.col("completed_at").max(),
-                score=pl.col("best_score").sum(),
+                # Summed as decimals, exactly, so that any order of the rows (the COPY's follows the table's, which
+                # updates move) gives the very same score: a rebuild of unchanged progress writes nothing.
+                score=pl.col("best_score").cast(SCORE_DECIMAL).sum().cast(pl.Float64),
                 scored_last=pl.col("scored_at").max(),
             ),
             on=["course_id", "lms_user_id"],

@@ -30,6 +30,7 @@ from apps.common.models import JobRun
 from apps.common.services import job_lock
 from apps.common.testing.fixtures import wait_for
 from apps.course_analytics.services.ingest import tracking_lines_ingest
+from apps.course_analytics.services.rollups import learner_states_build
 
 COURSE = "course-v1:TestX+AGG101+2026_T1"
 DAY = date(2026, 10, 5)
@@ -180,6 +181,32 @@ def test_a_course_with_more_learners_than_one_lookup_binds_has_them_all_and_no_o
     rows = ActivityAggregate.objects.values_list("activity_id", "user__username").distinct()
     assert sorted(rows) == [(COURSE, "ann"), (COURSE, "bob"), (elsewhere.course_id, "dan")]
     assert aggregates()[("ann", "completedCount")] == (1.0, at(3))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scores", [(0.1, 0.2, 0.7), (0.2, 0.7, 0.1)])
+def test_a_score_is_the_exact_sum_of_the_best_scores_in_any_order_of_the_rows(learners, scores):
+    # given Ann enrolled, with best scores whose float sum is 1 in the one order, 0.9999999999999999 in the other
+    ann, _, _ = learners
+    ingest([ann.enrol(at(0))])
+    learner_states_build(last=DAY)
+    ContentProgress.objects.bulk_create(
+        ContentProgress(
+            course_id=COURSE,
+            lms_user_id=ann.lms_user_id,
+            content_id=f"p{n}",
+            best_score=score,
+            max_score=1,
+            scored_at=at(n),
+        )
+        for n, score in enumerate(scores)
+    )
+
+    # when her aggregates are computed
+    rows = services.course_aggregates_frame(course_ids=[COURSE])
+
+    # then her score is their exact sum, whichever order the rows are read in
+    assert rows.filter(pl.col("metric") == "score")["value"].to_list() == [1.0]
 
 
 @pytest.mark.django_db
