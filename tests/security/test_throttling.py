@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from apps.common.testing.factories import SysadminFactory, UserFactory, api_key_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_throttle_window")]
 
 
 @pytest.fixture(autouse=True)

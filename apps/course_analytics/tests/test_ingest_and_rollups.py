@@ -245,6 +245,7 @@ def test_the_batch_endpoint_is_for_staff_and_size_limited(client):
     assert too_big.status_code == 413
 
 
+@pytest.mark.usefixtures("one_throttle_window")
 @override_settings(API_THROTTLE_RATE="2/minute")
 def test_requests_past_the_rate_are_throttled(client):
     from django.core.cache import cache
