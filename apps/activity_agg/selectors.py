@@ -36,7 +36,8 @@ class MetricValue:
 
 @dataclass(frozen=True)
 class MemberAgg:
-    """An active member of the group who is enrolled in the activity, with their metrics (sorted by name)."""
+    """An active member of the group who is enrolled in the activity, with their metrics (sorted by name, then
+    username: members without a name come first, by username)."""
 
     user_id: uuid.UUID
     name: str
@@ -98,7 +99,7 @@ def _activity_agg(*, group: Group, activity_id: str, activity_type: str, members
                 for m in memberships
                 if m.user_id in metrics
             ),
-            key=lambda member: (member.name, str(member.user_id)),
+            key=lambda member: (member.name, member.username),
         )
     )
     times = [metric.last_updated for member in members for metric in member.metrics if metric.last_updated]

@@ -227,6 +227,7 @@ def test_group_page_shows_each_activity_s_enrolled_members_with_the_aggregator_s
     assert shown == served.activities
     course = next(agg for agg in shown if agg.activity_id == COURSE_ID)
     assert course.enrolment_count > 0
+    assert [member.username for member in course.members] == sorted(member.username for member in course.members)
     html = response.content.decode()
     for member in course.members:
         assert reverse("admin:dashboards-member", kwargs={"user_id": member.user_id}) in html
