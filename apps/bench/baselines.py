@@ -157,6 +157,8 @@ def night(day_events: pl.LazyFrame, *, day: date, folder: Path) -> tuple[pl.Data
     ]
     week = pl.concat([*earlier, active.lazy()])
     types = list(ACTIVITY_TYPES)
+    # Counted here, not by Tally's activity_table (the same grouping): the bench checks the two equal, which means
+    # something only while they are two programs.
     weekly = (
         week.with_columns(pl.col("course_id").cast(pl.Categorical))
         .group_by(LEARNER)

@@ -57,6 +57,9 @@ def shared_cache():
         yield prefix
 
 
+THROTTLE_WINDOW_MARGIN = 5
+
+
 @pytest.fixture
 def one_throttle_window() -> None:
     """The API throttle counts each key's requests in fixed windows (a minute at the tests' rates): a test's few
@@ -65,9 +68,6 @@ def one_throttle_window() -> None:
     left = 60 - time.time() % 60
     if left < THROTTLE_WINDOW_MARGIN:
         time.sleep(left)
-
-
-THROTTLE_WINDOW_MARGIN = 5
 
 
 @pytest.fixture
